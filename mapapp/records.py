@@ -1,0 +1,74 @@
+"""Plain frozen records that flow between the stages (no logic here)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+ROLES = ("dateline", "focus", "mention")
+
+
+@dataclass(frozen=True)
+class Article:
+    """One news story as parsed from a file.
+
+    ``text`` is the body (dateline paragraph included); every mention offset
+    points into it.  ``published`` is None when no date could be recognised.
+    """
+
+    article_id: str
+    headline: str
+    text: str
+    published: date | None = None
+    dateline: str | None = None
+    deck: str | None = None
+    url: str | None = None
+    source: str = ""
+
+
+@dataclass(frozen=True)
+class Toponym:
+    """A place name as written in an article, with code-point offsets."""
+
+    name: str
+    start: int
+    end: int
+    role: str = "mention"
+    sentence: str = ""
+    source: str = "ner"  # ner | gazetteer | dateline | given
+
+
+@dataclass(frozen=True)
+class Place:
+    """One gazetteer entry (a GeoNames row or a reviewed region of our own)."""
+
+    geonameid: int | None
+    name: str
+    latitude: float
+    longitude: float
+    feature_class: str
+    feature_code: str
+    country_code: str
+    admin1_code: str = ""
+    admin1_name: str = ""
+    population: int = 0
+
+
+@dataclass(frozen=True)
+class Resolution:
+    """The outcome of geocoding one toponym.
+
+    ``place`` is None when the mention could not be resolved; ``reason`` then
+    says why.  ``score`` is the resolver's confidence in [0, 1].
+    """
+
+    toponym: Toponym
+    place: Place | None
+    score: float = 0.0
+    reason: str | None = None
+    provider: str = "offline"
+    alternatives: tuple[int, ...] = field(default=())
+
+    @property
+    def resolved(self) -> bool:
+        return self.place is not None
