@@ -1,0 +1,304 @@
+"""The GeoPackage store: round trip, filters, idempotence, atomicity, export."""
+
+from __future__ import annotations
+
+import sqlite3
+import subprocess
+import sys
+import threading
+from datetime import date
+from pathlib import Path
+
+import geopandas
+import pandas
+import pyogrio
+import pytest
+
+from mapapp import store as store_module
+from mapapp.errors import StoreError
+from mapapp.records import Article, Place, Resolution, Toponym
+from mapapp.store import (ARTICLE_COLUMNS, MENTION_COLUMNS, AddResult, Store,
+                          resolutions_frame, to_point)
+
+DAMASCUS = Place(170654, "Damascus", 33.5, 36.3, "P", "PPLC", "SY", "13", "Dimashq", 1_569_394)
+HOMS = Place(169577, "Homs", 34.72682, 36.72339, "P", "PPLA", "SY", "11", "Homs", 775_404)
+GENEVA = Place(2660646, "Geneva", 46.20222, 6.14569, "P", "PPLA", "CH", "GE", "Geneva", 183_981)
+
+
+def _story(article_id: str, published: date | None, headline: str,
+           places: list[Place | None]) -> tuple[Article, list[Resolution]]:
+    """An article whose body names each place (None = a name that did not resolve)."""
+    names = [p.name if p else "Qaryatayn Nowhere" for p in places]
+    text = "DAMASCUS -- " + ". ".join(f"Talks in {n}" for n in names) + "."
+    resolutions, cursor = [], 0
+    for name, place in zip(names, places):
+        start = text.index(name, cursor)
+        cursor = start + len(name)
+        toponym = Toponym(name, start, cursor, role="mention", sentence=f"Talks in {name}",
+                          source="gazetteer")
+        resolutions.append(Resolution(toponym, place, score=0.8 if place else 0.0,
+                                      reason=None if place else "no gazetteer candidate"))
+    article = Article(article_id, headline, text, published, dateline="DAMASCUS",
+                      url=f"https://news.example/{article_id}", source="wire")
+    return article, resolutions
+
+
+@pytest.fixture
+def stories() -> list[tuple[Article, list[Resolution]]]:
+    """Three dated stories and one undated; one mention is unresolved."""
+    return [
+        _story("a-0501", date(2024, 5, 1), "Talks open in Damascus", [DAMASCUS, None]),
+        _story("b-0503", date(2024, 5, 3), "Aid reaches Homs", [HOMS, DAMASCUS]),
+        _story("c-0505", date(2024, 5, 5), "Envoys meet in Geneva", [GENEVA]),
+        _story("d-none", None, "Background: the road north", [HOMS]),
+    ]
+
+
+@pytest.fixture
+def store(tmp_path: Path, stories) -> Store:
+    """A store holding the four stories."""
+    filled = Store(tmp_path / "mapapp.gpkg")
+    assert filled.add(stories) == AddResult(added=4, skipped=0, mentions=6)
+    return filled
+
+
+def _ids(frame: pandas.DataFrame) -> set[str]:
+    return set(frame["article_id"])
+
+
+def test_to_point_puts_longitude_first():
+    point = to_point(33.5, 36.3)
+    assert (point.x, point.y) == (36.3, 33.5)
+
+
+@pytest.mark.parametrize("lat, lon", [(95.0, 10.0), (10.0, 181.0), (-91.0, 0.0)])
+def test_to_point_rejects_impossible_pairs(lat, lon):
+    with pytest.raises(ValueError):
+        to_point(lat, lon)
+
+
+def test_resolutions_frame_schema(stories):
+    article, resolutions = stories[0]
+    frame = resolutions_frame(article, resolutions)
+    assert list(frame.columns) == [*MENTION_COLUMNS, "geometry"]
+    assert frame.crs == "EPSG:4326"
+    assert frame.loc[0, "geometry"].x == 36.3 and frame.loc[0, "geometry"].y == 33.5
+    assert frame.loc[1, "geometry"] is None and frame.loc[1, "reason"] == "no gazetteer candidate"
+    assert (frame["published"] == "2024-05-01").all()
+
+
+def test_round_trip_columns_dtypes_crs_and_order(store):
+    frame = store.mentions(article_id="a-0501")
+    assert list(frame.columns) == [*MENTION_COLUMNS, "headline", "url", "geometry"]
+    assert {c: str(frame[c].dtype) for c in MENTION_COLUMNS} == MENTION_COLUMNS
+    assert frame.crs == "EPSG:4326"
+    row = frame.iloc[0]
+    assert (row.geometry.x, row.geometry.y) == (36.3, 33.5)
+    assert row["geonameid"] == 170654 and row["country_code"] == "SY"
+    assert row["headline"] == "Talks open in Damascus"
+    assert row["url"] == "https://news.example/a-0501"
+    assert row["published"] == "2024-05-01" and row["role"] == "mention"
+    text = store.article("a-0501")["text"]
+    assert text[row["start"]:row["end"]] == "Damascus"
+
+
+def test_unresolved_are_stored_counted_and_hidden_by_default(store):
+    assert "Qaryatayn Nowhere" not in set(store.mentions()["name"])
+    everything = store.mentions(resolved_only=False)
+    unresolved = everything[everything.geometry.isna()]
+    assert list(unresolved["name"]) == ["Qaryatayn Nowhere"]
+    assert unresolved["reason"].iloc[0] == "no gazetteer candidate"
+    assert unresolved["geonameid"].isna().all()
+    stats = store.stats()
+    assert (stats["mentions"], stats["resolved"], stats["unresolved"]) == (6, 5, 1)
+
+
+def test_stats(store):
+    stats = store.stats()
+    assert stats["articles"] == 4 and stats["undated_articles"] == 1
+    assert (stats["first_date"], stats["last_date"]) == ("2024-05-01", "2024-05-05")
+    assert stats["top_places"][:2] == [["Damascus", "SY", 2], ["Homs", "SY", 2]]
+    assert ["Geneva", "CH", 1] in stats["top_places"]
+
+
+@pytest.mark.parametrize("start, end, undated, expected", [
+    (None, None, False, {"a-0501", "b-0503", "c-0505", "d-none"}),
+    (date(2024, 5, 1), date(2024, 5, 3), False, {"a-0501", "b-0503"}),
+    (date(2024, 5, 3), None, False, {"b-0503", "c-0505"}),
+    (None, date(2024, 5, 3), True, {"a-0501", "b-0503", "d-none"}),
+    (date(2024, 5, 5), date(2024, 5, 5), False, {"c-0505"}),
+    (date(2024, 5, 2), date(2024, 5, 2), False, set()),
+    (date(2024, 5, 2), date(2024, 5, 2), True, {"d-none"}),
+])
+def test_date_filters_are_inclusive(store, start, end, undated, expected):
+    assert _ids(store.mentions(start, end, include_undated=undated)) == expected
+    assert _ids(store.articles(start, end, include_undated=undated)) == expected
+
+
+def test_articles_ordered_by_date_then_headline_undated_last(store, stories):
+    late = _story("e-0501", date(2024, 5, 1), "Aardvark in Damascus", [DAMASCUS])
+    store.add([late])
+    frame = store.articles()
+    assert list(frame.columns) == list(ARTICLE_COLUMNS)
+    assert list(frame["article_id"]) == ["e-0501", "a-0501", "b-0503", "c-0505", "d-none"]
+    assert frame["ingested_at"].str.endswith("+00:00").all()
+
+
+def test_article_lookup(store):
+    found = store.article("b-0503")
+    assert found["headline"] == "Aid reaches Homs" and found["published"] == "2024-05-03"
+    assert store.article("nope") is None
+    assert store.known_ids() == {"a-0501", "b-0503", "c-0505", "d-none"}
+
+
+def test_readding_is_idempotent(store, stories):
+    before = store.stats()
+    assert store.add(stories[:2]) == AddResult(added=0, skipped=2, mentions=0)
+    assert store.stats() == before
+
+
+def test_duplicate_within_batch_counts_as_skipped(tmp_path, stories):
+    fresh = Store(tmp_path / "s.gpkg")
+    assert fresh.add([stories[0], stories[0]]) == AddResult(added=1, skipped=1, mentions=2)
+
+
+def test_second_batch_appends_in_place(tmp_path, stories):
+    fresh = Store(tmp_path / "s.gpkg")
+    fresh.add(stories[:2])
+    inode = fresh.path.stat().st_ino
+    first = fresh.mentions(resolved_only=False)
+    assert fresh.add(stories[1:]) == AddResult(added=2, skipped=1, mentions=2)
+    assert fresh.path.stat().st_ino == inode  # appended, not replaced by a rewrite
+    both = fresh.mentions(resolved_only=False)
+    assert len(both) == 6
+    kept = both[both["article_id"].isin(_ids(first))].reset_index(drop=True)
+    pandas.testing.assert_frame_equal(kept, first)
+
+
+def _boom(*args, **kwargs):
+    raise RuntimeError("injected failure")
+
+
+@pytest.mark.parametrize("target", ["_touch_contents", "_write_layers"])
+def test_failed_batch_leaves_store_untouched(store, stories, monkeypatch, target):
+    before_bytes = store.path.read_bytes()
+    before_rows = store.mentions(resolved_only=False)
+    extra = _story("f-0506", date(2024, 5, 6), "Late story", [HOMS, None])
+    monkeypatch.setattr(store_module, target, _boom)
+    with pytest.raises(RuntimeError, match="injected"):
+        store.add([extra])
+    monkeypatch.undo()
+    assert store.path.read_bytes() == before_bytes
+    pandas.testing.assert_frame_equal(store.mentions(resolved_only=False), before_rows)
+    assert not list(store.path.parent.glob(".*"))  # no scratch files left behind
+    assert store.add([extra]).added == 1
+    assert "f-0506" in store.known_ids()
+
+
+def test_reader_during_write_sees_previous_state(store, monkeypatch):
+    seen = []
+    touch = store_module._touch_contents
+
+    def peek_then_touch(conn, added):
+        seen.append(Store(store.path).stats()["articles"])
+        touch(conn, added)
+
+    monkeypatch.setattr(store_module, "_touch_contents", peek_then_touch)
+    store.add([_story("f-0506", date(2024, 5, 6), "Late story", [HOMS])])
+    assert seen == [4] and store.stats()["articles"] == 5
+
+
+def test_writer_waits_for_a_concurrent_writer(store, monkeypatch):
+    monkeypatch.setattr(store_module, "BUSY_TIMEOUT", 5.0)
+    holder = sqlite3.connect(store.path, isolation_level=None, check_same_thread=False)
+    holder.execute("BEGIN IMMEDIATE")
+    threading.Timer(0.3, holder.execute, ("COMMIT",)).start()
+    assert store.add([_story("f-0506", date(2024, 5, 6), "Late", [HOMS])]).added == 1
+    holder.close()
+
+
+def test_is_a_real_geopackage(store):
+    layers = dict(pyogrio.list_layers(store.path))
+    assert layers == {"mentions": "Point", "articles": None}
+    mentions = geopandas.read_file(store.path, layer="mentions")
+    assert len(mentions) == 6 and mentions.crs == "EPSG:4326"
+    assert mentions.geometry.isna().sum() == 1
+    assert pyogrio.read_info(store.path, layer="mentions")["features"] == 6
+    assert len(geopandas.read_file(store.path, layer="articles")) == 4
+
+
+def test_missing_store_reads_empty(tmp_path):
+    absent = Store(tmp_path / "nothing-yet.gpkg")
+    frame = absent.mentions()
+    assert frame.empty and frame.crs == "EPSG:4326"
+    assert list(frame.columns) == [*MENTION_COLUMNS, "headline", "url", "geometry"]
+    assert list(absent.articles().columns) == list(ARTICLE_COLUMNS)
+    assert absent.stats()["articles"] == 0 and absent.stats()["top_places"] == []
+    assert absent.article("x") is None and absent.known_ids() == set()
+    assert not absent.path.exists()
+
+
+def test_empty_batch_creates_an_empty_store(tmp_path):
+    fresh = Store(tmp_path / "sub" / "s.gpkg")
+    assert fresh.add([]) == AddResult(added=0, skipped=0)
+    assert fresh.path.exists() and fresh.mentions().empty
+
+
+@pytest.mark.parametrize("fmt", ["geojson", "csv", "gpkg", "GeoJSON"])
+def test_export_round_trip(store, tmp_path, fmt):
+    out = store.export(tmp_path / f"out.{fmt.lower()}", fmt, start=date(2024, 5, 1),
+                       end=date(2024, 5, 3))
+    if fmt.lower() == "csv":
+        table = pandas.read_csv(out)
+        assert {"lat", "lon", "headline", "url"} <= set(table.columns)
+        damascus = table[table["resolved_name"] == "Damascus"].iloc[0]
+        assert (damascus["lat"], damascus["lon"]) == (33.5, 36.3)
+    else:
+        table = geopandas.read_file(out)
+        assert table.crs == "EPSG:4326" and {"headline", "url"} <= set(table.columns)
+        damascus = table[table["resolved_name"] == "Damascus"].iloc[0]
+        assert (damascus.geometry.x, damascus.geometry.y) == (36.3, 33.5)
+    assert len(table) == 3 and set(table["article_id"]) == {"a-0501", "b-0503"}
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+
+
+def test_export_rejects_unknown_format(store, tmp_path):
+    with pytest.raises(StoreError, match="geojson, csv, gpkg"):
+        store.export(tmp_path / "out.shp", "shapefile")
+
+
+def _plain_text(path: Path) -> None:
+    path.write_text("this is not a database\n" * 100)
+
+
+def _other_sqlite(path: Path) -> None:
+    with sqlite3.connect(path) as conn:
+        conn.execute("CREATE TABLE notes (body TEXT)")
+
+
+def _other_geopackage(path: Path) -> None:
+    frame = geopandas.GeoDataFrame({"label": ["x"]}, geometry=[to_point(1.0, 2.0)], crs=4326)
+    frame.to_file(path, layer="mentions", driver="GPKG")
+
+
+@pytest.mark.parametrize("make", [_plain_text, _other_sqlite, _other_geopackage])
+@pytest.mark.parametrize("call", [
+    lambda s: s.mentions(), lambda s: s.stats(), lambda s: s.known_ids(),
+    lambda s: s.add([_story("z", None, "Z", [HOMS])]),
+])
+def test_bad_file_is_a_store_error(tmp_path, make, call):
+    path = tmp_path / "bad.gpkg"
+    make(path)
+    before = path.read_bytes()
+    with pytest.raises(StoreError, match=str(path)):
+        call(Store(path))
+    assert path.read_bytes() == before
+
+
+def test_store_does_not_import_the_pipeline():
+    code = ("import sys, mapapp.store; "
+            "print(sorted(m for m in sys.modules if m in "
+            "('mapapp.geocoding', 'mapapp.toponyms', 'mapapp.gazetteer')))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          cwd=Path(__file__).resolve().parents[1], check=True)
+    assert done.stdout.strip() == "[]", done.stderr
