@@ -1,0 +1,322 @@
+"""Geoparsing quality of mapapp on the shared gold corpora.
+
+Runs the real geoparser on each corpus in both settings (end-to-end, and
+resolution of the gold spans), then writes ``results/quality.json`` and
+``results/quality.md``: our scores, published anchor numbers for orientation,
+and a reliability table of the resolver's scores.
+
+    python benchmarks/quality.py [--eval-dir ../shared/eval] [--limit N]
+                                 [--corpora lgl,geowebnews,geovirus,wiktor]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import time
+from collections.abc import Sequence
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from mapapp import __version__  # noqa: E402
+from mapapp import evaluation as ev  # noqa: E402
+
+CORPORA = ("lgl", "geowebnews", "geovirus", "wiktor")
+LITERAL_BREAKDOWN = frozenset({"geowebnews"})
+DEFAULT_EVAL_DIR = ROOT.parent / "shared" / "eval"
+DEFAULT_OUT_DIR = ROOT / "benchmarks" / "results"
+
+ACL18 = "Gritta et al. 2018 ACL, T1"
+LRE18 = "Gritta et al. 2018 LRE, T1"
+MORDECAI = "Mordecai 3 README @5028e91"
+BASES = {  # how each kind of anchor was measured, and which of our rows is nearest
+    "own NER": "resolution of the gold toponyms the system's own NER found, mean error "
+               "rounded up to 100 km (nearest: our end-to-end rows)",
+    "oracle": "perfect GeoNames disambiguation scored against the gold coordinates",
+    "exact match": "LGL recognition, exact match; F1 with inexact match in brackets "
+                   "(nearest: our end-to-end P/R/F1 exact)",
+    "gold spans": "resolution of gold spans on a held-out split of a corpus the model was "
+                  "trained on (nearest: our gold-spans rows)",
+}
+
+
+def _acl18(system: str, corpus: str, auc: int, mean_100km: int, acc: int) -> dict[str, Any]:
+    """One anchor row of the ACL 2018 table (AUC x100, mean in 100s of km, Acc %)."""
+    return {"source": ACL18, "system": system, "corpus": corpus,
+            "auc": auc / 100, "mean_km": f"<={mean_100km * 100}", "acc161": acc / 100,
+            "basis": "own NER"}
+
+
+def _lre18(system: str, p: float, r: float, f1: float, f1_overlap: float | None) -> dict:
+    """One anchor row of the LRE 2018 LGL recognition table."""
+    return {"source": LRE18, "system": system, "corpus": "lgl", "basis": "exact match",
+            "precision": p, "recall": r, "f1": f1, "f1_overlap": f1_overlap}
+
+
+ANCHORS: tuple[dict[str, Any], ...] = (
+    *(_acl18(system, corpus, *values) for system, rows in (
+        ("CamCoder", ((22, 7, 76), (33, 11, 65), (31, 3, 82))),
+        ("Edinburgh Geoparser", ((25, 8, 76), (53, 31, 42), (33, 5, 78))),
+        ("Yahoo! Placemaker", ((34, 6, 72), (44, 23, 52), (40, 3, 70))),
+        ("Population baseline", ((27, 12, 70), (68, 45, 22), (32, 5, 80))),
+        ("CLAVIN", ((26, 13, 71), (70, 43, 16), (32, 6, 79))),
+        ("GeoTxt", ((29, 14, 68), (70, 47, 18), (33, 6, 79))),
+        ("Topocluster", ((38, 12, 63), (63, 38, 26), None)),
+    ) for corpus, values in zip(("lgl", "wiktor", "geovirus"), rows) if values),
+    *({"source": ACL18, "system": "GeoNames oracle", "corpus": corpus, "auc": auc,
+       "acc161": acc, "basis": "oracle"}
+      for corpus, auc, acc in (("lgl", 0.04, 0.99), ("wiktor", 0.14, 0.92),
+                               ("geovirus", 0.27, 0.88))),
+    _lre18("Topocluster", 0.81, 0.64, 0.71, None),
+    _lre18("GeoTxt", 0.80, 0.59, 0.68, 0.74),
+    _lre18("Edinburgh Geoparser", 0.71, 0.55, 0.62, 0.67),
+    _lre18("Yahoo! Placemaker", 0.64, 0.55, 0.59, 0.67),
+    _lre18("CLAVIN", 0.81, 0.44, 0.57, 0.59),
+    *({"source": MORDECAI, "system": "Mordecai 3", "corpus": corpus, "id_accuracy": ids,
+       "acc161": acc, "mean_km": mean, "n": n, "basis": "gold spans"}
+      for corpus, n, ids, acc, mean in (("lgl", 967, 0.794, 0.827, 303.9),
+                                        ("geowebnews", 474, 0.901, 0.941, 249.4))),
+)
+
+
+# ------------------------------------------------------------------- running
+
+def make_parse_many() -> ev.ParseManyFn:
+    """The system under test: mapapp's geoparser built from the usual settings."""
+    from mapapp.config import load_config
+    from mapapp.geoparsing import Geoparser
+
+    geoparser = Geoparser.from_config(load_config())
+    return geoparser.geoparse_many
+
+
+def _progress(label: str, started: float):
+    """A progress printer for one corpus and setting."""
+    def report(done: int, total: int) -> None:
+        """Print articles done so far and the time taken."""
+        print(f"  {label}: {done}/{total} articles, {time.perf_counter() - started:.1f} s",
+              flush=True)
+    return report
+
+
+def run_corpus(parse_many: ev.ParseManyFn, articles: Sequence[ev.GoldArticle], corpus: str,
+               batch_size: int) -> tuple[dict[str, list[list[dict]]], dict[str, float]]:
+    """Predictions and elapsed seconds per setting for one corpus."""
+    predictions, elapsed = {}, {}
+    for setting in ev.SETTINGS:
+        started = time.perf_counter()
+        predictions[setting] = ev.run_system(
+            parse_many, articles, setting, batch_size=batch_size,
+            progress=_progress(f"{corpus} {setting}", started))
+        elapsed[setting] = round(time.perf_counter() - started, 2)
+    return predictions, elapsed
+
+
+def score_corpus(articles: Sequence[ev.GoldArticle], corpus: str,
+                 predictions: dict[str, list[list[dict]]]) -> list[ev.Report]:
+    """The corpus report, plus a literal-places-only one where the gold has types."""
+    reports = [ev.evaluate_corpus(articles, predictions, corpus=corpus)]
+    if corpus in LITERAL_BREAKDOWN:
+        literal = [ev.literal_only(a) for a in articles]
+        reports.append(ev.evaluate_corpus(literal, predictions, corpus=f"{corpus} (literal)"))
+    return reports
+
+
+# ------------------------------------------------------------------- writing
+
+def _cell(value: Any, digits: int = 3) -> str:
+    """A Markdown table cell: numbers rounded, missing values as a dash."""
+    if value is None:
+        return "-"
+    if isinstance(value, float):
+        return f"{value:.{digits}f}"
+    return str(value)
+
+
+def results_table(reports: Sequence[ev.Report]) -> str:
+    """Our scores, one row per corpus and setting."""
+    lines = ["| corpus | setting | P | R | F1 | F1 exact | Acc@161 | mean km | median km "
+             "| AUC | id acc | n |", "|---|---|" + "---:|" * 10]
+    for report in reports:
+        for block in report.settings:
+            rec, res = block.recognition, block.resolution
+            p = f1 = f1_exact = r = None
+            if rec is not None:
+                r = rec.overlap.recall
+                if report.precision_meaningful:
+                    p, f1, f1_exact = rec.overlap.precision, rec.overlap.f1, rec.exact.f1
+                else:
+                    p = f1 = f1_exact = "n/a"
+            cells = [p, r, f1, f1_exact, res.acc161, res.mean_km, res.median_km, res.auc,
+                     res.id_accuracy, res.n]
+            digits = [3, 3, 3, 3, 3, 0, 1, 3, 3, 0]
+            row = [report.corpus, block.setting.replace("_", "-")]
+            row += [_cell(c, d) for c, d in zip(cells, digits)]
+            lines.append("| " + " | ".join(row) + " |")
+    return "\n".join(lines)
+
+
+def _anchor_cell(value: Any) -> str:
+    """An anchor number as published: two decimals unless it was given with three."""
+    if isinstance(value, float) and value < 1:
+        return f"{value:.3f}" if round(value, 2) != value else f"{value:.2f}"
+    return _cell(value, 1)
+
+
+def anchors_table() -> str:
+    """Published numbers, as typed from the papers and READMEs cited."""
+    keys = ("precision", "recall", "f1", "acc161", "mean_km", "auc", "id_accuracy", "n")
+    lines = ["| source | system | corpus | basis | P | R | F1 | Acc@161 | mean km | AUC "
+             "| id acc | n |", "|---|---|---|---|" + "---:|" * 8]
+    for anchor in ANCHORS:
+        values = [_anchor_cell(anchor.get(k)) for k in keys]
+        if anchor.get("f1_overlap") is not None:
+            values[2] += f" ({anchor['f1_overlap']:.2f})"
+        row = [anchor["source"], anchor["system"], anchor["corpus"], anchor["basis"], *values]
+        lines.append("| " + " | ".join(row) + " |")
+    notes = [f"- *{basis}*: {text}." for basis, text in BASES.items()]
+    return "\n".join(lines + [""] + notes)
+
+
+def calibration_table(reports: Sequence[ev.Report]) -> str:
+    """Reliability of the resolver's score: Acc@161 per score bin."""
+    lines = ["| corpus | setting | score bin | n | mean score | Acc@161 |",
+             "|---|---|---|---:|---:|---:|"]
+    for report in reports:
+        for block in report.settings:
+            for row in block.calibration:
+                lines.append(f"| {report.corpus} | {block.setting.replace('_', '-')} | "
+                             f"{row.label} | {row.n} | {row.mean_score:.3f} | "
+                             f"{row.accuracy:.3f} |")
+    return "\n".join(lines)
+
+
+def render_markdown(reports: Sequence[ev.Report], meta: dict[str, Any]) -> str:
+    """The whole Markdown results page."""
+    return "\n\n".join([
+        "# Geoparsing quality",
+        f"mapapp {meta['mapapp_version']} at {meta['git_commit']}, {meta['generated']}; "
+        f"NER model `{meta['ner_model']}`; "
+        f"articles per corpus: {meta['limit'] or 'all'}.",
+        "Recognition is overlap match (one-to-one, largest overlap first; predictions on "
+        "ignore spans only are not counted). End-to-end resolution scores the gold toponyms "
+        "that recognition matched; gold-spans resolution scores every gold span, with "
+        "20039 km for a span left unresolved. WikToR annotates only each article's subject, "
+        "so its precision is n/a.",
+        results_table(reports),
+        "## Published numbers (orientation only: other protocols)",
+        anchors_table(),
+        "## Score calibration (Acc@161 per resolver score bin)",
+        calibration_table(reports) if any(b.calibration for r in reports for b in r.settings)
+        else "No prediction carried a score.",
+    ]) + "\n"
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    """Write through a temporary file so a crash leaves the old result whole."""
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(text, encoding="utf-8")
+    tmp.replace(path)
+
+
+def write_results(out_dir: Path, reports: Sequence[ev.Report], meta: dict[str, Any]) -> None:
+    """quality.json (everything) and quality.md (the tables)."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    data = {**meta, "reports": [r.to_dict() for r in reports], "anchors": list(ANCHORS)}
+    _write_atomic(out_dir / "quality.json", json.dumps(data, indent=1) + "\n")
+    _write_atomic(out_dir / "quality.md", render_markdown(reports, meta))
+
+
+# ---------------------------------------------------------------------- main
+
+def _git_commit() -> str:
+    """The checked-out commit, marked dirty when the tree has changes."""
+    try:
+        head = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"],
+                              capture_output=True, text=True, check=True).stdout.strip()
+        dirty = subprocess.run(["git", "-C", str(ROOT), "status", "--porcelain"],
+                               capture_output=True, text=True, check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+    return f"{head}-dirty" if dirty else head
+
+
+def _corpus_list(value: str) -> list[str]:
+    """Parse --corpora, rejecting names we do not know."""
+    names = [n.strip().lower() for n in value.split(",") if n.strip()]
+    unknown = sorted(set(names) - set(CORPORA))
+    if unknown:
+        raise argparse.ArgumentTypeError(
+            f"unknown corpus {', '.join(unknown)}; choose from {', '.join(CORPORA)}")
+    return names
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    """Command-line options."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--eval-dir", type=Path, default=DEFAULT_EVAL_DIR,
+                        help="folder with the gold <corpus>.jsonl files")
+    parser.add_argument("--limit", type=int, default=None,
+                        help="score only the first N articles of each corpus")
+    parser.add_argument("--corpora", type=_corpus_list, default=list(CORPORA),
+                        help="comma-separated corpora to run (default: all present)")
+    parser.add_argument("--batch-size", type=int, default=64,
+                        help="articles handed to the geoparser per call")
+    parser.add_argument("--out-dir", type=Path, default=DEFAULT_OUT_DIR,
+                        help="where quality.json and quality.md are written")
+    return parser.parse_args(argv)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run every requested corpus that is present and write the results."""
+    args = parse_args(argv)
+    paths = {c: args.eval_dir / f"{c}.jsonl" for c in args.corpora}
+    present = {c: p for c, p in paths.items() if p.exists()}
+    for corpus in sorted(set(paths) - set(present)):
+        print(f"skipping {corpus}: {paths[corpus]} not found", flush=True)
+    if not present:
+        print(f"no gold corpora found in {args.eval_dir}", file=sys.stderr)
+        return 1
+    started = time.perf_counter()
+    try:
+        parse_many = make_parse_many()
+    except ImportError as err:
+        print(f"cannot load mapapp.geoparsing.Geoparser: {err}", file=sys.stderr)
+        return 2
+    print(f"geoparser ready in {time.perf_counter() - started:.1f} s", flush=True)
+    reports, timings = [], {}
+    for corpus, path in present.items():
+        articles = ev.load_corpus(path, limit=args.limit)
+        print(f"{corpus}: {len(articles)} articles", flush=True)
+        predictions, timings[corpus] = run_corpus(parse_many, articles, corpus, args.batch_size)
+        for report in score_corpus(articles, corpus, predictions):
+            print(ev.format_report(report), flush=True)
+            reports.append(report)
+    meta = _metadata(args, timings, time.perf_counter() - started)
+    write_results(args.out_dir, reports, meta)
+    print(f"wrote {args.out_dir / 'quality.json'} and quality.md "
+          f"in {meta['elapsed_s']:.1f} s", flush=True)
+    return 0
+
+
+def _metadata(args: argparse.Namespace, timings: dict[str, dict[str, float]],
+              elapsed: float) -> dict[str, Any]:
+    """What was run, on what, and how long it took."""
+    from mapapp.config import load_config
+
+    return {"generated": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "mapapp_version": __version__, "git_commit": _git_commit(),
+            "ner_model": load_config().get("NER_MODEL"), "limit": args.limit,
+            "eval_dir": str(args.eval_dir), "elapsed_s": round(elapsed, 1),
+            "elapsed_s_by_corpus": timings}
+
+
+if __name__ == "__main__":
+    sys.exit(main())
