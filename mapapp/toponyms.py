@@ -1,0 +1,324 @@
+"""Find place mentions in article text, with code-point offsets.
+
+Recognition combines spaCy's named entities (GPE, LOC, FAC) with a gazetteer
+scan for proper names the model misses or mislabels ("Eastern Ghouta" tagged
+as an organisation).  A filter keeps common words out ("Mobile", "Reading").
+Demonyms ("Syrian") become mentions with role ``demonym``: context for the
+article's country, not markers.  "Paris, Texas" yields "Paris" with the
+qualifier "Texas" attached, plus "Texas" itself with role ``qualifier``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import replace
+from typing import Any, Protocol
+
+from mapapp.gazetteer import MATCH_ALTERNATE, Gazetteer, name_key
+from mapapp.records import Article, Toponym
+
+PLACE_LABELS = {"GPE", "LOC", "FAC"}
+TITLE_ABBREVIATIONS = {
+    "Gen", "Brig", "Lt", "Col", "Maj", "Capt", "Sgt", "Adm", "Gov", "Sen", "Rep", "Rev",
+    "Dr", "Mr", "Mrs", "Ms", "Prof", "Sr", "Jr", "Pres", "Supt", "Cmdr", "Cpl", "Pvt", "Insp",
+}
+MAJOR_CODES = {"PCLI", "ADM1", "CONT", "RGN", "PPLC", "SEA", "OCN", "PEN"}
+BLOCKING_LABELS = {"PERSON", "ORG", "WORK_OF_ART", "PRODUCT", "EVENT", "LAW", "LANGUAGE"}
+CONNECTORS = {"of", "de", "del", "la", "le", "du", "upon", "on", "am", "sur", "al", "el", "and"}
+EMBEDDING_WORDS = {"of", "for", "in", "at"}
+_DATELINE = re.compile(r"^\s*([A-Z][A-Z.'\- ]+[A-Z.])(?:,\s*([A-Z][\w.' ]+?))?\s*(?:--|—|–)")
+_LEADING_ARTICLE = re.compile(r"^(?:the|The|THE)\s+")
+_POSSESSIVE = re.compile(r"(?:'s|’s|'|’)$")
+
+
+class NerModel(Protocol):
+    """The part of a spaCy ``Language`` that recognition uses."""
+
+    def pipe(self, texts: Iterable[str], batch_size: int = ...) -> Iterator[Any]: ...
+
+
+def load_ner(name: str) -> NerModel | None:
+    """Load the spaCy pipeline ``name``; None (gazetteer-only) when absent or 'none'."""
+    if not name or name.lower() == "none":
+        return None
+    try:
+        import spacy
+
+        return spacy.load(name, exclude=["lemmatizer"])
+    except (ImportError, OSError):
+        return None
+
+
+def sentence_at(text: str, start: int, end: int) -> str:
+    """The sentence around ``text[start:end]`` (for evidence in popups)."""
+    left = max(text.rfind(". ", 0, start), text.rfind("\n", 0, start))
+    right_candidates = [i for i in (text.find(". ", end), text.find("\n", end)) if i != -1]
+    right = min(right_candidates) + 1 if right_candidates else len(text)
+    return text[left + 1 if left >= 0 else 0:right].strip()[:600]
+
+
+def find_dateline(text: str, dateline: str | None = None) -> Toponym | None:
+    """The dateline place at the top of ``text`` ("BEIRUT --") as a mention."""
+    match = _DATELINE.match(text[:200])
+    if not match:
+        return None
+    start, end = match.span(1)
+    name = text[start:end].strip()
+    return Toponym(name=name, start=start, end=start + len(name), role="dateline",
+                   sentence=sentence_at(text, start, end), source="dateline",
+                   qualifier=(match.group(2) or "").strip())
+
+
+class Recognizer:
+    """Recognise toponyms in texts with an optional spaCy model plus the gazetteer."""
+
+    def __init__(self, gazetteer: Gazetteer, nlp: NerModel | None = None,
+                 *, deny: Iterable[str] = (), aliases: Iterable[str] = ()) -> None:
+        self.gazetteer = gazetteer
+        self.nlp = nlp
+        self.deny = {name_key(n) for n in deny}
+        self.extra_names = {name_key(n) for n in aliases}
+
+    # -- public ---------------------------------------------------------
+    def recognize_many(self, texts: Sequence[str], batch_size: int = 32) -> list[list[Toponym]]:
+        """Toponyms of each text, in text order (spaCy runs batched)."""
+        if self.nlp is None:
+            return [self._from_doc(text, None) for text in texts]
+        docs = self.nlp.pipe(texts, batch_size=batch_size)
+        return [self._from_doc(text, doc) for text, doc in zip(texts, docs)]
+
+    def recognize(self, article: Article) -> list[Toponym]:
+        """Toponyms of one article, the dateline first."""
+        return self.recognize_articles([article])[0]
+
+    def recognize_articles(self, articles: Sequence[Article], batch_size: int = 32) -> list[list[Toponym]]:
+        """Toponyms of each article, the dateline mention first."""
+        found = self.recognize_many([a.text for a in articles], batch_size)
+        out = []
+        for article, toponyms in zip(articles, found):
+            dateline = find_dateline(article.text, article.dateline)
+            if dateline is not None:
+                toponyms = [dateline] + [t for t in toponyms
+                                         if t.end <= dateline.start or t.start >= dateline.end]
+            out.append(toponyms)
+        return out
+
+    # -- per document ---------------------------------------------------
+    def _from_doc(self, text: str, doc: Any) -> list[Toponym]:
+        spans: dict[tuple[int, int], Toponym] = {}
+        blocked: list[tuple[int, int, str]] = []
+        if doc is not None:
+            for ent in doc.ents:
+                self._take_entity(text, ent, spans, blocked)
+        for toponym in self._scan_gazetteer(text, doc, spans, blocked):
+            spans.setdefault((toponym.start, toponym.end), toponym)
+        toponyms = sorted(spans.values(), key=lambda t: t.start)
+        return self._attach_qualifiers(text, _drop_overlaps(toponyms))
+
+    def _take_entity(self, text: str, ent: Any, spans: dict, blocked: list) -> None:
+        start, end = _trim(text, ent.start_char, ent.end_char)
+        if start >= end:
+            return
+        name = text[start:end]
+        key = name_key(name)
+        if key in self.deny:
+            return
+        if ent.label_ in PLACE_LABELS:
+            if ent.label_ == "FAC" and not self.gazetteer.candidates(name, fuzzy=False):
+                return
+            spans[(start, end)] = self._toponym(text, name, start, end, "ner")
+        elif ent.label_ == "NORP" and key in self.gazetteer.demonyms:
+            spans[(start, end)] = self._toponym(text, name, start, end, "ner", role="demonym")
+        elif ent.label_ == "ORG" and self._strong_entry(name, major=True) and " " not in name.strip():
+            spans[(start, end)] = self._toponym(text, name, start, end, "gazetteer")
+        elif ent.label_ in BLOCKING_LABELS:
+            blocked.append((ent.start_char, ent.end_char, ent.label_))
+
+    def _toponym(self, text: str, name: str, start: int, end: int, source: str,
+                 role: str = "mention") -> Toponym:
+        return Toponym(name=name, start=start, end=end, role=role,
+                       sentence=sentence_at(text, start, end), source=source)
+
+    # -- gazetteer scan ---------------------------------------------------
+    def _scan_gazetteer(self, text: str, doc: Any, spans: dict, blocked: list) -> Iterator[Toponym]:
+        taken = [(s, e) for s, e in spans]
+        for start, end in _proper_name_runs(text):
+            for s, e in self._longest_matches(text, start, end):
+                if any(s < te and ts < e for ts, te in taken):
+                    continue
+                if not self._acceptable(text, s, e, blocked):
+                    continue
+                taken.append((s, e))
+                name = text[s:e]
+                role = "demonym" if name_key(name) in self.gazetteer.demonyms else "mention"
+                yield self._toponym(text, name, s, e, "gazetteer", role=role)
+
+    def _longest_matches(self, text: str, start: int, end: int) -> Iterator[tuple[int, int]]:
+        """Longest gazetteer names inside one run of capitalised words."""
+        words = [(m.start() + start, m.end() + start)
+                 for m in re.finditer(r"[\w'’.\-]+", text[start:end])]
+        i = 0
+        while i < len(words):
+            for j in range(min(len(words), i + 5), i, -1):
+                s, e = words[i][0], words[j - 1][1]
+                s, e = _trim(text, s, e)
+                if e > s and self._known(text[s:e]):
+                    yield s, e
+                    i = j
+                    break
+            else:
+                i += 1
+
+    def _known(self, name: str) -> bool:
+        key = name_key(name)
+        if key in self.deny:
+            return False
+        gaz = self.gazetteer
+        if key in gaz.names or key in gaz.demonyms or key in self.extra_names:
+            return True
+        return len(name) >= 6 and any(  # transliteration variant of a notable place
+            gaz.population[c.index] >= 20_000 for c in gaz.candidates(name))
+
+    def _acceptable(self, text: str, start: int, end: int, blocked: list) -> bool:
+        """Filter gazetteer hits: common words, people's names, organisations."""
+        name = text[start:end]
+        if not name[:1].isupper() or name.isupper() and len(name) <= 2:
+            return False
+        if text[end:end + 1] == "." and name in TITLE_ABBREVIATIONS:
+            return False
+        for bs, be, label in blocked:
+            if bs <= start and end <= be:
+                if label == "ORG" and _after_embedding_word(text, bs, start):
+                    continue
+                return False
+            if start < be and bs < end:
+                return False
+        key = name_key(name)
+        if key in self.extra_names or key in self.gazetteer.demonyms:
+            return True
+        if _is_common_word(name):
+            if _sentence_initial(text, start) or re.search(rf"\b{re.escape(name.lower())}\b", text):
+                return False
+            return self._strong_entry(name, major=True)
+        return self._strong_entry(name)
+
+    def _strong_entry(self, name: str, *, major: bool = False) -> bool:
+        """Is some entry for ``name`` notable enough to accept without the model?"""
+        gaz = self.gazetteer
+        for cand in gaz.candidates(name):
+            row = cand.index
+            if cand.match == MATCH_ALTERNATE and len(name) < 5:
+                continue
+            if major:
+                if gaz.fcode[row] in MAJOR_CODES or gaz.population[row] >= 500_000:
+                    return True
+            elif gaz.fclass[row] != "P" or gaz.population[row] >= 5000:
+                return True
+        return False
+
+    # -- "Paris, Texas" ---------------------------------------------------
+    def _attach_qualifiers(self, text: str, toponyms: list[Toponym]) -> list[Toponym]:
+        out: list[Toponym] = []
+        by_start = {t.start: t for t in toponyms}
+        for top in toponyms:
+            if out and out[-1].qualifier and by_start.get(top.start) is top and \
+                    top.start == out[-1].end + 2 + _gap(text, out[-1].end):
+                out.append(replace(top, role="qualifier"))
+                continue
+            qual = self.qualifier_after(text, top.end, head=top.name)
+            out.append(replace(top, qualifier=qual) if qual and top.role == "mention" else top)
+        return out
+
+    def qualifier_after(self, text: str, end: int, head: str = "") -> str:
+        """The "Texas" of "Paris, Texas": a province or country containing a place named ``head``."""
+        match = re.match(r",\s*([A-Z][A-Za-z.]*(?:\s[A-Z][A-Za-z.]*){0,2})", text[end:end + 40])
+        if not match:
+            return ""
+        words = match.group(1)
+        gaz = self.gazetteer
+        heads = [c.index for c in gaz.candidates(head, fuzzy=False)
+                 if gaz.fcode[c.index] not in {"PCLI", "ADM1", "CONT"}] if head else []
+        while words:
+            key = name_key(words)
+            units = list(gaz.qualifiers.get(key, [])) + [
+                c.index for c in gaz.candidates(words, fuzzy=False)
+                if gaz.fcode[c.index] in {"ADM1", "PCLI"}]
+            if units and (not head or any(_inside(gaz, h, u) for h in heads for u in units)):
+                return words
+            words = words.rsplit(" ", 1)[0] if " " in words else ""
+        return ""
+
+
+def _inside(gaz: Gazetteer, row: int, unit: int) -> bool:
+    """Is entry ``row`` within the country or admin-1 unit ``unit``?"""
+    if gaz.country[row] != gaz.country[unit] or row == unit:
+        return False
+    return gaz.fcode[unit] == "PCLI" or gaz.admin1[row] == gaz.admin1[unit]
+
+
+def _gap(text: str, end: int) -> int:
+    match = re.match(r",(\s*)", text[end:])
+    return len(match.group(1)) - 1 if match else 0
+
+
+def _trim(text: str, start: int, end: int) -> tuple[int, int]:
+    """Drop a leading "the" and a trailing possessive or punctuation from a span."""
+    span = text[start:end]
+    lead = _LEADING_ARTICLE.match(span)
+    if lead:
+        start += lead.end()
+    span = text[start:end]
+    poss = _POSSESSIVE.search(span)
+    if poss and len(span) > 3:
+        end -= len(poss.group(0))
+    while end > start and text[end - 1] in ",;:-–—\"“”(":
+        end -= 1
+    if end > start and text[end - 1] == "." and not re.search(r"\b[A-Z]\.[A-Z]?\.?$", text[start:end]):
+        end -= 1
+    return start, end
+
+
+_CAP_RUN = re.compile(
+    r"(?:[A-Z][\w'’\-]*\.?|[A-Z]\.(?:[A-Z]\.)+)"
+    r"(?:\s+(?:(?:of|de|del|la|le|du|upon|on|am|sur|al|el)\s+)?(?:[A-Z][\w'’\-]*\.?|[A-Z]\.(?:[A-Z]\.)+))*")
+
+
+def _proper_name_runs(text: str) -> Iterator[tuple[int, int]]:
+    for match in _CAP_RUN.finditer(text):
+        yield match.span()
+
+
+def _after_embedding_word(text: str, org_start: int, start: int) -> bool:
+    """True for "University of Ohio"-like names: a place after of/for/in inside an ORG."""
+    before = text[org_start:start].split()
+    return bool(before) and before[-1].lower() in EMBEDDING_WORDS
+
+
+def _sentence_initial(text: str, start: int) -> bool:
+    before = text[max(0, start - 3):start].strip()
+    return start == 0 or before == "" or before[-1:] in {".", "!", "?", "\"", "“", "\n"}
+
+
+COMMON_WORD_ZIPF = 3.5  # wordfreq Zipf scale: 3.5 is about 3 per million words
+
+
+def _is_common_word(name: str) -> bool:
+    """A single word that is also an ordinary English word ("Mobile", "Split")."""
+    if " " in name.strip():
+        return False
+    from wordfreq import zipf_frequency
+
+    return zipf_frequency(name.lower(), "en") >= COMMON_WORD_ZIPF
+
+
+def _drop_overlaps(toponyms: list[Toponym]) -> list[Toponym]:
+    """Keep the longer of two overlapping mentions."""
+    kept: list[Toponym] = []
+    for top in sorted(toponyms, key=lambda t: (t.start, -(t.end - t.start))):
+        if kept and top.start < kept[-1].end:
+            if (top.end - top.start) > (kept[-1].end - kept[-1].start):
+                kept[-1] = top
+            continue
+        kept.append(top)
+    return kept
