@@ -1,0 +1,38 @@
+# The two commands of the README.  Both set up everything from scratch on a
+# fresh machine (virtualenv, pinned and hashed Python packages, npm data
+# packages), then either run the main job or the test suite.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN     = $(VENV)/bin
+STAMP   = $(VENV)/.installed
+
+.PHONY: run test setup browser quality clean
+
+run: setup            ## ingest data/ and serve the map on http://127.0.0.1:5000/
+	$(BIN)/python run.py
+
+test: setup browser   ## the whole test suite (what .ci/run calls)
+	$(BIN)/python -m pytest -q
+
+setup: $(STAMP) node_modules/.package-lock.json
+
+$(STAMP): requirements.txt pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --require-hashes -r requirements.txt
+	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
+	touch $(STAMP)
+
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --no-audit --no-fund
+
+browser:              ## Debian's chromium for the headless browser tests
+	@command -v chromium >/dev/null 2>&1 || { \
+	  command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ] && \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
+	  || echo "chromium not installed: browser tests will be skipped"; }
+
+quality: setup        ## geoparsing quality on ../shared/eval -> benchmarks/results/
+	$(BIN)/python benchmarks/quality.py
+
+clean:
+	rm -rf $(VENV) node_modules instance
