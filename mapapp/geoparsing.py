@@ -55,16 +55,22 @@ class Geoparser:
     # -- raw texts (the `mapapp geoparse` / evaluation interface) ------------
     def geoparse_many(self, items: Sequence[tuple[str, Sequence[Span] | None]],
                       batch_size: int = 32) -> list[list[dict]]:
-        """For each (text, spans) the toponyms as dicts; given spans are resolved as-is."""
-        free = [i for i, (_, spans) in enumerate(items) if spans is None]
-        recognised = self.recognizer.recognize_many([items[i][0] for i in free], batch_size)
-        toponyms: list[list[Toponym]] = [[] for _ in items]
-        for i, tops in zip(free, recognised):
-            toponyms[i] = tops
-        for i, (text, spans) in enumerate(items):
-            if spans is not None:
-                toponyms[i] = given_toponyms(text, spans, self.recognizer)
-        return [[resolution_dict(r) for r in mark_focus(self.resolver.resolve(t))] for t in toponyms]
+        """For each (text, spans) the toponyms as dicts.
+
+        With spans given, exactly those are resolved and returned; the places
+        recognised elsewhere in the text still serve as their context.
+        """
+        recognised = self.recognizer.recognize_many([text for text, _ in items], batch_size)
+        out = []
+        for (text, spans), found in zip(items, recognised):
+            if spans is None:
+                out.append([resolution_dict(r) for r in mark_focus(self.resolver.resolve(found))])
+                continue
+            given = given_toponyms(text, spans, self.recognizer)
+            context = [t for t in found if not any(t.start < g.end and g.start < t.end for g in given)]
+            resolved = self.resolver.resolve(given + context)[:len(given)]
+            out.append([resolution_dict(r) for r in mark_focus(resolved)])
+        return out
 
 
 def given_toponyms(text: str, spans: Sequence[Span], recognizer: Recognizer) -> list[Toponym]:

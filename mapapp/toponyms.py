@@ -130,7 +130,7 @@ class Recognizer:
             spans[(start, end)] = self._toponym(text, name, start, end, "ner")
         elif ent.label_ == "NORP" and key in self.gazetteer.demonyms:
             spans[(start, end)] = self._toponym(text, name, start, end, "ner", role="demonym")
-        elif ent.label_ == "ORG" and self._strong_entry(name, major=True) and " " not in name.strip():
+        elif ent.label_ == "ORG" and self._strong_entry(name, major=True):
             spans[(start, end)] = self._toponym(text, name, start, end, "gazetteer")
         elif ent.label_ in BLOCKING_LABELS:
             blocked.append((ent.start_char, ent.end_char, ent.label_))
@@ -279,9 +279,9 @@ def _trim(text: str, start: int, end: int) -> tuple[int, int]:
     return start, end
 
 
+_WORD = r"(?:[A-Z]\.(?:[A-Z]\.)+|[A-Z][a-z]{0,2}\.|[A-Z][\w'’\-]*)"  # U.S. | St. | Kenya
 _CAP_RUN = re.compile(
-    r"(?:[A-Z][\w'’\-]*\.?|[A-Z]\.(?:[A-Z]\.)+)"
-    r"(?:\s+(?:(?:of|de|del|la|le|du|upon|on|am|sur|al|el)\s+)?(?:[A-Z][\w'’\-]*\.?|[A-Z]\.(?:[A-Z]\.)+))*")
+    _WORD + r"(?:[ \t]+(?:(?:of|de|del|la|le|du|upon|on|am|sur|al|el)[ \t]+)?" + _WORD + r")*")
 
 
 def _proper_name_runs(text: str) -> Iterator[tuple[int, int]]:

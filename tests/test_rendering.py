@@ -1,0 +1,193 @@
+"""Map HTML from mapapp.rendering: local assets only, the basemap, safe labels."""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import date
+
+import folium
+import pytest
+
+from mapapp import rendering
+from mapapp.rendering import (StoryMap, mark_places, place_kind, render_map, render_story_map,
+                              split_antimeridian, story_places)
+
+ASSET = re.compile(r'<(?:script|link)\b[^>]*?(?:src|href)="([^"]+)"')
+
+
+def normalize(text: str) -> str:
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def asset_urls(html: str) -> list[str]:
+    return ASSET.findall(html)
+
+
+def test_main_map_uses_only_local_assets():
+    html = render_map()
+    urls = asset_urls(html)
+    assert "/vendor/leaflet/leaflet.js" in urls and "/vendor/leaflet/leaflet.css" in urls
+    assert "/vendor/markercluster/leaflet.markercluster.js" in urls
+    assert "/static/map.js" in urls
+    assert all(u.startswith("/") and not u.startswith("//") for u in urls), urls
+    assert not re.search(r"https?://", html)
+    assert "bootstrap" not in html and "awesome" not in html
+
+
+def test_asset_root_prefixes_every_asset():
+    urls = asset_urls(render_map(asset_root="/news-map/"))
+    assert urls and all(u.startswith("/news-map/") for u in urls), urls
+
+
+def test_main_map_has_basemap_and_places_layer_but_no_markers():
+    html = normalize(render_map(start=date(2024, 3, 1), places_url="/api/places.geojson",
+                                basemap_url="/basemap/countries.geojson"))
+    assert 'fetch("/basemap/countries.geojson"' in html
+    assert "L.geoJSON(null" in html
+    assert 'mapapp.placesLayer(' in html
+    assert '{"end": "", "start": "2024-03-01", "url": "/api/places.geojson"}' in html
+    assert "L.marker(" not in html and "L.circleMarker(" not in html
+    assert "L.tileLayer(" not in html  # offline: no tiles unless configured
+
+
+def test_attributions_are_always_shown():
+    html = render_map()
+    assert '"Places: GeoNames (CC BY 4.0)"' in html
+    assert '"Outlines: Natural Earth"' in html
+
+
+def test_tiles_when_configured():
+    html = render_map(tiles="https://tiles.example/{z}/{x}/{y}.png",
+                      tiles_attribution="Tiles: Example")
+    assert "L.tileLayer(" in html and "Tiles: Example" in html
+
+
+def test_folium_class_lists_stay_untouched():
+    before = (list(folium.Map.default_js), list(folium.Map.default_css))
+    m = StoryMap()
+    m.add_js_link("extra", "/static/extra.js")
+    render_map()
+    assert (folium.Map.default_js, folium.Map.default_css) == before
+    assert ("extra", "/static/extra.js") not in StoryMap.default_js
+
+
+def test_an_external_asset_is_refused():
+    m = StoryMap()
+    m.add_js_link("cdn", "https://cdn.example/evil.js")
+    with pytest.raises(ValueError, match="not served by mapapp"):
+        rendering._fragment(m)
+
+
+def test_story_map_marks_each_place_once_in_lat_lon(store):
+    html = normalize(render_story_map(store.mentions(article_id="syria-0301")))
+    assert html.count("L.circleMarker(") == 3
+    assert "L.circleMarker( [33.5102, 36.29128]," in html  # (lat, lon) for Leaflet
+    assert '"className": "mapapp-story-area"' in html  # Syria is a hollow ring
+    assert "fitBounds(" in html
+
+
+def test_story_map_labels_are_text_not_markup(store, payloads):
+    html = render_story_map(store.mentions(article_id="xss-0420"))
+    assert "<img" not in html and "</script><script>" not in html
+    assert "`" not in html  # no template literal for ${...} to run in
+    label = re.search(r"label\.textContent = (\".*?\");", html).group(1)
+    assert json.loads(label).startswith(f"Quito {payloads.template} {payloads.sentinel}")
+    assert "bindPopup" not in html and "innerHTML" not in html
+
+
+def test_empty_story_map_renders(store):
+    html = render_story_map(store.mentions(article_id="nothing-here"))
+    assert "L.map(" in html and "L.circleMarker(" not in html
+
+
+def test_static_scripts_never_use_html_sinks():
+    for name in ("map.js", "story.js"):
+        source = (rendering.Path(rendering.__file__).parent / "static" / name).read_text()
+        for sink in ("innerHTML", "outerHTML", "insertAdjacentHTML", "document.write",
+                     "eval(", "bindTooltip(\"", "setContent(\""):
+            assert sink not in source, (name, sink)
+        assert "textContent" in source or name == "story.js"
+
+
+@pytest.mark.parametrize(("feature_class", "feature_code", "kind"), [
+    ("A", "PCLI", "area"), ("A", "ADM1", "area"), ("L", "RGN", "area"),
+    (None, "PCLD", "area"), ("P", "PPLC", "point"), ("P", "PPL", "point"),
+    (float("nan"), None, "point"),
+])
+def test_place_kind(feature_class, feature_code, kind):
+    assert place_kind(feature_class, feature_code) == kind
+
+
+def test_story_places_are_distinct_and_keep_how_they_were_written(store):
+    places = story_places(store.mentions(article_id="syria-0301"))
+    assert [p.name for p in places] == ["Damascus", "Syria", "Aleppo"]
+    assert places[0].written == ("DAMASCUS", "Damascus")
+    assert (places[0].latitude, places[0].longitude) == (33.5102, 36.29128)
+    assert places[1].kind == "area" and places[1].key == "place-163843"
+
+
+def test_mark_places_splits_at_offsets():
+    text = "Talks in Damascus and Homs."
+    spans = [{"start": 22, "end": 26}, {"start": 9, "end": 17}]
+    segments = mark_places(text, spans)
+    assert "".join(s.text for s in segments) == text
+    assert [s.text for s in segments if s.mention] == ["Damascus", "Homs"]
+
+
+@pytest.mark.parametrize("spans", [
+    [{"start": 9, "end": 17}, {"start": 12, "end": 20}],  # overlap: the second is dropped
+    [{"start": 9, "end": 17}, {"start": 20, "end": 99}],  # past the end
+    [{"start": 5, "end": 5}],                             # empty
+])
+def test_mark_places_skips_bad_spans(spans):
+    text = "Talks in Damascus and Homs."
+    segments = mark_places(text, spans)
+    assert "".join(s.text for s in segments) == text
+    assert len([s for s in segments if s.mention]) <= 1
+
+
+def test_outlines_from_a_small_topojson(tmp_path):
+    topology = {
+        "type": "Topology",
+        "objects": {"countries": {"type": "GeometryCollection", "geometries": [
+            {"type": "Polygon", "arcs": [[0]], "id": "1", "properties": {"name": "Squareland"}},
+            {"type": "Polygon", "arcs": [[1]], "id": "2", "properties": {"name": "Dateline"}},
+        ]}},
+        "arcs": [
+            [[10.123456, 10.0], [20.0, 10.0], [20.0, 20.0], [10.123456, 20.0], [10.123456, 10.0]],
+            [[170.0, -10.0], [-170.0, -10.0], [-170.0, -20.0], [170.0, -20.0], [170.0, -10.0]],
+        ],
+    }
+    path = tmp_path / "countries-110m.json"
+    path.write_text(json.dumps(topology))
+    data = json.loads(rendering.outlines_geojson(path))
+    by_name = {f["properties"]["name"]: f["geometry"] for f in data["features"]}
+    assert set(by_name) == {"Squareland", "Dateline"}
+    ring = by_name["Squareland"]["coordinates"][0]
+    assert [10.12, 10.0] in ring  # rounded to two decimals
+    # The polygon across the antimeridian is cut in two, with no edge spanning the map.
+    dateline = by_name["Dateline"]
+    assert dateline["type"] == "MultiPolygon"
+    for polygon in dateline["coordinates"]:
+        xs = [x for x, _ in polygon[0]]
+        assert max(xs) - min(xs) <= 10.0 + 1e-9
+
+
+def test_split_antimeridian_leaves_ordinary_polygons_alone():
+    from shapely.geometry import box
+    square = box(0, 0, 1, 1)
+    assert split_antimeridian(square).equals(square)
+
+
+def test_real_outlines_have_no_edge_across_the_map(outlines):
+    data = json.loads(rendering.outlines_geojson(outlines))
+    assert len(data["features"]) > 150
+    for feature in data["features"]:
+        geometry = feature["geometry"]
+        polygons = (geometry["coordinates"] if geometry["type"] == "MultiPolygon"
+                    else [geometry["coordinates"]])
+        for polygon in polygons:
+            for ring in polygon:
+                for (x0, y0), (x1, y1) in zip(ring, ring[1:]):
+                    assert abs(x1 - x0) <= 180 or abs(y0) == abs(y1) == 90, feature["properties"]
