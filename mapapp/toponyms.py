@@ -23,6 +23,18 @@ TITLE_ABBREVIATIONS = {
     "Gen", "Brig", "Lt", "Col", "Maj", "Capt", "Sgt", "Adm", "Gov", "Sen", "Rep", "Rev",
     "Dr", "Mr", "Mrs", "Ms", "Prof", "Sr", "Jr", "Pres", "Supt", "Cmdr", "Cpl", "Pvt", "Insp",
 }
+GENERIC_WORDS = {  # on their own, directions and words for kinds of place are not places
+    "north", "south", "east", "west", "central", "northern", "southern", "eastern", "western",
+    "metro", "downtown", "uptown", "midtown", "city", "county", "state", "union", "coast",
+    "valley", "river", "bay", "harbor", "harbour", "island", "islands", "capital", "region",
+}
+INSTITUTION_WORDS = {
+    "police", "department", "dept", "county", "city", "state", "university", "college",
+    "school", "schools", "hospital", "council", "board", "court", "sheriff", "sheriff's",
+    "fire", "public", "utilities", "commission", "legislature", "house", "senate",
+    "government", "museum", "library", "airport", "zoo", "chamber", "attorney", "district",
+    "parks", "health", "water", "housing", "transit", "port", "army", "navy", "national",
+}
 MAJOR_CODES = {"PCLI", "ADM1", "CONT", "RGN", "PPLC", "SEA", "OCN", "PEN"}
 BLOCKING_LABELS = {"PERSON", "ORG", "WORK_OF_ART", "PRODUCT", "EVENT", "LAW", "LANGUAGE"}
 CONNECTORS = {"of", "de", "del", "la", "le", "du", "upon", "on", "am", "sur", "al", "el", "and"}
@@ -108,13 +120,37 @@ class Recognizer:
     def _from_doc(self, text: str, doc: Any) -> list[Toponym]:
         spans: dict[tuple[int, int], Toponym] = {}
         blocked: list[tuple[int, int, str]] = []
-        if doc is not None:
-            for ent in doc.ents:
-                self._take_entity(text, ent, spans, blocked)
-        for toponym in self._scan_gazetteer(text, doc, spans, blocked):
+        ents = list(doc.ents) if doc is not None else []
+        for ent in ents:
+            self._take_entity(text, ent, spans, blocked)
+        people = self._one_sense_per_discourse(text, spans, blocked)
+        for toponym in self._scan_gazetteer(text, spans, blocked, people):
             spans.setdefault((toponym.start, toponym.end), toponym)
         toponyms = sorted(spans.values(), key=lambda t: t.start)
         return self._attach_qualifiers(text, _drop_overlaps(toponyms))
+
+    def _one_sense_per_discourse(self, text: str, spans: dict, blocked: list) -> set[str]:
+        """A one-word name the model calls a place once is a place everywhere in the text.
+
+        ("Alexandria woman charged" tags Alexandria as a person; the body says
+        "in Alexandria".)  Conversely a name only ever tagged as a person
+        blocks gazetteer hits of the same word elsewhere ("Ripley said").
+        """
+        places = {name_key(t.name) for t in spans.values() if t.role == "mention"}
+        keep = []
+        for start, end, label in blocked:
+            name = text[start:end]
+            if label in {"PERSON", "ORG"} and " " not in name and name_key(name) in places:
+                spans[(start, end)] = self._toponym(text, name, start, end, "gazetteer")
+            else:
+                keep.append((start, end, label))
+        blocked[:] = keep
+        people: set[str] = set()
+        for start, end, label in keep:
+            if label == "PERSON":
+                words = text[start:end].split()
+                people.update(w for w in words[-1:] if not self._notable(w))  # surname
+        return {name_key(w) for w in people} - places
 
     def _take_entity(self, text: str, ent: Any, spans: dict, blocked: list) -> None:
         start, end = _trim(text, ent.start_char, ent.end_char)
@@ -122,7 +158,7 @@ class Recognizer:
             return
         name = text[start:end]
         key = name_key(name)
-        if key in self.deny:
+        if key in self.deny or (" " not in name and key in GENERIC_WORDS):
             return
         if ent.label_ in PLACE_LABELS:
             if ent.label_ == "FAC" and not self.gazetteer.candidates(name, fuzzy=False):
@@ -132,8 +168,23 @@ class Recognizer:
             spans[(start, end)] = self._toponym(text, name, start, end, "ner", role="demonym")
         elif ent.label_ == "ORG" and self._strong_entry(name, major=True):
             spans[(start, end)] = self._toponym(text, name, start, end, "gazetteer")
+        elif ent.label_ == "ORG" and self._leading_place(text, start, end, spans):
+            blocked.append((ent.start_char, ent.end_char, ent.label_))
         elif ent.label_ in BLOCKING_LABELS:
             blocked.append((ent.start_char, ent.end_char, ent.label_))
+
+    def _leading_place(self, text: str, start: int, end: int, spans: dict) -> bool:
+        """ "Gainesville Police", "Texas Department of Health": the place that runs the body."""
+        words = text[start:end].split()
+        for n in range(min(3, len(words) - 1), 0, -1):
+            if words[n].strip(".,").lower() not in INSTITUTION_WORDS:
+                continue
+            name = " ".join(words[:n])
+            if self._known(name) and self._strong_entry(name):
+                spans[(start, start + len(name))] = self._toponym(
+                    text, name, start, start + len(name), "gazetteer")
+                return True
+        return False
 
     def _toponym(self, text: str, name: str, start: int, end: int, source: str,
                  role: str = "mention") -> Toponym:
@@ -141,13 +192,14 @@ class Recognizer:
                        sentence=sentence_at(text, start, end), source=source)
 
     # -- gazetteer scan ---------------------------------------------------
-    def _scan_gazetteer(self, text: str, doc: Any, spans: dict, blocked: list) -> Iterator[Toponym]:
+    def _scan_gazetteer(self, text: str, spans: dict, blocked: list,
+                        people: set[str]) -> Iterator[Toponym]:
         taken = [(s, e) for s, e in spans]
         for start, end in _proper_name_runs(text):
             for s, e in self._longest_matches(text, start, end):
                 if any(s < te and ts < e for ts, te in taken):
                     continue
-                if not self._acceptable(text, s, e, blocked):
+                if name_key(text[s:e]) in people or not self._acceptable(text, s, e, blocked):
                     continue
                 taken.append((s, e))
                 name = text[s:e]
@@ -185,6 +237,9 @@ class Recognizer:
         name = text[start:end]
         if not name[:1].isupper() or name.isupper() and len(name) <= 2:
             return False
+        key = name_key(name)
+        if " " not in name and key in GENERIC_WORDS:
+            return False
         if text[end:end + 1] == "." and name in TITLE_ABBREVIATIONS:
             return False
         for bs, be, label in blocked:
@@ -202,6 +257,12 @@ class Recognizer:
                 return False
             return self._strong_entry(name, major=True)
         return self._strong_entry(name)
+
+    def _notable(self, name: str) -> bool:
+        """A place big enough that a person of that name does not make it doubtful."""
+        gaz = self.gazetteer
+        return any(gaz.fclass[c.index] != "P" or gaz.population[c.index] >= 50_000
+                   for c in gaz.candidates(name))
 
     def _strong_entry(self, name: str, *, major: bool = False) -> bool:
         """Is some entry for ``name`` notable enough to accept without the model?"""
