@@ -61,10 +61,12 @@ def examples(geoparser: Geoparser, articles: list[ev.GoldArticle]) -> list[tuple
     """(feature matrix, index of the right candidate) per gold toponym that has one."""
     out = []
     gaz = geoparser.gazetteer
+    texts = [a.text for a in articles]
+    recognised = dict(zip((a.id for a in articles), geoparser.recognizer.recognize_many(texts)))
     for article in articles:
         spans = [(t.start, t.end) for t in article.toponyms]
         toponyms = given_toponyms(article.text, spans, geoparser.recognizer)
-        found = geoparser.recognizer.recognize_many([article.text])[0]
+        found = recognised[article.id]
         context = [t for t in found if not any(t.start < g.end and g.start < t.end for g in toponyms)]
         by_span = {(t.start, t.end): t for t in article.toponyms}
         features = geoparser.resolver.candidate_features(toponyms + context)[:len(toponyms)]
@@ -124,7 +126,7 @@ def main(argv: list[str] | None = None) -> int:
             return 2
         for article in ev.load_corpus(path):
             (train if in_train(article.id) else held).append(article)
-    geoparser = Geoparser.from_config(load_config({"NER_MODEL": "none"}))
+    geoparser = Geoparser.from_config(load_config())
     started = time.time()
     for round_ in range(1, args.rounds + 1):
         data = examples(geoparser, train)

@@ -1,4 +1,4 @@
-"""The ``mapapp`` command line: ingest, serve, geoparse, export, stats, evaluate.
+"""The ``mapapp`` command line: ingest, serve, geoparse, export, stats, evaluate, cache.
 
 Every command takes ``--store`` (env ``MAPAPP_STORE``).  Failures end with a
 one-line message and a non-zero exit; a bad input file is reported and
@@ -29,10 +29,10 @@ def _config(store: str | None, **extra: Any) -> dict[str, Any]:
     return load_config({"STORE": store, **extra})
 
 
-def _geoparser(config: dict[str, Any]):
+def _geoparser(config: dict[str, Any], fallback: Any = None):
     from mapapp.geoparsing import Geoparser
 
-    geoparser = Geoparser.from_config(config)
+    geoparser = Geoparser.from_config(config, fallback=fallback)
     if not geoparser.has_model:
         click.echo(f"note: spaCy model {config['NER_MODEL']!r} not available; "
                    "recognising places with the gazetteer alone", err=True)
@@ -77,13 +77,32 @@ def _batches(items: Iterable[Article], size: int) -> Iterator[list[Article]]:
 
 def ingest_paths(paths: Sequence[Path], config: dict[str, Any], *, echo=click.echo,
                  progress: bool = True) -> dict[str, Any]:
-    """Parse, geoparse and store every article under ``paths``; returns a summary."""
+    """Parse, geoparse and store every article under ``paths``; returns a summary.
+
+    With an online ``GEOCODER`` the summary also has ``failures`` (mentions
+    whose lookup failed, each with its reason in the store) and ``online``.
+    """
+    from mapapp.online import make_fallback
+
+    fallback = make_fallback(config)  # refuses before any work when misconfigured
+    try:
+        return _ingest(paths, config, fallback, echo=echo, progress=progress)
+    finally:
+        if fallback is not None:
+            fallback.close()
+
+
+def _ingest(paths: Sequence[Path], config: dict[str, Any], fallback: Any, *, echo,
+            progress: bool) -> dict[str, Any]:
     from mapapp.articles import iter_articles
     from mapapp.store import Store
 
     store = Store(config["STORE"])
     known = store.known_ids()
     summary = {"articles": 0, "already_stored": 0, "places": 0, "unresolved": 0, "errors": []}
+    if fallback is not None:
+        summary["failures"] = 0
+        summary["online"] = fallback.stats
     fresh: list[Article] = []
     for item in iter_articles(paths):
         if isinstance(item, ArticleParseError):
@@ -96,8 +115,9 @@ def ingest_paths(paths: Sequence[Path], config: dict[str, Any], *, echo=click.ec
             fresh.append(item)
     if not fresh:
         return summary
-    geoparser = _geoparser(config)
-    with _progress_bar(len(fresh), progress) as advance:
+    geoparser = _geoparser(config, fallback)
+    stats = fallback.stats if fallback is not None else None
+    with _progress_bar(len(fresh), progress, stats) as advance:
         for batch in _batches(fresh, BATCH_SIZE):
             parsed = geoparser.parse_articles(batch)
             result = store.add(parsed)
@@ -107,21 +127,34 @@ def ingest_paths(paths: Sequence[Path], config: dict[str, Any], *, echo=click.ec
                 summary["places"] += sum(r.resolved for r in resolutions)
                 summary["unresolved"] += sum(not r.resolved for r in resolutions)
             advance(len(batch))
+    if stats is not None:
+        summary["failures"] = stats.failures
     return summary
 
 
 class _progress_bar:
-    """A rich progress bar on stderr (silent when not wanted)."""
+    """A rich progress bar on stderr (silent when not wanted).
 
-    def __init__(self, total: int, enabled: bool) -> None:
+    With an online geocoder it also shows requests, cache hits, failures and
+    the time its rate limit implies for the rest (read live from ``online``).
+    """
+
+    def __init__(self, total: int, enabled: bool, online: Any = None) -> None:
         self.total, self.enabled, self.progress = total, enabled, None
+        self.online = online
 
     def __enter__(self):
         if not self.enabled:
             return lambda n: None
         from rich.progress import Progress
 
-        self.progress = Progress(transient=False, console=_stderr_console())
+        columns = [*Progress.get_default_columns()]
+        if self.online is not None:  # a shorter bar leaves room for the online counters
+            from rich.progress import BarColumn
+
+            columns = [BarColumn(bar_width=16) if isinstance(c, BarColumn) else c for c in columns]
+            columns.append(_online_column(self.online, self.total))
+        self.progress = Progress(*columns, transient=False, console=_stderr_console())
         self.progress.__enter__()
         task = self.progress.add_task("geoparsing articles", total=self.total)
         return lambda n: self.progress.advance(task, n)
@@ -131,24 +164,73 @@ class _progress_bar:
             self.progress.__exit__(*exc)
 
 
+def _online_column(stats: Any, total: int):
+    """A progress column: "nominatim 12 req · 30 cached · 1 failed · ~0:02:10 at 1 req/s"."""
+    from datetime import timedelta
+
+    from rich.progress import ProgressColumn
+    from rich.text import Text
+
+    class OnlineColumn(ProgressColumn):
+        def render(self, task) -> Text:
+            eta = timedelta(seconds=int(stats.eta_seconds(total)))
+            return Text(f"{stats.service} {stats.requests} req · {stats.cache_hits} cached · "
+                        f"{stats.failures} failed · ~{eta} at {1 / stats.min_delay_seconds:g} "
+                        "req/s", style="progress.remaining", no_wrap=True, overflow="ellipsis")
+
+    return OnlineColumn()
+
+
 def _stderr_console():
     from rich.console import Console
 
     return Console(stderr=True)
 
 
+def _geocoder_option(ctx: click.Context, param: click.Parameter,
+                     values: tuple[str, ...]) -> tuple[str, ...] | None:
+    """Check each ``key=value``; secrets are refused here (shell history, ``ps``)."""
+    from mapapp.online import parse_option, refuse_secret
+
+    for value in values:
+        try:
+            refuse_secret(parse_option(value)[0])
+        except MapappError as err:
+            raise click.BadParameter(str(err), ctx=ctx, param=param) from err
+    return values or None
+
+
 @cli.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
 @store_option
 @click.option("--quiet", is_flag=True, help="No progress bar.")
-def ingest(paths: tuple[Path, ...], store: str | None, quiet: bool) -> None:
+@click.option("--geocoder", envvar="MAPAPP_GEOCODER", default=None, metavar="NAME",
+              help="Online geocoder for mentions the gazetteer cannot place: a geopy service "
+                   "name such as 'nominatim', or 'offline' (default; env MAPAPP_GEOCODER).")
+@click.option("--geocoder-option", "geocoder_options", multiple=True, metavar="KEY=VALUE",
+              callback=_geocoder_option,
+              help="Option of the online geocoder, e.g. domain=nominatim.example.org "
+                   "(repeatable; replaces MAPAPP_GEOCODER_OPTIONS). API keys go in the "
+                   "environment as MAPAPP_GEOCODER_API_KEY, never here.")
+@click.option("--user-agent", envvar="MAPAPP_USER_AGENT", default=None,
+              help="User-Agent naming your application and a contact, sent to the online "
+                   "geocoder (required by Nominatim; env MAPAPP_USER_AGENT).")
+def ingest(paths: tuple[Path, ...], store: str | None, quiet: bool, geocoder: str | None,
+           geocoder_options: tuple[str, ...] | None, user_agent: str | None) -> None:
     """Geoparse article files or folders (.txt, .jsonl, .csv) into the store."""
-    config = _config(store)
-    summary = ingest_paths(list(paths), config, progress=not quiet)
+    config = _config(store, GEOCODER=geocoder, GEOCODER_OPTIONS=geocoder_options,
+                     USER_AGENT=user_agent)
+    try:
+        summary = ingest_paths(list(paths), config, progress=not quiet)
+    except MapappError as err:
+        raise click.ClickException(str(err)) from err
+    online = summary.get("online")
     click.echo(
         f"{summary['articles']} new articles, {summary['places']} places resolved, "
         f"{summary['unresolved']} unresolved, {summary['already_stored']} already stored, "
         f"{len(summary['errors'])} errors -> {config['STORE']}")
+    if online is not None:
+        click.echo(f"{online.describe()} (failed mentions keep their reason in the store)")
     if summary["errors"]:
         sys.exit(2)
 
@@ -274,6 +356,70 @@ def stats(store: str | None, as_json: bool) -> None:
     click.echo(f"date range: {data['first_date'] or '-'} .. {data['last_date'] or '-'}")
     for name, country, count in data["top_places"]:
         click.echo(f"  {count:5d}  {name} ({country})")
+
+
+# -- cache --------------------------------------------------------------------
+
+def _geocode_cache(store: str | None, cache_file: str | None):
+    """The configured geocode cache; a ClickException when there is none yet."""
+    from mapapp.online import GeocodeCache, geocode_cache_path
+
+    config = _config(store, GEOCODE_CACHE=cache_file)
+    path = geocode_cache_path(config)
+    if not path.exists():
+        raise click.ClickException(f"no geocode cache at {path} yet (an ingest with an online "
+                                   "--geocoder creates it)")
+    return GeocodeCache(path, max_age_days=float(config.get("GEOCODE_CACHE_DAYS") or 0))
+
+
+cache_file_option = click.option(
+    "--cache-file", envvar="MAPAPP_GEOCODE_CACHE", type=click.Path(dir_okay=False), default=None,
+    help="Geocode cache file (default geocode-cache.sqlite beside the store; "
+         "env MAPAPP_GEOCODE_CACHE).")
+
+
+@cli.group()
+def cache() -> None:
+    """The online geocoders' answer cache (kept beside the store)."""
+
+
+@cache.command("stats")
+@store_option
+@cache_file_option
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON object.")
+def cache_stats(store: str | None, cache_file: str | None, as_json: bool) -> None:
+    """Answers cached, "not found" answers, expired ones, per service."""
+    from dataclasses import asdict
+
+    geocode_cache = _geocode_cache(store, cache_file)
+    try:
+        data = geocode_cache.stats()
+    finally:
+        geocode_cache.close()
+    if as_json:
+        click.echo(json.dumps(asdict(data)))
+        return
+    click.echo(f"file:      {data.path} ({data.size_bytes / 1024:.0f} KiB)")
+    click.echo(f"answers:   {data.entries} ({data.not_found} not found, {data.expired} expired)")
+    click.echo(f"fetched:   {data.oldest or '-'} .. {data.newest or '-'}")
+    for service, count in data.by_service.items():
+        click.echo(f"  {count:6d}  {service}")
+
+
+@cache.command("clear")
+@store_option
+@cache_file_option
+@click.option("--service", default=None, metavar="NAME", help="Only this geocoder's answers.")
+@click.option("--expired", is_flag=True, help="Only answers older than MAPAPP_GEOCODE_CACHE_DAYS.")
+def cache_clear(store: str | None, cache_file: str | None, service: str | None,
+                expired: bool) -> None:
+    """Forget cached answers (all, one service's, or the expired ones)."""
+    geocode_cache = _geocode_cache(store, cache_file)
+    try:
+        removed = geocode_cache.clear(service, expired_only=expired)
+    finally:
+        geocode_cache.close()
+    click.echo(f"removed {removed} cached answers from {geocode_cache.path}")
 
 
 # -- evaluate -----------------------------------------------------------------

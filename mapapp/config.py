@@ -38,6 +38,31 @@ SETTINGS: tuple[Setting, ...] = (
             "Attribution shown for MAPAPP_TILES (required by most tile providers)."),
     Setting("HOST", "127.0.0.1", "Interface `mapapp serve` binds to."),
     Setting("PORT", 5000, "Port `mapapp serve` listens on."),
+    Setting("GEOCODER", "offline",
+            "Online geocoder asked about mentions the gazetteer cannot place: 'offline' (none, "
+            "the default) or a geopy service name such as 'nominatim'."),
+    Setting("GEOCODER_OPTIONS", "",
+            "Options of the online geocoder as space-separated key=value pairs, e.g. "
+            "'domain=nominatim.example.org language=en'."),
+    Setting("GEOCODER_API_KEY", "",
+            "API key of the online geocoder; set it in the environment, never on a command line."),
+    Setting("USER_AGENT", "",
+            "User-Agent sent to online geocoders, naming your application and a contact "
+            "(Nominatim refuses to start without one)."),
+    Setting("GEOCODER_MIN_SCORE", 0.3,
+            "Gazetteer answers scoring below this are re-asked online; unresolved mentions "
+            "always are."),
+    Setting("GEOCODER_MIN_DELAY", 0.0,
+            "Seconds between online requests; 0 means the service's documented limit, which only "
+            "a self-hosted 'domain' may undercut."),
+    Setting("GEOCODER_MAX_RETRIES", 2,
+            "Retries of a request that failed with 429, 5xx or a timeout (with back-off, "
+            "honouring Retry-After)."),
+    Setting("GEOCODE_CACHE", "",
+            "SQLite file of every online answer; empty means geocode-cache.sqlite beside the "
+            "store."),
+    Setting("GEOCODE_CACHE_DAYS", 0,
+            "Days a cached online answer stays valid; 0 keeps answers forever."),
 )
 
 DEFAULTS: dict[str, Any] = {s.name: s.default for s in SETTINGS}
@@ -54,6 +79,13 @@ def _coerce(value: str, default: Any) -> Any:
             return int(value)
         except ValueError as err:
             raise ConfigError(f"setting expects an integer, got {value!r}") from err
+    if isinstance(default, float):
+        from mapapp.errors import ConfigError
+
+        try:
+            return float(value)
+        except ValueError as err:
+            raise ConfigError(f"setting expects a number, got {value!r}") from err
     return value
 
 

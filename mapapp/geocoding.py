@@ -373,6 +373,26 @@ def _dedupe(cands: list[Candidate]) -> list[Candidate]:
     return out
 
 
+def drop_unconfirmed(resolutions: list[Resolution], min_population: int = 50_000) -> list[Resolution]:
+    """Drop gazetteer-scan guesses that nothing else in the article supports.
+
+    A capitalised word that matched only a small town ("Olaopa", "Wedbush")
+    is kept when the model tagged it, when the town is notable, or when it
+    lies in a country the article's model-found places point at.
+    """
+    countries = {r.place.country_code for r in resolutions
+                 if r.place is not None and r.toponym.source in {"ner", "dateline"}}
+    kept = []
+    for r in resolutions:
+        place = r.place
+        if r.toponym.source == "gazetteer" and r.toponym.role != "demonym" and (
+                place is None or (place.feature_class == "P" and place.population < min_population
+                                  and place.country_code not in countries)):
+            continue
+        kept.append(r)
+    return kept
+
+
 # -- the geopy geocoder -----------------------------------------------------
 
 class OfflineGeocoder(Geocoder):

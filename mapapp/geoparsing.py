@@ -8,7 +8,7 @@ so every figure measures the code that users run.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -16,30 +16,34 @@ from typing import Any
 from mapapp.config import cache_dir
 from mapapp.corrections import Corrections, load_corrections
 from mapapp.gazetteer import Gazetteer, load_gazetteer
-from mapapp.geocoding import COUNTRY_CODES, Resolver
+from mapapp.geocoding import COUNTRY_CODES, Resolver, drop_unconfirmed
 from mapapp.records import Article, Resolution, Toponym
 from mapapp.toponyms import NerModel, Recognizer, load_ner, sentence_at
 
 Span = tuple[int, int]
+# A second opinion on an article's resolutions, e.g. mapapp.online.OnlineFallback
+Fallback = Callable[[Article, list[Resolution]], list[Resolution]]
 
 
 class Geoparser:
     """Recognise and resolve the places of texts; build once, use many times."""
 
     def __init__(self, gazetteer: Gazetteer, nlp: NerModel | None,
-                 corrections: Corrections | None = None) -> None:
+                 corrections: Corrections | None = None, fallback: Fallback | None = None) -> None:
         self.gazetteer = gazetteer
+        self.fallback = fallback  # re-asks what the gazetteer could not place (articles only)
         self.corrections = corrections or Corrections()
         self.recognizer = Recognizer(gazetteer, nlp, deny=(), aliases=self.corrections.alias_names)
         self.recognizer.deny = set(self.corrections.deny)
         self.resolver = Resolver(gazetteer, corrections=self.corrections)
 
     @classmethod
-    def from_config(cls, config: Mapping[str, Any]) -> "Geoparser":
+    def from_config(cls, config: Mapping[str, Any],
+                    fallback: Fallback | None = None) -> "Geoparser":
         """Load the model, the cached gazetteer index and corrections named by ``config``."""
         gazetteer = load_gazetteer(Path(config["DATA_PACKAGES"]), cache_dir(config))
         return cls(gazetteer, load_ner(config.get("NER_MODEL", "")),
-                   load_corrections(config.get("CORRECTIONS")))
+                   load_corrections(config.get("CORRECTIONS")), fallback=fallback)
 
     @property
     def has_model(self) -> bool:
@@ -50,7 +54,15 @@ class Geoparser:
                        ) -> list[tuple[Article, list[Resolution]]]:
         """Every article with one resolution per recognised place, focus marked."""
         found = self.recognizer.recognize_articles(articles, batch_size)
-        return [(a, mark_focus(self.resolver.resolve(t))) for a, t in zip(articles, found)]
+        return [(a, mark_focus(self._resolve_article(a, t))) for a, t in zip(articles, found)]
+
+    def _resolve_article(self, article: Article, toponyms: list[Toponym]) -> list[Resolution]:
+        """The gazetteer's confirmed resolutions, then the fallback's second opinion if any.
+
+        Unconfirmed guesses are dropped first, so no online request is spent on them.
+        """
+        resolved = drop_unconfirmed(self.resolver.resolve(toponyms))
+        return resolved if self.fallback is None else self.fallback(article, resolved)
 
     # -- raw texts (the `mapapp geoparse` / evaluation interface) ------------
     def geoparse_many(self, items: Sequence[tuple[str, Sequence[Span] | None]],
@@ -64,7 +76,8 @@ class Geoparser:
         out = []
         for (text, spans), found in zip(items, recognised):
             if spans is None:
-                out.append([resolution_dict(r) for r in mark_focus(self.resolver.resolve(found))])
+                resolved = drop_unconfirmed(self.resolver.resolve(found))
+                out.append([resolution_dict(r) for r in mark_focus(resolved)])
                 continue
             given = given_toponyms(text, spans, self.recognizer)
             context = [t for t in found if not any(t.start < g.end and g.start < t.end for g in given)]

@@ -5,8 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
-ROLES = ("dateline", "focus", "mention", "demonym", "qualifier")
-MAP_ROLES = ("dateline", "focus", "mention")  # demonyms and qualifiers are context, not markers
+ROLES = ("dateline", "focus", "mention", "demonym", "qualifier", "embedded")
+# Demonyms ("Syrian"), qualifiers ("Texas" in "Paris, Texas") and places embedded in a
+# name ("The Washington Post") are context for the resolver, not markers on the map.
+MAP_ROLES = ("dateline", "focus", "mention")
 
 
 @dataclass(frozen=True)
@@ -42,7 +44,11 @@ class Toponym:
 
 @dataclass(frozen=True)
 class Place:
-    """One gazetteer entry (a GeoNames row or a reviewed region of our own)."""
+    """One gazetteer entry (a GeoNames row or a reviewed region of our own).
+
+    An online geocoder's answer has no ``geonameid``; ``provider_id`` then
+    keeps the service's own id (e.g. ``relation/62422`` for OpenStreetMap).
+    """
 
     geonameid: int | None
     name: str
@@ -54,6 +60,7 @@ class Place:
     admin1_code: str = ""
     admin1_name: str = ""
     population: int = 0
+    provider_id: str | None = None
 
 
 @dataclass(frozen=True)

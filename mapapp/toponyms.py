@@ -27,6 +27,7 @@ GENERIC_WORDS = {  # on their own, directions and words for kinds of place are n
     "north", "south", "east", "west", "central", "northern", "southern", "eastern", "western",
     "metro", "downtown", "uptown", "midtown", "city", "county", "state", "union", "coast",
     "valley", "river", "bay", "harbor", "harbour", "island", "islands", "capital", "region",
+    "centre", "center", "states",
 }
 INSTITUTION_WORDS = {
     "police", "department", "dept", "county", "city", "state", "university", "college",
@@ -158,7 +159,7 @@ class Recognizer:
             return
         name = text[start:end]
         key = name_key(name)
-        if key in self.deny or (" " not in name and key in GENERIC_WORDS):
+        if key in self.deny or (" " not in name and key in GENERIC_WORDS) or not name[:1].isupper():
             return
         if ent.label_ in PLACE_LABELS:
             if ent.label_ == "FAC" and not self.gazetteer.candidates(name, fuzzy=False):
@@ -166,23 +167,43 @@ class Recognizer:
             spans[(start, end)] = self._toponym(text, name, start, end, "ner")
         elif ent.label_ == "NORP" and key in self.gazetteer.demonyms:
             spans[(start, end)] = self._toponym(text, name, start, end, "ner", role="demonym")
-        elif ent.label_ == "ORG" and self._strong_entry(name, major=True):
+        elif ent.label_ in {"ORG", "PERSON"} and self._is_area_name(name, ent.label_):
             spans[(start, end)] = self._toponym(text, name, start, end, "gazetteer")
-        elif ent.label_ == "ORG" and self._leading_place(text, start, end, spans):
+        elif ent.label_ in {"ORG", "FAC", "PRODUCT", "EVENT"} and \
+                self._leading_place(text, start, end, spans):
             blocked.append((ent.start_char, ent.end_char, ent.label_))
         elif ent.label_ in BLOCKING_LABELS:
             blocked.append((ent.start_char, ent.end_char, ent.label_))
 
+    def _is_area_name(self, name: str, label: str) -> bool:
+        """An entity the model calls an organisation or person that is wholly a place name.
+
+        One word must be a major place ("Homs"); several words must name a
+        country, province or region exactly ("Tamil Nadu", "the Eastern Ghouta").
+        """
+        if " " not in name:
+            return label == "ORG" and self._strong_entry(name, major=True)
+        gaz = self.gazetteer
+        return any(c.match < MATCH_ALTERNATE and gaz.fcode[c.index] in MAJOR_CODES
+                   for c in gaz.candidates(name, fuzzy=False))
+
     def _leading_place(self, text: str, start: int, end: int, spans: dict) -> bool:
-        """ "Gainesville Police", "Texas Department of Health": the place that runs the body."""
+        """A place opening a longer name: "Gainesville Police", "The Washington Post".
+
+        Followed by a word for a public body it is where things happen (role
+        mention); otherwise it is only part of a name (role embedded: context,
+        not a marker).
+        """
         words = text[start:end].split()
         for n in range(min(3, len(words) - 1), 0, -1):
-            if words[n].strip(".,").lower() not in INSTITUTION_WORDS:
-                continue
             name = " ".join(words[:n])
-            if self._known(name) and self._strong_entry(name):
+            if not self._known(name):
+                continue
+            public = words[n].strip(".,").lower() in INSTITUTION_WORDS
+            if public and self._strong_entry(name) or self._notable(name):
+                role = "mention" if public else "embedded"
                 spans[(start, start + len(name))] = self._toponym(
-                    text, name, start, start + len(name), "gazetteer")
+                    text, name, start, start + len(name), "gazetteer", role=role)
                 return True
         return False
 

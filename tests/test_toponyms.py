@@ -129,9 +129,16 @@ def test_place_after_of_inside_an_organisation(recognizer: Recognizer) -> None:
 
 
 def test_place_naming_a_company_is_not_a_place(nlp, gazetteer: Gazetteer) -> None:
-    """With the model, an ORG that starts with a place name blocks it (spaCy only)."""
+    """With the model, a place opening a company's name is only embedded (not a marker)."""
     recognizer = Recognizer(gazetteer, nlp)
-    assert names(recognizer, "Shares of Texas Instruments rose after the report.") == []
+    found = recognizer.recognize_many(["Shares of Texas Instruments rose after the report."])[0]
+    assert [(t.name, t.role) for t in found] in ([], [("Texas", "embedded")])
+
+
+def test_place_running_a_public_body_is_a_mention(nlp, gazetteer: Gazetteer) -> None:
+    recognizer = Recognizer(gazetteer, nlp)
+    found = recognizer.recognize_many(["A spokesman for the Gainesville Police Department said."])[0]
+    assert ("Gainesville", "mention") in [(t.name, t.role) for t in found]
 
 
 def test_region_the_model_calls_an_organisation(recognizer: Recognizer) -> None:
