@@ -44,7 +44,8 @@ MENTION_COLUMNS: dict[str, str] = {
     "role": "str", "source": "str", "sentence": "str", "geonameid": "Int64",
     "resolved_name": "str", "country_code": "str", "admin1_name": "str",
     "feature_class": "str", "feature_code": "str", "population": "Int64",
-    "score": "float64", "reason": "str", "provider": "str", "published": "str",
+    "score": "float64", "reason": "str", "provider": "str", "provider_id": "str",
+    "published": "str",
 }
 ARTICLE_COLUMNS: dict[str, str] = {
     name: "str" for name in ("article_id", "headline", "deck", "dateline", "published",
@@ -117,6 +118,7 @@ def _mention_row(article_id: str, published: str | None, res: Resolution) -> dic
         "feature_code": place.feature_code if place else None,
         "population": place.population if place else None,
         "score": float(res.score), "reason": res.reason, "provider": res.provider,
+        "provider_id": getattr(place, "provider_id", None) if place else None,
         "published": published,
     }
 
