@@ -200,10 +200,35 @@ def _geocoder_option(ctx: click.Context, param: click.Parameter,
     return values or None
 
 
+def reprocess_store(config: dict[str, Any], *, progress: bool = True) -> dict[str, Any]:
+    """Re-geoparse every stored article with today's rules and corrections, in one swap."""
+    from mapapp.store import Store
+
+    store = Store(config["STORE"])
+    articles = store.article_records()
+    summary = {"articles": 0, "places": 0, "unresolved": 0}
+    if not articles:
+        return summary
+    geoparser = _geoparser(config)
+    parsed = []
+    with _progress_bar(len(articles), progress) as advance:
+        for batch in _batches(articles, BATCH_SIZE):
+            parsed.extend(geoparser.parse_articles(batch))
+            advance(len(batch))
+    summary["articles"] = store.replace(parsed)
+    for _, resolutions in parsed:
+        summary["places"] += sum(r.resolved for r in resolutions)
+        summary["unresolved"] += sum(not r.resolved for r in resolutions)
+    return summary
+
+
 @cli.command()
-@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.argument("paths", nargs=-1, required=False, type=click.Path(path_type=Path))
 @store_option
 @click.option("--quiet", is_flag=True, help="No progress bar.")
+@click.option("--reprocess", is_flag=True,
+              help="Re-run every stored article with the current rules and corrections "
+                   "(MAPAPP_CORRECTIONS), replacing their places in one transaction.")
 @click.option("--geocoder", envvar="MAPAPP_GEOCODER", default=None, metavar="NAME",
               help="Online geocoder for mentions the gazetteer cannot place: a geopy service "
                    "name such as 'nominatim', or 'offline' (default; env MAPAPP_GEOCODER).")
@@ -215,11 +240,20 @@ def _geocoder_option(ctx: click.Context, param: click.Parameter,
 @click.option("--user-agent", envvar="MAPAPP_USER_AGENT", default=None,
               help="User-Agent naming your application and a contact, sent to the online "
                    "geocoder (required by Nominatim; env MAPAPP_USER_AGENT).")
-def ingest(paths: tuple[Path, ...], store: str | None, quiet: bool, geocoder: str | None,
-           geocoder_options: tuple[str, ...] | None, user_agent: str | None) -> None:
+def ingest(paths: tuple[Path, ...], store: str | None, quiet: bool, reprocess: bool,
+           geocoder: str | None, geocoder_options: tuple[str, ...] | None,
+           user_agent: str | None) -> None:
     """Geoparse article files or folders (.txt, .jsonl, .csv) into the store."""
     config = _config(store, GEOCODER=geocoder, GEOCODER_OPTIONS=geocoder_options,
                      USER_AGENT=user_agent)
+    if reprocess:
+        done = reprocess_store(config, progress=not quiet)
+        click.echo(f"{done['articles']} articles reprocessed, {done['places']} places resolved, "
+                   f"{done['unresolved']} unresolved -> {config['STORE']}")
+        if not paths:
+            return
+    elif not paths:
+        raise click.UsageError("give files or folders to ingest, or --reprocess")
     try:
         summary = ingest_paths(list(paths), config, progress=not quiet)
     except MapappError as err:

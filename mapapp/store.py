@@ -305,8 +305,22 @@ class Store:
         return AddResult(added=added, skipped=len(pairs) - added + duplicates,
                          mentions=n_mentions)
 
-    def _append(self, articles: pandas.DataFrame,
-                mentions: geopandas.GeoDataFrame) -> tuple[int, int]:
+    def replace(self, batch: Iterable[tuple[Article, Sequence[Resolution]]]) -> int:
+        """Swap the mentions of already-stored articles for new ones, all in one transaction.
+
+        This is how ``mapapp ingest --reprocess`` applies new rules and
+        corrections: a crash leaves every article with its old mentions or
+        every article with its new ones.  Returns the number of articles redone.
+        """
+        pairs = list({a.article_id: (a, r) for a, r in batch}.values())
+        if not pairs or not self.path.exists():
+            return 0
+        articles = _articles_frame([article for article, _ in pairs], _utc_now())
+        _, n_mentions = self._append(articles, _mentions_frame(pairs), replace=True)
+        return len(pairs)
+
+    def _append(self, articles: pandas.DataFrame, mentions: geopandas.GeoDataFrame,
+                replace: bool = False) -> tuple[int, int]:
         """Stage the rows in a scratch GeoPackage, then copy the new ones in one transaction."""
         scratch = Path(tempfile.mkdtemp(dir=self.path.parent, prefix=f".{self.path.name}.batch-"))
         try:
@@ -319,7 +333,7 @@ class Store:
             try:
                 self._check(conn)
                 conn.execute("ATTACH DATABASE ? AS batch", (str(staged),))
-                return self._copy_new(conn, mentions)
+                return self._copy_new(conn, mentions, replace=replace)
             except sqlite3.Error as err:
                 raise self._fail(err, "append to") from err
             finally:
@@ -327,24 +341,34 @@ class Store:
         finally:
             shutil.rmtree(scratch, ignore_errors=True)
 
-    def _copy_new(self, conn: sqlite3.Connection,
-                  mentions: geopandas.GeoDataFrame) -> tuple[int, int]:
-        """INSERT ... SELECT the staged rows of unseen articles; all or nothing."""
+    def _copy_new(self, conn: sqlite3.Connection, mentions: geopandas.GeoDataFrame,
+                  replace: bool = False) -> tuple[int, int]:
+        """INSERT ... SELECT the staged rows of unseen articles; all or nothing.
+
+        With ``replace``, the staged articles' stored mentions are deleted
+        first and all staged mentions go in (the articles themselves stay).
+        """
         unseen = 'WHERE "article_id" NOT IN (SELECT "article_id" FROM main."articles")'
         m_cols = _quoted([*MENTION_COLUMNS, GEOM])
         a_cols = _quoted(ARTICLE_COLUMNS)
         conn.execute("BEGIN IMMEDIATE")
         try:
+            if replace:
+                conn.execute('DELETE FROM main."mentions" WHERE "article_id" IN '
+                             '(SELECT "article_id" FROM batch."articles")')
+                unseen_mentions = 'WHERE "article_id" IN (SELECT "article_id" FROM main."articles")'
+            else:
+                unseen_mentions = unseen
             known = {row[0] for row in conn.execute(
                 'SELECT "article_id" FROM main."articles" '
                 'WHERE "article_id" IN (SELECT "article_id" FROM batch."articles")')}
             n_mentions = conn.execute(
                 f'INSERT INTO main."mentions" ({m_cols}) SELECT {m_cols} FROM batch."mentions" '
-                f'{unseen} ORDER BY "fid"').rowcount
+                f'{unseen_mentions} ORDER BY "fid"').rowcount
             added = conn.execute(
                 f'INSERT INTO main."articles" ({a_cols}) SELECT {a_cols} FROM batch."articles" '
                 f'{unseen} ORDER BY "fid"').rowcount
-            _touch_contents(conn, mentions[~mentions["article_id"].isin(known)])
+            _touch_contents(conn, mentions if replace else mentions[~mentions["article_id"].isin(known)])
             conn.execute("COMMIT")
         except BaseException:
             if conn.in_transaction:
@@ -381,6 +405,19 @@ class Store:
         sql = (f'SELECT {_quoted(ARTICLE_COLUMNS)} FROM "articles" WHERE {clause} '
                f'ORDER BY "published" IS NULL, "published", "headline", "article_id"')
         return self._query(sql, params, ARTICLE_COLUMNS)
+
+    def article_records(self) -> list[Article]:
+        """Every stored article as an `Article` record (for reprocessing)."""
+        frame = self.articles(include_undated=True)
+        records = []
+        for row in frame.itertuples(index=False):
+            published = date.fromisoformat(row.published) if isinstance(row.published, str) else None
+            records.append(Article(
+                article_id=row.article_id, headline=_or_none(row.headline) or "",
+                text=_or_none(row.text) or "", published=published,
+                dateline=_or_none(row.dateline), deck=_or_none(row.deck),
+                url=_or_none(row.url), source=_or_none(row.source) or ""))
+        return records
 
     def article(self, article_id: str) -> dict[str, Any] | None:
         """One stored article as a dict of its columns, or None if it is not stored."""
@@ -443,6 +480,11 @@ class Store:
         finally:
             shutil.rmtree(scratch, ignore_errors=True)
         return out
+
+
+def _or_none(value: Any) -> Any:
+    """pandas' missing values (NaN, None) as None."""
+    return None if value is None or (isinstance(value, float) and value != value) else value
 
 
 def _write_export(frame: geopandas.GeoDataFrame, path: Path, fmt: str) -> None:

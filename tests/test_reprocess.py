@@ -1,0 +1,62 @@
+"""`mapapp ingest --reprocess`: stored articles redone with today's corrections, in one swap."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from mapapp.cli import ingest_paths, reprocess_store
+from mapapp.config import load_config
+from mapapp.errors import StoreError
+from mapapp.store import Store
+
+pytest_plugins = ["geo_fixtures"]
+
+DATA = Path(__file__).parent / "data"
+PARIS_TEXAS = 4717560
+PARIS_FRANCE = 2988507
+
+
+@pytest.fixture
+def config(tmp_path: Path, gazetteer_cache: Path, gazetteer) -> dict:
+    return load_config({"STORE": str(tmp_path / "store.gpkg"), "CACHE_DIR": str(gazetteer_cache)})
+
+
+def paris_ids(store: Store) -> set[int]:
+    frame = store.mentions(include_undated=True)
+    return set(frame.loc[frame["name"].str.casefold() == "paris", "geonameid"].dropna().astype(int))
+
+
+def test_reprocess_applies_a_new_pin_to_stored_articles(config: dict, tmp_path: Path) -> None:
+    ingest_paths([DATA / "2026-10-19-paris-texas-fair.txt"], config, progress=False)
+    store = Store(config["STORE"])
+    assert paris_ids(store) == {PARIS_TEXAS}
+    before = len(store.mentions(resolved_only=False))
+    pins = tmp_path / "corrections.json"
+    pins.write_text(json.dumps({"pins": {"Paris": PARIS_FRANCE}}), encoding="utf-8")
+    summary = reprocess_store({**config, "CORRECTIONS": str(pins)}, progress=False)
+    assert summary["articles"] == 1
+    assert paris_ids(store) == {PARIS_FRANCE}
+    assert len(store.mentions(resolved_only=False)) == before  # replaced, not doubled
+    assert len(store.known_ids()) == 1
+
+
+def test_a_failed_reprocess_leaves_the_old_places(config: dict, monkeypatch) -> None:
+    ingest_paths([DATA], config, progress=False)
+    store = Store(config["STORE"])
+    before = store.mentions(resolved_only=False)[["article_id", "name", "geonameid"]]
+
+    def broken(*args, **kwargs):
+        raise StoreError("disk full while reprocessing")
+
+    monkeypatch.setattr("mapapp.store._touch_contents", broken)
+    with pytest.raises(StoreError):
+        reprocess_store(config, progress=False)
+    after = store.mentions(resolved_only=False)[["article_id", "name", "geonameid"]]
+    assert after.reset_index(drop=True).equals(before.reset_index(drop=True))
+
+
+def test_reprocess_of_an_empty_store_does_nothing(config: dict) -> None:
+    assert reprocess_store(config, progress=False)["articles"] == 0
