@@ -17,7 +17,6 @@ GeoWebNews, all of GeoVirus and WikToR) is never seen by the fit and is what
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import sys
 import time
@@ -34,13 +33,8 @@ from mapapp.config import load_config  # noqa: E402
 from mapapp.geocoding import DEFAULT_WEIGHTS, FEATURES, WEIGHTS_FILE, haversine_km  # noqa: E402
 from mapapp.geoparsing import Geoparser, given_toponyms  # noqa: E402
 
-TRAIN_CORPORA = ("lgl", "geowebnews")
+TRAIN_CORPORA = ev.FIT_CORPORA
 MATCH_KM = 161.0
-
-
-def in_train(article_id: str) -> bool:
-    """The documented split: first hex digit of sha1(id) even -> train."""
-    return int(hashlib.sha1(article_id.encode()).hexdigest()[0], 16) % 2 == 0
 
 
 def label_for(gaz, rows: list[int], gold: ev.GoldToponym) -> int:
@@ -125,7 +119,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"missing {path}: nothing to fit on", file=sys.stderr)
             return 2
         for article in ev.load_corpus(path):
-            (train if in_train(article.id) else held).append(article)
+            (train if ev.in_fit_split(article.id) else held).append(article)
     geoparser = Geoparser.from_config(load_config())
     started = time.time()
     for round_ in range(1, args.rounds + 1):

@@ -123,6 +123,11 @@ def score_corpus(articles: Sequence[ev.GoldArticle], corpus: str,
                  predictions: dict[str, list[list[dict]]]) -> list[ev.Report]:
     """The corpus report, plus a literal-places-only one where the gold has types."""
     reports = [ev.evaluate_corpus(articles, predictions, corpus=corpus)]
+    if corpus in ev.FIT_CORPORA:  # the half the resolver's weights never saw
+        keep = [i for i, a in enumerate(articles) if not ev.in_fit_split(a.id)]
+        held = {setting: [preds[i] for i in keep] for setting, preds in predictions.items()}
+        reports.append(ev.evaluate_corpus([articles[i] for i in keep], held,
+                                          corpus=f"{corpus} (held-out half)"))
     if corpus in LITERAL_BREAKDOWN:
         literal = [ev.literal_only(a) for a in articles]
         reports.append(ev.evaluate_corpus(literal, predictions, corpus=f"{corpus} (literal)"))

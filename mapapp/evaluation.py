@@ -571,3 +571,13 @@ def format_report(report: Report) -> str:
                               for r in block.calibration)
             lines.append(f"    calibration (bin: n/Acc@161, ECE {_num(ece)})  {cells}")
     return "\n".join(lines)
+
+
+FIT_CORPORA = ("lgl", "geowebnews")
+
+
+def in_fit_split(article_id: str) -> bool:
+    """The documented split for fitted weights: sha1(id) starting with an even hex digit."""
+    import hashlib
+
+    return int(hashlib.sha1(article_id.encode()).hexdigest()[0], 16) % 2 == 0
