@@ -197,7 +197,7 @@ class Recognizer:
         words = text[start:end].split()
         for n in range(min(3, len(words) - 1), 0, -1):
             name = " ".join(words[:n])
-            if not self._known(name):
+            if not self._known(name) or name_key(name) in GENERIC_WORDS:
                 continue
             public = words[n].strip(".,").lower() in INSTITUTION_WORDS
             if public and self._strong_entry(name) or self._notable(name):
