@@ -140,13 +140,15 @@ class Resolver:
         key = name_key(toponym.name)
         if toponym.role == "demonym" and key in gaz.demonyms:
             return [Candidate(gaz.demonyms[key], MATCH_ALIAS)]
-        found = gaz.candidates(toponym.name)
+        found = gaz.candidates(toponym.name, fuzzy=False)
+        if not found and key in gaz.demonyms:
+            return [Candidate(gaz.demonyms[key], MATCH_ALIAS)]
+        if not found:
+            found = gaz.candidates(toponym.name)  # transliteration variants
         if key in self.corrections.aliases:
             row = gaz.by_geonameid.get(self.corrections.aliases[key])
             if row is not None:
                 found = [Candidate(row, MATCH_ALIAS)] + found
-        if not found and key in gaz.demonyms:
-            found = [Candidate(gaz.demonyms[key], MATCH_ALIAS)]
         if key in gaz.qualifiers and (toponym.name.endswith(".") or toponym.name.isupper()
                                       or toponym.role == "qualifier"):
             found = [Candidate(row, MATCH_ALIAS) for row in gaz.qualifiers[key]] + found

@@ -40,7 +40,11 @@ MAJOR_CODES = {"PCLI", "ADM1", "CONT", "RGN", "PPLC", "SEA", "OCN", "PEN"}
 BLOCKING_LABELS = {"PERSON", "ORG", "WORK_OF_ART", "PRODUCT", "EVENT", "LAW", "LANGUAGE"}
 CONNECTORS = {"of", "de", "del", "la", "le", "du", "upon", "on", "am", "sur", "al", "el", "and"}
 EMBEDDING_WORDS = {"of", "for", "in", "at"}
-_DATELINE = re.compile(r"^\s*([A-Z][A-Z.'\- ]+[A-Z.])(?:,\s*([A-Z][\w.' ]+?))?\s*(?:--|—|–)")
+_DATELINE = re.compile(  # "BEIRUT --", "COLUMBUS, Ohio (AP) —", "BEIRUT:" at a line or sentence start
+    r"(?:^|\n|(?<=[.!?]) )[ \t]*([A-Z][A-Z.'\-]+(?: [A-Z][A-Z.'\-]+)*)"
+    r"(?:,[ \t]*([A-Z][\w.' ]+?))?[ \t]*(?:\((?:AP|Reuters|AFP|UPI|CNN|Bloomberg)\)[ \t]*)?"
+    r"(?:--|—|–|:)")
+DATELINE_WINDOW = 400
 _LEADING_ARTICLE = re.compile(r"^(?:the|The|THE)\s+")
 _POSSESSIVE = re.compile(r"(?:'s|’s|'|’)$")
 
@@ -71,16 +75,21 @@ def sentence_at(text: str, start: int, end: int) -> str:
     return text[left + 1 if left >= 0 else 0:right].strip()[:600]
 
 
-def find_dateline(text: str, dateline: str | None = None) -> Toponym | None:
-    """The dateline place at the top of ``text`` ("BEIRUT --") as a mention."""
-    match = _DATELINE.match(text[:200])
-    if not match:
-        return None
-    start, end = match.span(1)
-    name = text[start:end].strip()
-    return Toponym(name=name, start=start, end=start + len(name), role="dateline",
-                   sentence=sentence_at(text, start, end), source="dateline",
-                   qualifier=(match.group(2) or "").strip())
+def find_dateline(text: str, known: Any = None) -> Toponym | None:
+    """The dateline place near the top of ``text`` ("BEIRUT --") as a mention.
+
+    ``known(name) -> bool``, when given, must accept the place (so that a
+    heading such as "UPDATE:" is not taken for one).
+    """
+    for match in _DATELINE.finditer(text[:DATELINE_WINDOW]):
+        start, end = match.span(1)
+        name = text[start:end].strip()
+        if len(name) < 3 or (known is not None and not known(name)):
+            continue
+        return Toponym(name=name, start=start, end=start + len(name), role="dateline",
+                       sentence=sentence_at(text, start, end), source="dateline",
+                       qualifier=(match.group(2) or "").strip())
+    return None
 
 
 class Recognizer:
@@ -106,16 +115,19 @@ class Recognizer:
         return self.recognize_articles([article])[0]
 
     def recognize_articles(self, articles: Sequence[Article], batch_size: int = 32) -> list[list[Toponym]]:
-        """Toponyms of each article, the dateline mention first."""
-        found = self.recognize_many([a.text for a in articles], batch_size)
-        out = []
-        for article, toponyms in zip(articles, found):
-            dateline = find_dateline(article.text, article.dateline)
-            if dateline is not None:
-                toponyms = [dateline] + [t for t in toponyms
-                                         if t.end <= dateline.start or t.start >= dateline.end]
-            out.append(toponyms)
-        return out
+        """Toponyms of each article, in text order (the dateline among them)."""
+        return self.recognize_many([a.text for a in articles], batch_size)
+
+    def _with_dateline(self, text: str, toponyms: list[Toponym]) -> list[Toponym]:
+        dateline = find_dateline(text, self._known_dateline)
+        if dateline is None:
+            return toponyms
+        rest = [t for t in toponyms if t.end <= dateline.start or t.start >= dateline.end]
+        return sorted([dateline, *rest], key=lambda t: t.start)
+
+    def _known_dateline(self, name: str) -> bool:
+        key = name_key(name)
+        return key not in self.deny and key in self.gazetteer.names
 
     # -- per document ---------------------------------------------------
     def _from_doc(self, text: str, doc: Any) -> list[Toponym]:
@@ -128,7 +140,7 @@ class Recognizer:
         for toponym in self._scan_gazetteer(text, spans, blocked, people):
             spans.setdefault((toponym.start, toponym.end), toponym)
         toponyms = sorted(spans.values(), key=lambda t: t.start)
-        return self._attach_qualifiers(text, _drop_overlaps(toponyms))
+        return self._with_dateline(text, self._attach_qualifiers(text, _drop_overlaps(toponyms)))
 
     def _one_sense_per_discourse(self, text: str, spans: dict, blocked: list) -> set[str]:
         """A one-word name the model calls a place once is a place everywhere in the text.
@@ -202,6 +214,8 @@ class Recognizer:
             public = words[n].strip(".,").lower() in INSTITUTION_WORDS
             if public and self._strong_entry(name) or self._notable(name):
                 role = "mention" if public else "embedded"
+                if name_key(name) in self.gazetteer.demonyms:
+                    role = "demonym"  # "Syrian Observatory": context for Syria
                 spans[(start, start + len(name))] = self._toponym(
                     text, name, start, start + len(name), "gazetteer", role=role)
                 return True
