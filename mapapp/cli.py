@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import json
 import sys
+from dataclasses import dataclass
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
 import click
 
+from mapapp import __version__
 from mapapp.config import load_config
 from mapapp.errors import ArticleParseError, MapappError
 from mapapp.records import Article
@@ -39,24 +41,34 @@ def _geoparser(config: dict[str, Any], fallback: Any = None):
     return geoparser
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(package_name="mapapp", message="mapapp %(version)s")
+class MapappGroup(click.Group):
+    """A click group that shows a MapappError as a one-line ``Error: ...``."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except MapappError as err:
+            raise click.ClickException(str(err)) from err
+
+
+@click.group(cls=MapappGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(version=__version__, prog_name="mapapp", message="%(prog)s %(version)s")
 def cli() -> None:
     """mapapp: a map of the places news stories report on."""
 
 
 def main() -> None:
-    """Console-script entry point: MapappError becomes a one-line message."""
+    """Console-script entry point: failures end as one ``Error: ...`` line."""
     try:
         cli.main(standalone_mode=False)
     except click.exceptions.Abort:
-        click.echo("aborted", err=True)
+        click.echo("Error: aborted", err=True)
         sys.exit(1)
     except click.ClickException as err:
         err.show()
         sys.exit(err.exit_code)
     except MapappError as err:
-        click.echo(f"error: {err}", err=True)
+        click.echo(f"Error: {err}", err=True)
         sys.exit(1)
     except KeyboardInterrupt:
         sys.exit(130)
@@ -291,29 +303,40 @@ def serve(store: str | None, host: str | None, port: int | None) -> None:
 
 # -- geoparse ---------------------------------------------------------------
 
-def _read_requests(stream: TextIO) -> Iterator[tuple[int, dict | str]]:
-    """(line number, request dict or error message) for each non-blank line."""
+@dataclass(frozen=True)
+class BadLine:
+    """A geoparse input line that cannot be answered, and the id it carried if any."""
+
+    message: str
+    id: Any = None
+
+
+def _read_requests(stream: TextIO) -> Iterator[tuple[int, dict | BadLine]]:
+    """(line number, request dict or BadLine) for each non-blank line (blank lines are skipped)."""
     for number, line in enumerate(stream, start=1):
         if not line.strip():
             continue
         try:
             obj = json.loads(line)
         except json.JSONDecodeError as err:
-            yield number, f"line {number}: not valid JSON ({err.msg})"
+            yield number, BadLine(f"line {number}: not valid JSON ({err.msg})")
             continue
+        ident = obj.get("id") if isinstance(obj, dict) else None
         if not isinstance(obj, dict) or not isinstance(obj.get("text"), str):
-            yield number, f"line {number}: expected an object with a string 'text'"
+            yield number, BadLine(f"line {number}: expected an object with a string 'text'", ident)
             continue
         spans = obj.get("spans")
         if spans is not None and not _valid_spans(spans, len(obj["text"])):
-            yield number, f"line {number}: 'spans' must be [[start, end], ...] inside the text"
+            yield number, BadLine(
+                f"line {number}: 'spans' must be [[start, end], ...] inside the text", ident)
             continue
         yield number, obj
 
 
 def _valid_spans(spans: Any, length: int) -> bool:
     return isinstance(spans, list) and all(
-        isinstance(s, (list, tuple)) and len(s) == 2 and all(isinstance(v, int) for v in s)
+        isinstance(s, (list, tuple)) and len(s) == 2
+        and all(isinstance(v, int) and not isinstance(v, bool) for v in s)
         and 0 <= s[0] < s[1] <= length for s in spans)
 
 
@@ -344,10 +367,10 @@ def geoparse(input: TextIO, store: str | None) -> None:
         good = [obj for _, obj in chunk if isinstance(obj, dict)]
         results = iter(geoparser.geoparse_many([(o["text"], o.get("spans")) for o in good]))
         for number, obj in chunk:
-            if isinstance(obj, str):
+            if isinstance(obj, BadLine):
                 failed += 1
-                click.echo(obj, err=True)
-                out = {"id": None, "line": number, "error": obj}
+                click.echo(obj.message, err=True)
+                out = {"id": obj.id, "line": number, "error": obj.message}
             else:
                 out = {"id": obj.get("id"), "toponyms": next(results)}
             click.echo(json.dumps(out, ensure_ascii=False))
@@ -357,19 +380,32 @@ def geoparse(input: TextIO, store: str | None) -> None:
 
 # -- export / stats -----------------------------------------------------------
 
+def _existing_store(store: str | None):
+    """The configured store, refusing a path where nothing was ever ingested (a typo)."""
+    from mapapp.store import Store
+
+    path = Path(_config(store)["STORE"])
+    if not path.exists():
+        raise click.ClickException(f"no store at {path}: run 'mapapp ingest' first or check --store")
+    return Store(path)
+
+
 @cli.command()
 @store_option
-@click.option("--format", "fmt", type=click.Choice(["geojson", "csv", "gpkg"]), default="geojson",
-              show_default=True, help="File format.")
+@click.option("--format", "fmt", type=click.Choice(["geojson", "csv", "gpkg"]), default=None,
+              help="File format (default: from the output file's suffix).")
 @click.option("--start", type=click.DateTime(["%Y-%m-%d"]), default=None, help="First day (YYYY-MM-DD).")
 @click.option("--end", type=click.DateTime(["%Y-%m-%d"]), default=None, help="Last day (YYYY-MM-DD).")
 @click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), required=True,
               help="File to write.")
 def export(store: str | None, fmt: str, start, end, output: Path) -> None:
     """Export the resolved places (optionally a date range) as GeoJSON, CSV or GeoPackage."""
-    from mapapp.store import Store
-
-    path = Store(_config(store)["STORE"]).export(
+    suffixes = {".geojson": "geojson", ".json": "geojson", ".csv": "csv", ".gpkg": "gpkg"}
+    fmt = fmt or suffixes.get(output.suffix.lower())
+    if fmt is None:
+        raise click.UsageError(f"cannot tell the format of {output.name!r}: give --format "
+                               "geojson|csv|gpkg or a .geojson/.csv/.gpkg file name")
+    path = _existing_store(store).export(
         output, fmt, start.date() if start else None, end.date() if end else None)
     click.echo(f"wrote {path}")
 
@@ -379,9 +415,7 @@ def export(store: str | None, fmt: str, start, end, output: Path) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON object.")
 def stats(store: str | None, as_json: bool) -> None:
     """Articles, mentions, unresolved, date range and top places of the store."""
-    from mapapp.store import Store
-
-    data = Store(_config(store)["STORE"]).stats()
+    data = _existing_store(store).stats()
     if as_json:
         click.echo(json.dumps(data, ensure_ascii=False, default=str))
         return
