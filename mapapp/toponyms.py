@@ -78,14 +78,16 @@ def sentence_at(text: str, start: int, end: int) -> str:
 def find_dateline(text: str, known: Any = None) -> Toponym | None:
     """The dateline place near the top of ``text`` ("BEIRUT --") as a mention.
 
-    ``known(name) -> bool``, when given, must accept the place (so that a
-    heading such as "UPDATE:" is not taken for one).
+    A classic "CITY --" opening the text is always a dateline; further down
+    (after a headline) or in the "CITY:" form, ``known(name) -> bool`` must
+    accept the place, so that a heading such as "UPDATE:" is not taken for one.
     """
     for match in _DATELINE.finditer(text[:DATELINE_WINDOW]):
         start, end = match.span(1)
         name = text[start:end].strip()
-        if len(name) < 3 or (known is not None and not known(name)):
-            continue
+        at_top = not text[:start].strip() and not match.group(0).endswith(":")
+        if len(name) < 3 or (known is not None and not at_top and not known(name)):
+            continue  # further down, or "NAME:", it must be a known place (not "UPDATE:")
         return Toponym(name=name, start=start, end=start + len(name), role="dateline",
                        sentence=sentence_at(text, start, end), source="dateline",
                        qualifier=(match.group(2) or "").strip())
