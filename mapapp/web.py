@@ -3,9 +3,13 @@
 It reads the store and nothing upstream of it: importing this module must
 not pull in the geocoder, the toponym finder or spaCy (a test checks).
 
-Routes
-  GET /                          the map (``?start=&end=`` picks the date range)
+Routes (``?VIEW`` is the map's query: start, end, undated, q, country, role,
+min_score, areas, and lat, lon, zoom for the view; see ``parse_view``)
+  GET /?VIEW                     the map, opened on exactly that view
   GET /stories/<article_id>      one story, its places highlighted, a small map
+  GET /api/points                every mappable mention once, as compact columns
+  GET /api/evidence?v=&m=        the sentences behind some mentions (for popups)
+  GET /export.<fmt>?VIEW         the filtered view as geojson, csv or gpkg
   GET /api/places.geojson        resolved mentions as GeoJSON (``?start=&end=``)
   GET /api/stats                 counts and date range of the store
   GET /basemap/countries.geojson country outlines for the offline basemap
@@ -14,17 +18,22 @@ Routes
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import json
 import logging
+import math
 import os
 import re
+import shutil
 import tempfile
+import threading
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote, urlsplit
+from urllib.parse import parse_qs, quote, urlsplit
 
 from flask import (Blueprint, Flask, Response, abort, current_app, g, render_template,
                    request, send_from_directory, url_for)
@@ -35,25 +44,32 @@ from mapapp import rendering
 from mapapp.config import PROJECT_ROOT, cache_dir, load_config
 from mapapp.errors import StoreError
 from mapapp.records import MAP_ROLES
-from mapapp.store import Store
+from mapapp.rendering import MapView
+from mapapp.store import EXPORT_FORMATS, Store
 
 log = logging.getLogger(__name__)
 
 map_bp = Blueprint("map", __name__)
 stories_bp = Blueprint("stories", __name__)
 api_bp = Blueprint("api", __name__, url_prefix="/api")
+exports_bp = Blueprint("exports", __name__)
 assets_bp = Blueprint("assets", __name__)
 
 _DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+_COUNTRY = re.compile(r"[A-Za-z]{2}")
 ONE_DAY = 24 * 3600
+MAX_SEARCH = 200          # characters of a search query
+MAX_EVIDENCE = 200        # mentions per /api/evidence request
+EXPORT_TYPES = {"geojson": "application/geo+json", "csv": "text/csv",
+                "gpkg": "application/geopackage+sqlite3"}
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     """Build the app: defaults, then MAPAPP_* environment variables, then ``config``."""
     app = Flask(__name__, template_folder=str(PROJECT_ROOT / "templates"))
     app.config.from_mapping(load_config(config))
-    app.extensions["mapapp"] = {}
-    for blueprint in (map_bp, stories_bp, api_bp, assets_bp):
+    app.extensions["mapapp"] = {"lock": threading.Lock()}
+    for blueprint in (map_bp, stories_bp, api_bp, exports_bp, assets_bp):
         app.register_blueprint(blueprint)
     app.after_request(secure_headers)
     app.register_error_handler(HTTPException, http_error)
@@ -108,6 +124,88 @@ def date_range(args: Mapping[str, str]) -> tuple[date | None, date | None]:
     return start, end
 
 
+def _last(args: Mapping[str, Any], name: str) -> str | None:
+    """The last value of a query parameter (a form's hidden default comes first)."""
+    values = args.getlist(name) if hasattr(args, "getlist") else (
+        [args[name]] if name in args else [])
+    return values[-1] if values else None
+
+
+def _flag(args: Mapping[str, Any], name: str, default: bool) -> bool:
+    """A 0/1 (or false/true, off/on) query parameter.
+
+    :raise 400: any other value.
+    """
+    value = _last(args, name)
+    if value is None or not value.strip():
+        return default
+    text = value.strip().lower()
+    if text in ("1", "true", "yes", "on"):
+        return True
+    if text in ("0", "false", "no", "off"):
+        return False
+    abort(400, f"Bad {name} {value[:40]!r}: use 1 to show or 0 to hide")
+
+
+def _number(args: Mapping[str, Any], name: str, low: float, high: float) -> float | None:
+    """A finite number in [low, high], or None when absent.
+
+    :raise 400: not a number, or out of range.
+    """
+    value = _last(args, name)
+    if value is None or not value.strip():
+        return None
+    try:
+        number = float(value)
+    except ValueError:
+        number = math.nan
+    if not math.isfinite(number) or not low <= number <= high:
+        abort(400, f"Bad {name} {value[:40]!r}: use a number from {low:g} to {high:g}")
+    return number
+
+
+def _roles(args: Mapping[str, Any]) -> tuple[str, ...]:
+    """The ``role`` parameter (comma-separated or repeated); absent means every role.
+
+    :raise 400: a role that is not drawn on the map.
+    """
+    values = args.getlist("role") if hasattr(args, "getlist") else (
+        [args["role"]] if "role" in args else [])
+    if not values:
+        return MAP_ROLES
+    wanted = {r.strip().lower() for v in values for r in v.split(",") if r.strip()}
+    unknown = sorted(wanted - set(MAP_ROLES))
+    if unknown:
+        abort(400, f"Unknown role {unknown[0][:40]!r}: use {', '.join(MAP_ROLES)}")
+    return tuple(r for r in MAP_ROLES if r in wanted)
+
+
+def parse_view(args: Mapping[str, Any]) -> MapView:
+    """The map's filters and view from a query string, checked once for every route.
+
+    :raise 400: a bad date, role, country, score or position, with a sentence.
+    """
+    start, end = date_range(args)
+    query = (_last(args, "q") or "").strip()
+    if len(query) > MAX_SEARCH:
+        abort(400, f"Search text is {len(query)} characters long: use at most {MAX_SEARCH}")
+    country = (_last(args, "country") or "").strip()
+    if country and not _COUNTRY.fullmatch(country):
+        abort(400, f"Bad country {country[:40]!r}: use a two-letter code such as SY")
+    min_score = _number(args, "min_score", 0.0, 1.0) or 0.0
+    lat = _number(args, "lat", -90.0, 90.0)
+    lon = _number(args, "lon", -1e4, 1e4)
+    zoom = _number(args, "zoom", 0, 18)
+    if zoom is None or lat is None or lon is None:
+        lat = lon = zoom = None
+    elif not -180.0 <= lon <= 180.0:  # Leaflet lets the world repeat: wrap it back
+        lon = round((lon + 180.0) % 360.0 - 180.0, 6)
+    return MapView(start=start, end=end, undated=_flag(args, "undated", True), q=query,
+                   country=country.upper(), roles=_roles(args), min_score=min_score,
+                   areas=_flag(args, "areas", True), lat=lat, lon=lon,
+                   zoom=None if zoom is None else int(zoom))
+
+
 def map_options() -> dict[str, Any]:
     """What both maps need from the request and settings: asset root, basemap, tiles."""
     config = current_app.config
@@ -131,15 +229,87 @@ def json_response(data: Any, status: int = 200,
     return current_app.response_class(str(body), status=status, mimetype=mimetype)
 
 
+# -- the map's data, built once per version of the store file ----------------
+
+@dataclass(frozen=True)
+class MapData:
+    """Everything the map pages read, from one snapshot of the store.
+
+    ``frame`` is ``rendering.map_mentions`` of the store (mention ``i`` of the
+    payload is its row ``i``); ``articles`` lists every story as
+    (article_id, headline, published) in the store's order (by date, undated last).
+    """
+
+    version: str
+    frame: Any
+    payload: bytes
+    payload_gzip: bytes
+    articles: tuple[tuple[str, str, str | None], ...]
+    countries: tuple[tuple[str, str, int], ...]  # (code, name, mentions), by name
+
+
+def _store_version(path: Path) -> str:
+    """A token that changes whenever the store file does ('empty' without a file)."""
+    try:
+        st = path.stat()
+    except OSError:
+        return "empty"
+    digest = hashlib.sha256(f"{path.resolve()}|{st.st_mtime_ns}|{st.st_size}|{st.st_ino}"
+                            .encode()).hexdigest()
+    return digest[:16]
+
+
+def _build_map_data(store: Store, version: str) -> MapData:
+    frame = rendering.map_mentions(store.mentions(include_undated=True))
+    payload = rendering.points_payload(frame, version)
+    body = str(htmlsafe_json_dumps(payload, dumps=json.dumps, separators=(",", ":"),
+                                   ensure_ascii=False)).encode("utf-8")
+    articles = store.articles(include_undated=True)
+    names = rendering.country_names()
+    counted = frame["country_code"].dropna().astype(str).value_counts()
+    countries = sorted(((code, names.get(code, code), int(n)) for code, n in counted.items()),
+                       key=lambda c: c[1])
+    return MapData(version=version, frame=frame, payload=body,
+                   payload_gzip=gzip.compress(body, compresslevel=6),
+                   articles=tuple(zip(articles["article_id"].astype(str),
+                                      articles["headline"].fillna("").astype(str),
+                                      articles["published"].astype(object).where(
+                                          articles["published"].notna(), None))),
+                   countries=tuple(countries))
+
+
+def map_data() -> MapData:
+    """The map's data for the store as it is now; rebuilt only when the file changed."""
+    cache = current_app.extensions["mapapp"]
+    store = get_store()
+    version = _store_version(store.path)
+    with cache["lock"]:
+        data = cache.get("map_data")
+        if data is None or data.version != version:
+            data = _build_map_data(store, version)
+            cache["map_data"] = data
+    return data
+
+
 # -- the map -----------------------------------------------------------------
 
 @map_bp.get("/")
 def index() -> str:
-    """The map of every place the stories report on, for ``?start=&end=``."""
-    start, end = date_range(request.args)
-    fragment = rendering.render_map(start=start, end=end, places_url=url_for("api.places"),
-                                    **map_options())
-    return render_template("map.html", map_html=fragment, start=start, end=end)
+    """The map of every place the stories report on, opened on the view in the URL."""
+    view = parse_view(request.args)
+    data = map_data()
+    fragment = rendering.render_map(
+        view, points_url=url_for("api.points"), evidence_url=url_for("api.evidence_view"),
+        story_url=url_for("stories.show", article_id="ARTICLE-ID"),
+        export_url=url_for("exports.download", fmt="FORMAT"), **map_options())
+    query = view.params(view=False)
+    exports = {fmt: url_for("exports.download", fmt=fmt, **query) for fmt in EXPORT_FORMATS}
+    dated = [a[2] for a in data.articles if a[2]]
+    return render_template("map.html", map_html=fragment, view=view, roles=MAP_ROLES,
+                           countries=data.countries, exports=exports,
+                           first_date=min(dated) if dated else None,
+                           last_date=max(dated) if dated else None,
+                           start=view.start, end=view.end)
 
 
 # -- stories -----------------------------------------------------------------
@@ -185,11 +355,29 @@ def show(article_id: str) -> str:
     spans = _spans(mentions)
     located = mentions[mentions.geometry.notna() & ~mentions.geometry.is_empty]
     story_map = rendering.render_story_map(located, **map_options())
+    older, newer = neighbours(article_id)
     return render_template(
         "story.html", article=article, original_url=_original_url(article.get("url")),
         segments=rendering.mark_places(article.get("text") or "", spans),
         places=rendering.story_places(located),
-        unplaced=[s for s in spans if s["key"] is None], story_map=story_map)
+        unplaced=[s for s in spans if s["key"] is None], story_map=story_map,
+        older=older, newer=newer)
+
+
+def neighbours(article_id: str) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
+    """The stories just before and after ``article_id`` by date (undated ones last)."""
+    articles = map_data().articles
+    index = next((i for i, a in enumerate(articles) if a[0] == article_id), None)
+    if index is None:
+        return None, None
+
+    def describe(i: int) -> dict[str, Any] | None:
+        if not 0 <= i < len(articles):
+            return None
+        story_id, headline, published = articles[i]
+        return {"article_id": story_id, "headline": headline or "(no headline)",
+                "published": published}
+    return describe(index - 1), describe(index + 1)
 
 
 # -- the API -----------------------------------------------------------------
@@ -242,17 +430,151 @@ def places() -> Response:
     return json_response(collection, mimetype="application/geo+json")
 
 
+@api_bp.get("/points")
+def points() -> Response:
+    """Every mappable mention once, as column tables (``rendering.points_payload``).
+
+    map.js filters these in the browser, so no filter change comes back here.
+    Sent gzipped when the client accepts it, with an ETag of the store version.
+    """
+    data = map_data()
+    gzipped = "gzip" in request.headers.get("Accept-Encoding", "")
+    response = current_app.response_class(data.payload_gzip if gzipped else data.payload,
+                                          mimetype="application/json")
+    if gzipped:
+        response.headers["Content-Encoding"] = "gzip"
+    response.headers["Vary"] = "Accept-Encoding"
+    response.set_etag(f"{data.version}-{'gz' if gzipped else 'id'}")
+    response.cache_control.no_cache = True  # revalidate: cheap 304 while the store is unchanged
+    return response.make_conditional(request)
+
+
+def _mention_rows(value: str | None, size: int) -> list[int]:
+    """The ``m`` parameter: comma-separated row numbers of the points payload.
+
+    :raise 400: not numbers, too many, or out of range.
+    """
+    parts = [p for p in (value or "").split(",") if p.strip()]
+    if not parts or len(parts) > MAX_EVIDENCE:
+        abort(400, f"Ask for 1 to {MAX_EVIDENCE} mentions, as m=1,2,3")
+    try:
+        rows = [int(p) for p in parts]
+    except ValueError:
+        abort(400, "Bad m: use comma-separated mention numbers, as m=1,2,3")
+    if any(not 0 <= r < size for r in rows):
+        abort(400, f"Mention numbers run from 0 to {size - 1}")
+    return rows
+
+
+@api_bp.get("/evidence", endpoint="evidence_view")
+def evidence_view() -> Response:
+    """The sentences behind mentions ``m`` of the points payload of version ``v``.
+
+    :raise 409: the store changed since the page loaded its points.
+    """
+    data = map_data()
+    if request.args.get("v", "") != data.version:
+        abort(409, "The store has changed since the map loaded: reload the page.")
+    rows = _mention_rows(request.args.get("m"), len(data.frame))
+    return json_response({"version": data.version,
+                          "evidence": rendering.evidence(data.frame, rows)})
+
+
 @api_bp.get("/stats")
 def stats() -> Response:
     """Counts of articles and mentions, the date range and the most mentioned places."""
     return json_response(get_store().stats())
 
 
+# -- exports: the filtered view as a file ------------------------------------
+
+def write_export(frame: Any, path: Path, fmt: str) -> None:
+    """Write mention rows to ``path`` as geojson, csv (with lat, lon) or gpkg."""
+    import pandas
+    import pyogrio
+
+    if fmt == "csv":
+        table = pandas.DataFrame(frame.drop(columns=frame.geometry.name))
+        table["lat"] = frame.geometry.y
+        table["lon"] = frame.geometry.x
+        table.to_csv(path, index=False)
+    elif fmt == "geojson":
+        pyogrio.write_dataframe(frame, path, driver="GeoJSON", geometry_type="Point")
+    else:
+        pyogrio.write_dataframe(frame, path, layer="mentions", driver="GPKG",
+                                geometry_type="Point")
+
+
+def export_bytes(frame: Any, fmt: str) -> bytes:
+    """``frame`` written in ``fmt`` (one of EXPORT_FORMATS), as the file's bytes."""
+    scratch = Path(tempfile.mkdtemp(prefix="mapapp-export-"))
+    try:
+        target = scratch / f"export.{fmt}"
+        write_export(frame, target, fmt)
+        return target.read_bytes()
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+def export_name(view: MapView, fmt: str) -> str:
+    """A download's file name, saying which dates it covers."""
+    if view.start and view.end:
+        span = f"{view.start.isoformat()}-{view.end.isoformat()}"
+    else:
+        span = (f"from-{view.start.isoformat()}" if view.start else
+                f"to-{view.end.isoformat()}" if view.end else "all")
+    return f"mapapp-{span}.{fmt}"
+
+
+def export_view(store_path: str | Path, out: str | Path, fmt: str, query: str = "") -> Path:
+    """Write what the map shows for ``query`` (the map URL's query string) to ``out``.
+
+    The command line's twin of ``/export.<fmt>?query``: the same filters, the
+    same rows.
+
+    :raise ConfigError: a bad format or query (the message says which part).
+    """
+    from werkzeug.datastructures import MultiDict
+
+    from mapapp.errors import ConfigError
+
+    fmt = fmt.lower()
+    if fmt not in EXPORT_FORMATS:
+        raise ConfigError(f"unknown export format {fmt!r}: use {', '.join(EXPORT_FORMATS)}")
+    try:
+        view = parse_view(MultiDict(parse_qs(query.lstrip("?"), keep_blank_values=True)))
+    except HTTPException as err:
+        raise ConfigError(f"bad export query {query!r}: {err.description}") from err
+    store = Store(store_path)
+    frame = rendering.filter_mentions(rendering.map_mentions(
+        store.mentions(include_undated=True)), view)
+    out = Path(out)
+    out.write_bytes(export_bytes(frame, fmt))
+    return out
+
+
+@exports_bp.get("/export.<fmt>")
+def download(fmt: str) -> Response:
+    """The map's filtered view (same query as the map URL) as a file download.
+
+    :raise 404: a format other than geojson, csv or gpkg.
+    """
+    if fmt not in EXPORT_FORMATS:
+        abort(404, f"No export format {fmt!r}: use {', '.join(EXPORT_FORMATS)}.")
+    view = parse_view(request.args)
+    frame = rendering.filter_mentions(map_data().frame, view)
+    response = current_app.response_class(export_bytes(frame, fmt), mimetype=EXPORT_TYPES[fmt])
+    response.headers["Content-Disposition"] = f'attachment; filename="{export_name(view, fmt)}"'
+    response.headers["X-Mapapp-Rows"] = str(len(frame))
+    return response
+
+
 # -- assets: the basemap and vendor files ------------------------------------
 
 def _cached_outlines(source: Path) -> bytes:
     """The outlines as GeoJSON, built once and kept in the cache folder."""
-    target = cache_dir(current_app.config) / "basemap" / f"{source.stem}.geojson"
+    # v2: features carry their ISO alpha-2 code ("iso") for the country outlines
+    target = cache_dir(current_app.config) / "basemap" / f"{source.stem}.v2.geojson"
     try:
         if target.is_file() and target.stat().st_mtime >= source.stat().st_mtime:
             return target.read_bytes()
@@ -285,10 +607,24 @@ def basemap_bytes() -> bytes:
 
 @assets_bp.get("/basemap/countries.geojson")
 def basemap() -> Response:
-    """Country outlines (Natural Earth, via world-atlas) for the offline basemap."""
+    """Country outlines (Natural Earth, via world-atlas) for the offline basemap.
+
+    Sent gzipped when the client accepts it (a quarter of the bytes).
+    """
     data = basemap_bytes()
-    response = current_app.response_class(data, mimetype="application/geo+json")
-    response.set_etag(hashlib.sha256(data).hexdigest()[:32])
+    cache = current_app.extensions["mapapp"]
+    tag = hashlib.sha256(data).hexdigest()[:32]
+    if "gzip" in request.headers.get("Accept-Encoding", ""):
+        if cache.get("basemap_gzip", (None,))[0] != tag:
+            cache["basemap_gzip"] = (tag, gzip.compress(data, compresslevel=6))
+        response = current_app.response_class(cache["basemap_gzip"][1],
+                                              mimetype="application/geo+json")
+        response.headers["Content-Encoding"] = "gzip"
+        tag += "-gz"
+    else:
+        response = current_app.response_class(data, mimetype="application/geo+json")
+    response.headers["Vary"] = "Accept-Encoding"
+    response.set_etag(tag)
     response.cache_control.public = True
     response.cache_control.max_age = ONE_DAY
     return response.make_conditional(request)

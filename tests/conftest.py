@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
 
-from mapapp.records import Article, Place, Resolution, Toponym
+from mapapp.records import MAP_ROLES, Article, Place, Resolution, Toponym
 
 IMG_PAYLOAD = "<img src=x onerror=alert(1)>"
 TEMPLATE_PAYLOAD = "${alert(1)}"
@@ -153,6 +154,7 @@ def counts(store) -> Callable[..., tuple[int, int]]:
     """(places, stories) the store holds for a date range, as the map should show them."""
     def _counts(start: date | None = None, end: date | None = None) -> tuple[int, int]:
         frame = store.mentions(start, end, include_undated=start is None and end is None)
+        frame = frame[frame["role"].isin(MAP_ROLES)]
         return int(frame["geonameid"].nunique()), int(frame["article_id"].nunique())
     return _counts
 
@@ -171,9 +173,9 @@ def outlines() -> Path:
     return found
 
 
-@pytest.fixture
-def live_server(app) -> Iterator[str]:
-    """The app served by werkzeug on a free loopback port; yields its base URL."""
+@contextmanager
+def serving(app) -> Iterator[str]:
+    """Serve ``app`` with werkzeug on a free loopback port; yields its base URL."""
     from werkzeug.serving import make_server
 
     server = make_server("127.0.0.1", 0, app, threaded=True)
@@ -184,3 +186,10 @@ def live_server(app) -> Iterator[str]:
     finally:
         server.shutdown()
         thread.join(timeout=5)
+
+
+@pytest.fixture
+def live_server(app) -> Iterator[str]:
+    """The app served by werkzeug on a free loopback port; yields its base URL."""
+    with serving(app) as base_url:
+        yield base_url

@@ -10,8 +10,10 @@ import folium
 import pytest
 
 from mapapp import rendering
-from mapapp.rendering import (StoryMap, mark_places, place_kind, render_map, render_story_map,
-                              split_antimeridian, story_places)
+from mapapp.records import MAP_ROLES
+from mapapp.rendering import (MapView, StoryMap, filter_mentions, highlight, map_mentions,
+                              mark_places, place_kind, points_payload, render_map,
+                              render_story_map, split_antimeridian, story_places)
 
 ASSET = re.compile(r'<(?:script|link)\b[^>]*?(?:src|href)="([^"]+)"')
 
@@ -30,6 +32,8 @@ def test_main_map_uses_only_local_assets():
     assert "/vendor/leaflet/leaflet.js" in urls and "/vendor/leaflet/leaflet.css" in urls
     assert "/vendor/markercluster/leaflet.markercluster.js" in urls
     assert "/static/map.js" in urls
+    assert urls.index("/static/mapdata.js") < urls.index("/static/timeline.js") < urls.index(
+        "/static/map.js")  # map.js uses the other two
     assert all(u.startswith("/") and not u.startswith("//") for u in urls), urls
     assert not re.search(r"https?://", html)
     assert "bootstrap" not in html and "awesome" not in html
@@ -41,14 +45,114 @@ def test_asset_root_prefixes_every_asset():
 
 
 def test_main_map_has_basemap_and_places_layer_but_no_markers():
-    html = normalize(render_map(start=date(2024, 3, 1), places_url="/api/places.geojson",
+    html = normalize(render_map(MapView(start=date(2024, 3, 1)), points_url="/api/points",
                                 basemap_url="/basemap/countries.geojson"))
     assert 'fetch("/basemap/countries.geojson"' in html
     assert "L.geoJSON(null" in html
     assert 'mapapp.placesLayer(' in html
-    assert '{"end": "", "start": "2024-03-01", "url": "/api/places.geojson"}' in html
+    options = json.loads(re.search(r"mapapp\.placesLayer\( \w+, (\{.*?\})\);", html).group(1))
+    assert options["url"] == "/api/points" and options["fit"] is True
+    assert options["state"]["start"] == "2024-03-01" and options["state"]["end"] == ""
+    assert options["state"]["roles"] == list(MAP_ROLES)
     assert "L.marker(" not in html and "L.circleMarker(" not in html
     assert "L.tileLayer(" not in html  # offline: no tiles unless configured
+
+
+def test_map_opens_on_the_view_it_is_given():
+    view = MapView(lat=33.5, lon=36.3, zoom=7)
+    html = normalize(render_map(view))
+    assert '"center": [33.5, 36.3]' in html or "center: [33.5, 36.3]" in html
+    assert '"zoom": 7' in html
+    options = json.loads(re.search(r"mapapp\.placesLayer\( \w+, (\{.*?\})\);", html).group(1))
+    assert options["fit"] is False  # the URL placed the map: do not refit it
+
+
+@pytest.mark.parametrize(("view", "params"), [
+    (MapView(), {}),
+    (MapView(start=date(2024, 3, 1), end=date(2024, 3, 31), undated=False),
+     {"start": "2024-03-01", "end": "2024-03-31", "undated": "0"}),
+    (MapView(q="Damascus", country="SY", roles=("dateline", "focus"), min_score=0.5,
+             areas=False), {"q": "Damascus", "country": "SY", "role": "dateline,focus",
+                            "min_score": "0.5", "areas": "0"}),
+    (MapView(roles=()), {"role": ""}),
+    (MapView(lat=1.5, lon=-2.25, zoom=4), {"lat": "1.5000", "lon": "-2.2500", "zoom": "4"}),
+])
+def test_view_params_name_only_what_differs(view, params):
+    assert view.params() == params
+    assert "lat" not in view.params(view=False)
+
+
+@pytest.mark.parametrize(("sentence", "written", "expected"), [
+    ("Talks opened in Damascus on Friday.", "Damascus",
+     ("Talks opened in ", "Damascus", " on Friday.")),
+    ("DAMASCUS -- Talks opened.", "Damascus", ("", "DAMASCUS", " -- Talks opened.")),
+    ("No name here.", "Homs", ("No name here.", "", "")),
+    ("", "Homs", ("", "", "")),
+])
+def test_highlight_marks_the_written_name(sentence, written, expected):
+    assert highlight(sentence, written) == expected
+
+
+def test_highlight_trims_long_sentences_around_the_name():
+    before, match, after = highlight("a" * 500 + " Homs " + "b" * 500, "Homs", context=20)
+    assert match == "Homs"
+    assert before.startswith("\u2026") and len(before) <= 21
+    assert after.endswith("\u2026") and len(after) <= 21
+
+
+def test_points_payload_sends_each_string_once(store):
+    frame = map_mentions(store.mentions(include_undated=True))
+    data = points_payload(frame, "v1")
+    stories, places, mentions = data["stories"], data["places"], data["mentions"]
+    assert data["version"] == "v1" and data["roles"] == list(MAP_ROLES)
+    assert len(stories["id"]) == 6 and len(places["key"]) == 9
+    assert len(mentions["story"]) == len(frame) == 17
+    damascus = places["key"].index("g170654")
+    assert (places["lat"][damascus], places["lon"][damascus]) == (33.5102, 36.29128)
+    assert places["area"][places["key"].index("g163843")] == 1  # Syria is an area
+    # Mention i is row i of the frame, so /api/evidence can find its sentence.
+    for i in (0, 7, 16):
+        row = frame.iloc[i]
+        assert stories["id"][mentions["story"][i]] == row["article_id"]
+        assert places["key"][mentions["place"][i]] == f"g{int(row['geonameid'])}"
+        assert MAP_ROLES[mentions["role"][i]] == row["role"]
+        assert mentions["score"][i] == round(row["score"] * 1000)
+    assert stories["published"][stories["id"].index("paris-undated")] is None
+    assert data["country_names"]["SY"] == "Syria" and set(data["country_names"]) == {
+        "SY", "CH", "NG", "EC", "JP", "FR"}
+
+
+def test_empty_payload(store):
+    frame = map_mentions(store.mentions(start=date(2030, 1, 1)))
+    data = points_payload(frame)
+    assert data["stories"]["id"] == [] and data["places"]["key"] == []
+    assert data["mentions"]["story"] == []
+
+
+@pytest.mark.parametrize(("view", "articles"), [
+    (MapView(), {"syria-0301", "geneva-0315", "lagos-0410", "xss-0420", "tokyo-0502",
+                 "paris-undated"}),
+    (MapView(start=date(2024, 3, 1), end=date(2024, 3, 31)),
+     {"syria-0301", "geneva-0315", "paris-undated"}),
+    (MapView(start=date(2024, 3, 1), end=date(2024, 3, 31), undated=False),
+     {"syria-0301", "geneva-0315"}),
+    (MapView(q="tokyo"), {"tokyo-0502"}),
+    (MapView(q="talks OPEN"), {"syria-0301"}),            # a headline
+    (MapView(country="sy", undated=False), {"syria-0301", "geneva-0315"}),
+    (MapView(roles=("dateline",), end=date(2024, 3, 10), undated=False), {"syria-0301"}),
+    (MapView(min_score=0.95), set()),
+])
+def test_filter_mentions(store, view, articles):
+    frame = map_mentions(store.mentions(include_undated=True))
+    assert set(filter_mentions(frame, view)["article_id"]) == articles
+
+
+def test_filter_mentions_hides_areas_and_keeps_roles(store):
+    frame = map_mentions(store.mentions(include_undated=True))
+    shown = filter_mentions(frame, MapView(areas=False))
+    assert "Syria" not in set(shown["resolved_name"]) and "France" not in set(shown["resolved_name"])
+    only = filter_mentions(frame, MapView(roles=("mention",)))
+    assert set(only["role"]) == {"mention"}
 
 
 def test_attributions_are_always_shown():
@@ -102,18 +206,18 @@ def test_empty_story_map_renders(store):
 
 
 def test_static_scripts_never_use_html_sinks():
-    for name in ("map.js", "story.js"):
+    for name in ("map.js", "mapdata.js", "timeline.js", "story.js"):
         source = (rendering.Path(rendering.__file__).parent / "static" / name).read_text()
         for sink in ("innerHTML", "outerHTML", "insertAdjacentHTML", "document.write",
                      "eval(", "bindTooltip(\"", "setContent(\""):
             assert sink not in source, (name, sink)
-        assert "textContent" in source or name == "story.js"
+        assert "textContent" in source or name in ("story.js", "mapdata.js")
 
 
 @pytest.mark.parametrize(("feature_class", "feature_code", "kind"), [
     ("A", "PCLI", "area"), ("A", "ADM1", "area"), ("L", "RGN", "area"),
     (None, "PCLD", "area"), ("P", "PPLC", "point"), ("P", "PPL", "point"),
-    (float("nan"), None, "point"),
+    (float("nan"), None, "point"), ("H", "LK", "area"), ("T", "MT", "area"),
 ])
 def test_place_kind(feature_class, feature_code, kind):
     assert place_kind(feature_class, feature_code) == kind

@@ -91,7 +91,9 @@ def test_map_page_renders(client):
     assert response.status_code == 200
     page = response.get_data(as_text=True)
     assert "mapapp.placesLayer(" in page
-    assert '"url": "/api/places.geojson"' in page
+    assert '"url": "/api/points"' in page
+    assert '"storyUrl": "/stories/ARTICLE-ID"' in page
+    assert '"exportUrl": "/export.FORMAT"' in page
 
 
 def test_map_page_passes_the_range_to_the_script(client):
@@ -351,7 +353,9 @@ def test_assets_follow_a_prefixed_mount(client):
     assets.feed(page)
     local = [u for u in assets.loads if not u.startswith("data:")]
     assert local and all(u.startswith("/news/") for u in local), local
-    assert '"url": "/news/api/places.geojson"' in page
+    assert '"url": "/news/api/points"' in page
+    assert '"storyUrl": "/news/stories/ARTICLE-ID"' in page
+    assert 'href="/news/export.csv"' in page
 
 
 def test_demonyms_and_qualifiers_are_context_not_markers(tmp_path):
@@ -372,3 +376,221 @@ def test_demonyms_and_qualifiers_are_context_not_markers(tmp_path):
     features = client.get("/api/places.geojson").get_json()["features"]
     assert [f["properties"]["name"] for f in features] == ["Damascus"]
     assert len(store.mentions()) == 3
+
+
+# -- the map's state in the URL ----------------------------------------------
+
+def placed_options(page: str) -> dict:
+    """The options map.js is started with (the parsed view is in ``state``)."""
+    return json.loads(re.search(r"mapapp\.placesLayer\(\s*\w+, (\{.*?\})\);", page).group(1))
+
+
+def test_map_page_honours_every_filter_in_the_url(client):
+    page = client.get("/?start=2024-03-01&end=2024-03-31&undated=0&q=Damascus&country=sy"
+                      "&role=dateline,focus&min_score=0.25&areas=0&lat=33.5&lon=36.3&zoom=6"
+                      ).get_data(as_text=True)
+    state = placed_options(page)["state"]
+    assert state == {"start": "2024-03-01", "end": "2024-03-31", "undated": False,
+                     "q": "Damascus", "country": "SY", "roles": ["dateline", "focus"],
+                     "minScore": 0.25, "areas": False, "lat": 33.5, "lon": 36.3, "zoom": 6}
+    assert placed_options(page)["fit"] is False
+    assert '"zoom": 6' in page  # Leaflet opens there, before any script runs
+    # The form shows the same state (and works without JavaScript).
+    assert 'name="q" value="Damascus"' in page
+    assert '<option value="SY" selected>Syria' in page
+    assert 'value="dateline" checked' in page and 'value="mention" checked' not in page
+    assert 'name="start" form="filters"\n          value="2024-03-01"' in page
+    assert 'href="/export.geojson?start=2024-03-01&amp;end=2024-03-31&amp;undated=0' in page
+
+
+def test_map_page_without_a_view_fits_the_places(client):
+    options = placed_options(client.get("/").get_data(as_text=True))
+    assert options["fit"] is True and options["state"]["lat"] is None
+
+
+def test_form_submission_without_javascript_is_understood(client):
+    # What the plain HTML form sends: hidden defaults first, then the checked boxes.
+    query = ("?q=&country=&role=&role=focus&min_score=0&areas=0&areas=1"
+             "&start=2024-04-01&end=&undated=0")
+    state = placed_options(client.get("/" + query).get_data(as_text=True))["state"]
+    assert state["roles"] == ["focus"] and state["areas"] is True
+    assert state["undated"] is False and state["start"] == "2024-04-01"
+
+
+@pytest.mark.parametrize(("query", "message"), [
+    ("?role=capital", "Unknown role 'capital': use dateline, focus, mention"),
+    ("?country=Syria", "Bad country 'Syria': use a two-letter code such as SY"),
+    ("?min_score=2", "Bad min_score '2': use a number from 0 to 1"),
+    ("?min_score=nan", "Bad min_score 'nan': use a number from 0 to 1"),
+    ("?undated=maybe", "Bad undated 'maybe': use 1 to show or 0 to hide"),
+    ("?lat=95&lon=0&zoom=3", "Bad lat '95': use a number from -90 to 90"),
+    ("?zoom=40&lat=0&lon=0", "Bad zoom '40': use a number from 0 to 18"),
+    ("?q=" + "x" * 201, "Search text is 201 characters long: use at most 200"),
+])
+@pytest.mark.parametrize("path", ["/", "/export.csv"])
+def test_bad_view_parameters_are_400_with_a_sentence(client, path, query, message):
+    response = client.get(path + query)
+    assert response.status_code == 400
+    assert message in unescape(response.get_data(as_text=True))
+
+
+# -- /api/points and /api/evidence --------------------------------------------
+
+def points(client) -> dict:
+    response = client.get("/api/points")
+    assert response.status_code == 200 and response.mimetype == "application/json"
+    return json.loads(response.data)
+
+
+def test_points_hold_every_mappable_mention_once(client, store):
+    data = points(client)
+    mapped = store.mentions(include_undated=True)
+    assert len(data["mentions"]["story"]) == len(mapped) == 17
+    assert sorted(data["stories"]["id"]) == sorted(STORY_IDS)
+    assert len(data["places"]["key"]) == mapped["geonameid"].nunique() == 9
+    assert data["low_score"] == 500
+
+
+def test_points_are_inert_compressed_and_cached(client, payloads):
+    plain = client.get("/api/points")
+    body = plain.get_data(as_text=True)
+    assert "<" not in body and ">" not in body  # escaped as \u003c, \u003e
+    assert payloads.img in json.loads(body)["stories"]["headline"]
+    zipped = client.get("/api/points", headers={"Accept-Encoding": "gzip, br"})
+    assert zipped.headers["Content-Encoding"] == "gzip"
+    assert len(zipped.data) < len(plain.data)
+    import gzip
+    assert gzip.decompress(zipped.data) == plain.data
+    again = client.get("/api/points", headers={"If-None-Match": plain.headers["ETag"]})
+    assert again.status_code == 304
+
+
+def test_points_follow_the_store_file(app, client, store, articles_records):
+    from conftest import LAGOS, make_story
+
+    before = points(client)["version"]
+    store.add([make_story("lagos-0601", date(2024, 6, 1), "Rain again in Lagos",
+                          "LAGOS -- Rain fell.", [("LAGOS", LAGOS, "dateline")])])
+    data = points(client)
+    assert data["version"] != before and "lagos-0601" in data["stories"]["id"]
+
+
+def test_evidence_marks_the_name_in_its_sentence(client):
+    data = points(client)
+    aleppo = data["places"]["key"].index("g170063")
+    row = data["mentions"]["place"].index(aleppo)
+    response = client.get(f"/api/evidence?v={data['version']}&m={row}")
+    assert response.status_code == 200
+    (found,) = response.get_json()["evidence"]
+    assert found["match"] == "Aleppo" and found["m"] == row
+    assert found["before"] + found["match"] + found["after"] == (
+        "Aid convoys later left Aleppo for the north, passing Nowhere Junction.")
+    assert found["score"] == 0.9 and found["role"] == "mention"
+
+
+@pytest.mark.parametrize(("query", "status"), [
+    ("m=0", 409),                 # no version: the page's numbering may be stale
+    ("v=VERSION&m=", 400), ("v=VERSION&m=a,b", 400), ("v=VERSION&m=99", 400),
+    ("v=VERSION&m=" + ",".join(["0"] * 201), 400),
+])
+def test_evidence_refuses_bad_requests(client, query, status):
+    version = points(client)["version"]
+    response = client.get("/api/evidence?" + query.replace("VERSION", version))
+    assert response.status_code == status and response.is_json
+    assert response.get_json()["error"]
+
+
+# -- exports -------------------------------------------------------------------
+
+def read_export(data: bytes, fmt: str, tmp_path: Path):
+    import geopandas
+    import pandas
+
+    path = tmp_path / f"download.{fmt}"
+    path.write_bytes(data)
+    if fmt == "csv":
+        table = pandas.read_csv(path)
+        return geopandas.GeoDataFrame(
+            table, geometry=geopandas.points_from_xy(table["lon"], table["lat"]), crs="EPSG:4326")
+    return geopandas.read_file(path)
+
+
+@pytest.mark.parametrize("fmt", ["geojson", "csv", "gpkg"])
+@pytest.mark.parametrize(("query", "articles"), [
+    ("", set(STORY_IDS)),
+    ("?start=2024-03-01&end=2024-03-31&undated=0", {"syria-0301", "geneva-0315"}),
+    ("?q=lagos&lat=1&lon=2&zoom=3", {"lagos-0410"}),   # the view itself is ignored
+    ("?country=SY&role=mention", {"syria-0301", "geneva-0315"}),
+    ("?min_score=0.95", set()),
+])
+def test_export_holds_the_filtered_view(client, tmp_path, fmt, query, articles):
+    response = client.get(f"/export.{fmt}{query}")
+    assert response.status_code == 200, response.data[:200]
+    assert response.headers["Content-Disposition"].startswith("attachment; filename=")
+    frame = read_export(response.data, fmt, tmp_path)
+    assert set(frame["article_id"]) == articles if len(frame) else articles == set()
+    assert int(response.headers["X-Mapapp-Rows"]) == len(frame)
+    if len(frame):
+        damascus = frame[frame["geonameid"] == 170654]
+        for point in damascus.geometry:
+            assert (round(point.x, 4), round(point.y, 4)) == (36.2913, 33.5102)  # lon, lat
+        assert {"headline", "sentence", "score", "role", "resolved_name"} <= set(frame.columns)
+
+
+def test_export_of_an_unknown_format_is_404(client):
+    response = client.get("/export.xlsx")
+    assert response.status_code == 404
+    assert "No export format 'xlsx'" in unescape(response.get_data(as_text=True))
+
+
+def test_export_view_is_the_command_line_twin(store, tmp_path, client):
+    from mapapp.errors import ConfigError
+    from mapapp.web import export_view
+
+    out = export_view(store.path, tmp_path / "march.gpkg", "gpkg",
+                      "start=2024-03-01&end=2024-03-31&undated=0")
+    frame = read_export(out.read_bytes(), "gpkg", tmp_path)
+    web = read_export(client.get("/export.gpkg?start=2024-03-01&end=2024-03-31&undated=0").data,
+                      "gpkg", tmp_path)
+    assert sorted(frame["article_id"]) == sorted(web["article_id"]) and len(frame) == 8
+    with pytest.raises(ConfigError, match="Bad date 'March'"):
+        export_view(store.path, tmp_path / "x.csv", "csv", "start=March")
+    with pytest.raises(ConfigError, match="unknown export format"):
+        export_view(store.path, tmp_path / "x.kml", "kml")
+
+
+# -- story pages: previous and next --------------------------------------------
+
+@pytest.mark.parametrize(("story_id", "older", "newer"), [
+    ("syria-0301", None, "geneva-0315"),
+    ("lagos-0410", "geneva-0315", "xss-0420"),
+    ("tokyo-0502", "xss-0420", "paris-undated"),
+    ("paris-undated", "tokyo-0502", None),
+])
+def test_story_page_links_the_stories_before_and_after(client, story_id, older, newer):
+    page = client.get(f"/stories/{story_id}").get_data(as_text=True)
+    found_older = re.search(r'<a class="older" rel="prev" href="/stories/([^"]+)"', page)
+    found_newer = re.search(r'<a class="newer" rel="next" href="/stories/([^"]+)"', page)
+    assert (found_older and found_older.group(1)) == older
+    assert (found_newer and found_newer.group(1)) == newer
+
+
+def test_story_places_link_to_the_main_map(client):
+    page = client.get("/stories/syria-0301").get_data(as_text=True)
+    assert 'href="/?lat=36.2012&amp;lon=37.1612&amp;zoom=7">on the main map</a>' in page
+
+
+def test_basemap_is_sent_gzipped_when_accepted(client, outlines):
+    import gzip
+
+    plain = client.get("/basemap/countries.geojson")
+    zipped = client.get("/basemap/countries.geojson", headers={"Accept-Encoding": "gzip"})
+    assert zipped.headers["Content-Encoding"] == "gzip" and "gzip" not in plain.headers.get(
+        "Content-Encoding", "")
+    assert gzip.decompress(zipped.data) == plain.data and len(zipped.data) < len(plain.data) / 2
+    data = json.loads(plain.data)
+    syria = next(f for f in data["features"] if f["properties"]["name"] == "Syria")
+    assert syria["properties"]["iso"] == "SY"  # map.js draws named countries by this code
+    again = client.get("/basemap/countries.geojson", headers={
+        "Accept-Encoding": "gzip", "If-None-Match": zipped.headers["ETag"]})
+    assert again.status_code == 304
