@@ -29,7 +29,7 @@ browser:              ## Debian's chromium for the headless browser tests
 	@command -v chromium >/dev/null 2>&1 || { \
 	  command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ] && \
 	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
-	  || echo "chromium not installed: browser tests will be skipped"; }
+	  || echo "chromium not installed: browser tests will be skipped (and fail under CI=true)"; }
 
 quality: setup        ## geoparsing quality on ../shared/eval -> benchmarks/results/
 	$(BIN)/python benchmarks/quality.py
