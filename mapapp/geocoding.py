@@ -16,11 +16,12 @@ with an explicit "none of these".  The weights live in
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -30,6 +31,8 @@ from geopy.location import Location
 from mapapp.corrections import Corrections
 from mapapp.gazetteer import MATCH_ALIAS, MATCH_ALTERNATE, Candidate, Gazetteer, name_key
 from mapapp.records import Place, Resolution, Toponym
+
+name_key = functools.lru_cache(maxsize=1 << 16)(name_key)  # the same few names, over and over
 
 WEIGHTS_FILE = Path(__file__).with_name("data") / "resolver_weights.json"
 MAX_CANDIDATES = 40
@@ -108,6 +111,8 @@ class Resolver:
         self.vector = np.array([self.weights.get(f, 0.0) for f in FEATURES])
         self.corrections = corrections or Corrections()
         self.iterations = iterations
+        # candidates and static features of a (name, role, qualifier): the same in every article
+        self._static = functools.lru_cache(maxsize=8192)(self._static_features)
 
     # -- public ---------------------------------------------------------
     def resolve(self, toponyms: Sequence[Toponym]) -> list[Resolution]:
@@ -193,12 +198,21 @@ class Resolver:
 
     # -- steps ----------------------------------------------------------
     def _prepare(self, toponym: Toponym) -> _Mention:
-        cands = self.candidates(toponym)
-        mention = _Mention(toponym, [c.index for c in cands], self.features(toponym, cands))
+        rows, static = self._static(toponym.name, toponym.role, toponym.qualifier)
+        mention = _Mention(toponym, list(rows), static)
         pin = self.corrections.pins.get(name_key(toponym.name))
         if pin is not None and pin in self.gazetteer.by_geonameid:
             mention.pinned = self.gazetteer.by_geonameid[pin]
         return mention
+
+    def _static_features(self, name: str, role: str, qualifier: str
+                         ) -> tuple[tuple[int, ...], np.ndarray]:
+        """Candidate rows and their context-free features (read-only: they are shared)."""
+        toponym = Toponym(name=name, start=0, end=len(name), role=role, qualifier=qualifier)
+        cands = self.candidates(toponym)
+        static = self.features(toponym, cands)
+        static.flags.writeable = False
+        return tuple(c.index for c in cands), static
 
     def _score(self, mentions: list[_Mention]) -> None:
         """One round: context from the current beliefs, then new probabilities."""
@@ -278,6 +292,7 @@ class _Context:
     points: list[tuple[str, float, float, bool] | None]
     total: float
     dateline_country: str
+    left_out: dict[str, tuple] = field(default_factory=dict)  # per name, see `_leave_out`
 
     @classmethod
     def build(cls, gaz: Gazetteer, mentions: list[_Mention]) -> "_Context":
@@ -310,6 +325,18 @@ class _Context:
     def fill(self, gaz: Gazetteer, index: int, mention: _Mention, feats: np.ndarray) -> None:
         """Set the context columns of ``feats`` for mention ``index`` (leave-one-name-out)."""
         key = self.by_mention[index][0]
+        if key not in self.left_out:
+            self.left_out[key] = self._leave_out(key)
+        country, admin1, total, others = self.left_out[key]
+        for j, row in enumerate(mention.rows):
+            cc = gaz.country[row]
+            feats[j, 10] = min(1.0, max(0.0, country.get(cc, 0.0)) / total) if cc else 0.0
+            feats[j, 11] = min(1.0, max(0.0, admin1.get((cc, gaz.admin1[row]), 0.0)) / total)
+            feats[j, 12] = bool(cc) and cc == self.dateline_country and mention.toponym.role != "dateline"
+            feats[j, 13] = others.nearness(gaz.lat[row], gaz.lon[row])
+
+    def _leave_out(self, key: str) -> tuple[dict, dict, float, "_Others"]:
+        """Countries, provinces, total weight and places of the article without name ``key``."""
         same = [i for i, entry in enumerate(self.by_mention) if entry[0] == key]
         country = dict(self.country)
         admin1 = dict(self.admin1)
@@ -322,13 +349,8 @@ class _Context:
                 admin1[k] = admin1.get(k, 0.0) - v
             total -= weight
         total = max(total, 1.0)
-        others = [p for i, p in enumerate(self.points) if i not in same and p is not None]
-        for j, row in enumerate(mention.rows):
-            cc = gaz.country[row]
-            feats[j, 10] = min(1.0, max(0.0, country.get(cc, 0.0)) / total) if cc else 0.0
-            feats[j, 11] = min(1.0, max(0.0, admin1.get((cc, gaz.admin1[row]), 0.0)) / total)
-            feats[j, 12] = bool(cc) and cc == self.dateline_country and mention.toponym.role != "dateline"
-            feats[j, 13] = _nearness(gaz.lat[row], gaz.lon[row], others)
+        others = _others(tuple(p for i, p in enumerate(self.points) if i not in same and p is not None))
+        return country, admin1, total, others
 
 
 def _current_probs(m: _Mention) -> np.ndarray:
@@ -351,16 +373,46 @@ def _best_point(gaz: Gazetteer, m: _Mention, probs: np.ndarray) -> tuple[str, fl
     return (gaz.country[row], gaz.lat[row], gaz.lon[row], m.toponym.role == "dateline")
 
 
-def _nearness(lat: float, lon: float, others: list[tuple[str, float, float, bool]]) -> float:
-    """1 at 0 km from the nearest other confident place, 0 at the antipode."""
-    if not others:
-        return 0.0
-    km = min(haversine_km(lat, lon, o[1], o[2]) for o in others)
-    return 1.0 - math.log1p(km) / math.log1p(20039.0)
+class _Others:
+    """The other confident places of an article, for the nearness feature.
+
+    `nearness` is ``haversine_km`` to the nearest of them, bit for bit, with
+    each place's radians and cosine worked out once instead of per candidate,
+    one ``asin`` per candidate (it rises with ``a``, so the nearest place has
+    the smallest ``a``), and each candidate's answer remembered: the same
+    places come back in every round and for every mention of a name.
+    """
+
+    def __init__(self, points: tuple[tuple[str, float, float, bool], ...]) -> None:
+        self.points = [(p2, math.cos(p2), lon) for p2, lon in
+                       ((math.radians(p[1]), p[2]) for p in points)]
+        self.known: dict[tuple[float, float], float] = {}
+
+    def nearness(self, lat: float, lon: float) -> float:
+        """1 at 0 km from the nearest other confident place, 0 at the antipode."""
+        if not self.points:
+            return 0.0
+        found = self.known.get((lat, lon))
+        if found is None:
+            found = self.known[(lat, lon)] = self._nearness(lat, lon)
+        return found
+
+    def _nearness(self, lat: float, lon: float) -> float:
+        p1 = math.radians(lat)
+        cos_p1, sin = math.cos(p1), math.sin
+        a = min(sin((p2 - p1) / 2) ** 2 + cos_p1 * cos_p2 * sin(math.radians(lon2 - lon) / 2) ** 2
+                for p2, cos_p2, lon2 in self.points)
+        km = 2 * 6371.0088 * math.asin(min(1.0, math.sqrt(a)))
+        return 1.0 - math.log1p(km) / math.log1p(20039.0)
+
+
+_others = functools.lru_cache(maxsize=256)(_Others)
 
 
 def _softmax_with_null(logits: np.ndarray, null_logit: float) -> np.ndarray:
-    z = np.append(logits, null_logit)
+    z = np.empty(len(logits) + 1)
+    z[:-1] = logits
+    z[-1] = null_logit
     z = np.exp(z - z.max())
     return z / z.sum()
 

@@ -1,0 +1,334 @@
+"""Where ingest geoparses: in this process, in worker processes, or on a Dask cluster.
+
+The parent reads the input twice and holds at most a few batches at once: a
+first pass counts the new articles (ids only) and reports the bad files, a
+second pass streams the new articles in batches to an engine.  Geoparsing a
+batch also builds the rows it adds to a store (a `Part`), so the parent only
+writes.
+
+* ``local`` with one worker geoparses in this process.
+* ``local`` with N workers starts N processes, each loading the model and
+  the gazetteer once; batches come back in input order and the parent writes
+  them, one store transaction each, exactly as one process would.
+* ``dask`` partitions the new articles into a Dask bag and runs the same
+  geoparser on a ``dask.distributed`` cluster (a `LocalCluster` of N workers
+  when no scheduler is given), each worker loading the model and gazetteer
+  once.  Every partition becomes one GeoParquet file, and the run is
+  committed at the end in one step (`mapapp.parquet_store`).  A worker lost
+  mid-run is Dask's business: its partitions are computed again elsewhere,
+  and each partition's file is written once, by the parent, under its index.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from mapapp.errors import ArticleParseError, ConfigError
+from mapapp.records import Article
+
+ENGINES = ("local", "dask")
+PARTITION_SIZE = 500  # articles per Dask partition, and per GeoParquet file
+WINDOW_PER_WORKER = 2  # batches in flight per worker process
+
+
+@dataclass(frozen=True)
+class Part:
+    """One geoparsed batch as the rows it adds to a store (built where it was parsed)."""
+
+    articles: Any  # pandas.DataFrame, store.ARTICLE_COLUMNS
+    mentions: Any  # geopandas.GeoDataFrame, store.MENTION_COLUMNS
+    places: int
+    unresolved: int
+    has_model: bool
+
+    def __len__(self) -> int:
+        return len(self.articles)
+
+
+def parse_part(geoparser: Any, batch: Sequence[Article]) -> Part:
+    """Geoparse ``batch`` and build its store rows."""
+    from mapapp.store import batch_frames
+
+    parsed = geoparser.parse_articles(batch)
+    articles, mentions = batch_frames(parsed)
+    places = sum(r.resolved for _, resolutions in parsed for r in resolutions)
+    return Part(articles, mentions, places, len(mentions) - places, geoparser.has_model)
+
+
+# -- reading the input ---------------------------------------------------------
+
+@dataclass
+class Scan:
+    """The first pass over the input: ids to ingest (in order), bad files, and repeats."""
+
+    fresh: dict[str, None] = field(default_factory=dict)  # an ordered set of article ids
+    errors: list[ArticleParseError] = field(default_factory=list)
+    already_stored: int = 0
+
+
+def scan_articles(paths: Sequence[Path], known: set[str]) -> Scan:
+    """Which articles under ``paths`` are new: read once, keeping only their ids."""
+    from mapapp.articles import iter_articles
+
+    scan = Scan()
+    for item in iter_articles(paths):
+        if isinstance(item, ArticleParseError):
+            scan.errors.append(item)
+        elif item.article_id in known or item.article_id in scan.fresh:
+            scan.already_stored += 1
+        else:
+            scan.fresh[item.article_id] = None
+    return scan
+
+
+def fresh_articles(paths: Sequence[Path], scan: Scan) -> Iterator[Article]:
+    """The second pass: each new article of ``scan`` once, in input order."""
+    from mapapp.articles import iter_articles
+
+    wanted = set(scan.fresh)
+    for item in iter_articles(paths):
+        if not isinstance(item, ArticleParseError) and item.article_id in wanted:
+            wanted.discard(item.article_id)
+            yield item
+
+
+def batches(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
+    """``items`` in lists of ``size`` (the last one shorter)."""
+    batch: list[Any] = []
+    for item in items:
+        batch.append(item)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+# -- running an ingest -----------------------------------------------------------
+
+@dataclass
+class Outcome:
+    """What an engine run added to the store."""
+
+    articles: int = 0
+    already_stored: int = 0
+    places: int = 0
+    unresolved: int = 0
+    has_model: bool = True
+
+    def count(self, part: Part, added: int) -> None:
+        self.articles += added
+        self.already_stored += len(part) - added
+        self.places += part.places
+        self.unresolved += part.unresolved
+        self.has_model = self.has_model and part.has_model
+
+
+def check_engine(config: dict[str, Any], *, workers: int, engine: str,
+                 scheduler: str | None = None, fallback: Any = None) -> None:
+    """Refuse a combination that cannot work, before any file is read.
+
+    :raise ConfigError: unknown engine, fewer than one worker, a scheduler
+        without the dask engine, an online geocoder with more than one process
+        (its rate limit is per process), or the dask engine without a
+        GeoParquet store.
+    """
+    from mapapp.store import is_parquet_store
+
+    if engine not in ENGINES:
+        raise ConfigError(f"unknown engine {engine!r}: use {' or '.join(ENGINES)}")
+    if workers < 1:
+        raise ConfigError(f"--workers must be at least 1, not {workers}")
+    if scheduler and engine != "dask":
+        raise ConfigError(f"a scheduler ({scheduler}) is for the dask engine: add --engine dask")
+    if fallback is not None and (workers > 1 or engine == "dask"):
+        raise ConfigError("an online geocoder keeps its rate limit in one process: ingest with "
+                          "--workers 1 and the local engine, or without --geocoder")
+    if engine == "dask" and not is_parquet_store(config["STORE"]):
+        raise ConfigError(f"the dask engine writes a GeoParquet store, not {config['STORE']}: "
+                          "give --store a folder name ending in .parquet")
+
+
+def run_ingest(paths: Sequence[Path], scan: Scan, config: dict[str, Any], *,
+               workers: int = 1, engine: str = "local", scheduler: str | None = None,
+               batch_size: int = 64, geoparser: Any = None,
+               advance: Callable[[int], None] = lambda n: None,
+               partition_size: int = PARTITION_SIZE) -> Outcome:
+    """Geoparse the new articles of ``scan`` and write them to the configured store.
+
+    ``geoparser`` is used for the in-process case (one local worker); other
+    engines load their own in each worker from ``config``.
+    """
+    articles = fresh_articles(paths, scan)
+    if engine == "dask":
+        from mapapp.parquet_store import ParquetWriter
+
+        with ParquetWriter(config["STORE"]) as writer:
+            return _run_dask(articles, config, writer, workers=workers, scheduler=scheduler,
+                             partition_size=partition_size, advance=advance)
+    if workers == 1:
+        parts = (parse_part(geoparser, batch) for batch in batches(articles, batch_size))
+        return _write(parts, config, advance, partition_size)
+    with _WorkerPool(config, workers) as pool:
+        return _write(pool.parts(batches(articles, batch_size)), config, advance, partition_size)
+
+
+def _write(parts: Iterable[Part], config: dict[str, Any], advance: Callable[[int], None],
+           partition_size: int) -> Outcome:
+    """Write parts in order: one transaction each, or GeoParquet files committed at the end."""
+    from mapapp.store import Store, is_parquet_store
+
+    outcome = Outcome()
+    if is_parquet_store(config["STORE"]):
+        from mapapp.parquet_store import ParquetWriter
+
+        with ParquetWriter(config["STORE"], partition_size=partition_size) as writer:
+            for part in parts:
+                writer.add(part)
+                outcome.count(part, len(part))
+                advance(len(part))
+        return outcome
+    store = Store(config["STORE"])
+    for part in parts:
+        outcome.count(part, store.add_frames(part.articles, part.mentions).added)
+        advance(len(part))
+    return outcome
+
+
+# -- local worker processes ------------------------------------------------------
+
+_WORKER: dict[str, Any] = {}  # the geoparser of this worker process
+
+
+def _start_worker(config: dict[str, Any]) -> None:
+    from mapapp.geoparsing import Geoparser
+
+    _WORKER["geoparser"] = Geoparser.from_config(config)
+
+
+def _parse_in_worker(batch: list[Article]) -> Part:
+    return parse_part(_WORKER["geoparser"], batch)
+
+
+class _WorkerPool:
+    """Worker processes that each load the geoparser once; parts come back in input order.
+
+    At most ``WINDOW_PER_WORKER`` batches per worker are in flight, so memory
+    stays flat however long the input is.
+    """
+
+    def __init__(self, config: dict[str, Any], workers: int) -> None:
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        self.window = WINDOW_PER_WORKER * workers
+        self.pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"),
+                                        initializer=_start_worker, initargs=(dict(config),))
+
+    def __enter__(self) -> "_WorkerPool":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.pool.shutdown(wait=True, cancel_futures=True)
+
+    def parts(self, batches_in: Iterable[list[Article]]) -> Iterator[Part]:
+        pending: deque = deque()
+        for batch in batches_in:
+            pending.append(self.pool.submit(_parse_in_worker, batch))
+            if len(pending) >= self.window:
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()
+
+
+# -- Dask ---------------------------------------------------------------------------
+
+_DASK_LOCK = threading.Lock()
+_DASK_GEOPARSERS: dict[str, Any] = {}  # per Dask worker process: config fingerprint -> geoparser
+
+
+WORKER_PATHS = ("DATA_PACKAGES", "CACHE_DIR", "CORRECTIONS")  # a worker's own MAPAPP_* wins
+
+
+def _dask_geoparser(config: dict[str, Any]) -> Any:
+    """The geoparser for ``config`` in this Dask worker, loaded on first use only.
+
+    Paths are the client's unless the worker's environment sets them
+    (MAPAPP_DATA_PACKAGES, MAPAPP_CACHE_DIR, MAPAPP_CORRECTIONS): on a real
+    cluster the data packages rarely sit where they do on the client.
+    """
+    import json
+    import os
+
+    from mapapp.geoparsing import Geoparser
+
+    local = {name: os.environ[f"MAPAPP_{name}"] for name in WORKER_PATHS
+             if os.environ.get(f"MAPAPP_{name}")}
+    config = {**config, **local}
+    key = json.dumps(config, sort_keys=True, default=str)
+    with _DASK_LOCK:
+        if key not in _DASK_GEOPARSERS:
+            _DASK_GEOPARSERS[key] = Geoparser.from_config(config)
+        return _DASK_GEOPARSERS[key]
+
+
+def _parse_partition(articles: list[Article], config: dict[str, Any]) -> list[Part]:
+    """One bag partition geoparsed on a Dask worker: one Part (a one-item list, for the bag)."""
+    return [parse_part(_dask_geoparser(config), articles)]
+
+
+def _run_dask(articles: Iterable[Article], config: dict[str, Any], writer: Any, *,
+              workers: int, scheduler: str | None, partition_size: int,
+              advance: Callable[[int], None]) -> Outcome:
+    """Geoparse a bag of ``articles`` on Dask; the writer stores each partition under its index."""
+    import dask.bag
+    from dask.distributed import as_completed
+
+    articles = list(articles)
+    outcome = Outcome()
+    if not articles:
+        return outcome
+    bag = dask.bag.from_sequence(articles, partition_size=partition_size)
+    partitions = bag.map_partitions(_parse_partition, dict(config)).to_delayed()
+    with _dask_client(scheduler, workers) as client:
+        futures = client.compute(partitions)
+        index = {future.key: i for i, future in enumerate(futures)}
+        try:
+            for future, result in as_completed(futures, with_results=True):
+                (part,) = result
+                writer.write(index[future.key], part)
+                outcome.count(part, len(part))
+                advance(len(part))
+        except BaseException:
+            client.cancel(futures)
+            raise
+    return outcome
+
+
+class _dask_client:
+    """A Client of the scheduler at ``address``, or of a LocalCluster of ``workers`` processes."""
+
+    def __init__(self, address: str | None, workers: int) -> None:
+        self.address, self.workers = address, workers
+        self.cluster = self.client = None
+
+    def __enter__(self):
+        from dask.distributed import Client, LocalCluster
+
+        if self.address:
+            self.client = Client(self.address)
+        else:
+            self.cluster = LocalCluster(n_workers=self.workers, threads_per_worker=1,
+                                        processes=True, dashboard_address=None)
+            self.client = Client(self.cluster)
+        return self.client
+
+    def __exit__(self, *exc: object) -> None:
+        self.client.close()
+        if self.cluster is not None:
+            self.cluster.close()

@@ -1,0 +1,155 @@
+"""Ingest engines: worker processes and a Dask cluster store what one process stores.
+
+The articles are the sample corpus in data/; stores are compared through the
+read API (mentions, articles, stats), so the GeoParquet store that the Dask
+engine writes is checked against the GeoPackage of the local engine too.
+The Dask tests start a 2-worker LocalCluster (about 10 s each).
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+from pathlib import Path
+
+import pandas
+import pytest
+from geopandas.testing import assert_geodataframe_equal
+
+from mapapp import engines
+from mapapp.cli import cli, ingest_paths
+from mapapp.config import load_config
+from mapapp.parquet_store import ParquetStore, ParquetWriter
+from mapapp.store import Store, batch_frames
+
+pytest_plugins = ["geo_fixtures"]
+
+DATA = Path(__file__).resolve().parent.parent / "data"
+
+
+def assert_same_store(expected: Path, actual: Path) -> None:
+    """Same articles, same mentions (all columns and points), same stats."""
+    want, got = Store(expected), Store(actual)
+    assert_geodataframe_equal(got.mentions(include_undated=True, resolved_only=False),
+                              want.mentions(include_undated=True, resolved_only=False))
+    pandas.testing.assert_frame_equal(
+        got.articles(include_undated=True).drop(columns="ingested_at"),
+        want.articles(include_undated=True).drop(columns="ingested_at"))
+    assert got.stats() == want.stats()
+
+
+@pytest.fixture(scope="module")
+def make_config(gazetteer, gazetteer_cache: Path, data_packages: Path):
+    """Settings for a store; workers load the gazetteer from the session's cache."""
+    def make(store: Path) -> dict:
+        return load_config({"STORE": str(store), "CACHE_DIR": str(gazetteer_cache),
+                            "DATA_PACKAGES": str(data_packages), "GEOCODER": "offline"})
+    return make
+
+
+@pytest.fixture(scope="module")
+def one_process(make_config, tmp_path_factory: pytest.TempPathFactory):
+    """data/ ingested by the local engine with one worker: the reference store."""
+    store = tmp_path_factory.mktemp("one") / "mapapp.gpkg"
+    summary = ingest_paths([DATA], make_config(store), progress=False)
+    assert summary["articles"] > 30 and not summary["errors"], summary
+    return store, summary
+
+
+def test_two_workers_store_what_one_process_stores(one_process, make_config, tmp_path):
+    reference, summary = one_process
+    store = tmp_path / "two.gpkg"
+    assert ingest_paths([DATA], make_config(store), progress=False, workers=2) == summary
+    assert_same_store(reference, store)
+
+
+def test_dask_local_cluster_stores_what_the_local_engine_stores(one_process, make_config,
+                                                               tmp_path):
+    reference, summary = one_process
+    store = tmp_path / "archive.parquet"
+    config = make_config(store)
+    assert ingest_paths([DATA], config, progress=False, engine="dask", workers=2) == summary
+    assert isinstance(Store(store), ParquetStore)
+    assert_same_store(reference, store)
+    again = ingest_paths([DATA], config, progress=False, engine="dask", workers=2)
+    assert (again["articles"], again["already_stored"]) == (0, summary["articles"])
+
+
+def test_dask_recovers_a_killed_worker_without_losing_or_doubling(one_process, make_config,
+                                                                  tmp_path):
+    from dask.distributed import Client, LocalCluster
+
+    reference, summary = one_process
+    store = tmp_path / "killed.parquet"
+    scan = engines.scan_articles([DATA], set())
+    killed: list[int] = []
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                      dashboard_address=None) as cluster, Client(cluster) as client:
+        def kill_one_worker(n: int) -> None:  # after the first partition, 9 to go
+            if not killed:
+                pids = client.run(os.getpid)
+                killed.append(next(iter(pids.values())))
+                os.kill(killed[0], signal.SIGKILL)
+
+        done = engines.run_ingest([DATA], scan, make_config(store), engine="dask",
+                                  scheduler=cluster.scheduler_address, partition_size=4,
+                                  advance=kill_one_worker)
+        assert killed and killed[0] not in client.run(os.getpid).values()
+    assert done.articles == summary["articles"] == len(scan.fresh)
+    ids = Store(store).articles(include_undated=True)["article_id"]
+    assert ids.is_unique and set(ids) == set(scan.fresh)
+    assert_same_store(reference, store)
+
+
+def test_parquet_store_reads_like_the_geopackage(store, articles_records, tmp_path):
+    """The hand-made stories (payloads, undated, unresolved) read back the same from both."""
+    parquet = tmp_path / "stories.parquet"
+    with ParquetWriter(parquet, partition_size=2) as writer:
+        for article, resolutions in articles_records:
+            writer.add(engines.Part(*batch_frames([(article, resolutions)]), 0, 0, True))
+    assert len(ParquetStore(parquet).manifest()["parts"]) == 3
+    assert_same_store(store.path, parquet)
+    got, want = Store(parquet), store
+    day = pandas.Timestamp("2024-04-01").date()
+    assert_geodataframe_equal(got.mentions(day, None), want.mentions(day, None))
+    assert got.article("syria-0301")["headline"] == want.article("syria-0301")["headline"]
+    assert got.article("no-such-story") is None
+    assert got.known_ids() == want.known_ids()
+
+
+def test_a_failed_run_leaves_the_parquet_store_as_it_was(articles_records, tmp_path):
+    parquet = tmp_path / "stories.parquet"
+    with pytest.raises(RuntimeError), ParquetWriter(parquet, partition_size=1) as writer:
+        writer.add(engines.Part(*batch_frames(articles_records[:1]), 0, 0, True))
+        raise RuntimeError("killed mid-run")
+    assert Store(parquet).known_ids() == set()
+    assert [p.name for p in parquet.iterdir()] == ["manifest.json"]
+
+
+def test_web_pages_read_a_parquet_store(articles_records, tmp_path):
+    from mapapp.web import create_app
+
+    parquet = tmp_path / "stories.parquet"
+    with ParquetWriter(parquet) as writer:
+        writer.add(engines.Part(*batch_frames(articles_records), 0, 0, True))
+    client = create_app({"TESTING": True, "STORE": str(parquet),
+                         "CACHE_DIR": str(tmp_path / "cache")}).test_client()
+    for url in ("/", "/stories/syria-0301", "/api/stats", "/export.csv"):
+        response = client.get(url)
+        assert response.status_code == 200, (url, response.data[:300])
+    assert b"Talks open in Damascus" in client.get("/stories/syria-0301").data
+    assert client.get("/api/stats").get_json()["articles"] == len(articles_records)
+
+
+@pytest.mark.parametrize("args, naming", [
+    (["--engine", "dask"], ".parquet"),
+    (["--scheduler", "tcp://127.0.0.1:8786"], "--engine dask"),
+    (["--workers", "0"], "--workers"),
+])
+def test_engine_options_refuse_what_cannot_work(args, naming, tmp_path):
+    from click.testing import CliRunner
+
+    store = tmp_path / "mapapp.gpkg"
+    result = CliRunner().invoke(cli, ["ingest", str(DATA), "--quiet", "--store", str(store), *args])
+    assert result.exit_code != 0 and naming in result.output, result.output
+    assert not store.exists()
