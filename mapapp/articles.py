@@ -36,6 +36,10 @@ _DATE_FORMATS = "YYYY-MM-DD, MM/DD/YYYY, 'November 20, 2017' or an RFC 2822 date
 _DECK_MAX_CHARS = 300  # a paragraph longer than this before the dateline is body
 _MAX_DECK_PARAGRAPHS = 2
 _HEADLINE_MAX_CHARS = 120  # for feed records that have text but no headline
+# The longest story accepted.  Real ones run to tens of thousands of characters; a
+# bigger "story" is a mis-export (a whole feed in one field), and geoparsing time grows
+# faster than its length, so it is refused with a message instead of stalling a batch.
+MAX_ARTICLE_CHARS = 500_000
 
 # ``PLACE[, Region] [(Agency)] -- `` at the very start of a paragraph.  The
 # place must be ALL CAPS; that is checked in _find_dateline, because ``re``
@@ -99,6 +103,7 @@ def parse_text(raw: str, *, source: str = "") -> Article:
             "starting with a 'CITY -- ' dateline)"
         )
     text = "\n\n".join(body)
+    _check_length(text, label)
     return Article(
         article_id=content_id(headline, text),
         headline=headline,
@@ -210,6 +215,10 @@ def _read_jsonl(text: str, path: Path) -> Iterator[Article | ArticleParseError]:
         except json.JSONDecodeError as err:
             yield _error(f"{where}: not valid JSON ({err.msg}; expected one object per line)", err)
             continue
+        except RecursionError as err:
+            yield _error(f"{where}: not valid JSON (nested too deeply; expected one object "
+                         "per line)", err)
+            continue
         if not isinstance(record, dict):
             yield ArticleParseError(f"{where}: expected a JSON object, got {type(record).__name__}")
             continue
@@ -218,21 +227,28 @@ def _read_jsonl(text: str, path: Path) -> Iterator[Article | ArticleParseError]:
 
 def _read_csv(text: str, path: Path) -> Iterator[Article | ArticleParseError]:
     """Yield one article or error per row of a CSV file with a header row."""
+    # A cell may hold a whole story, past the stdlib's 128 KiB cap: a story too long
+    # is then refused by its own row, and the rows after it still land.
+    csv.field_size_limit(2**31 - 1)
     reader = csv.reader(io.StringIO(text, newline=""))
     try:
         header = [name.strip().lower() for name in next(reader)]
         if not {"text", "body"} & set(header):
             yield ArticleParseError(
-                f"{path}: no 'text' or 'body' column (header row has: {', '.join(header)})"
+                f"{path}: no 'text' or 'body' column "
+                f"(header row has: {_shown(', '.join(header))})"
             )
             return
-        start = reader.line_num + 1
+        start, rows = reader.line_num + 1, 0
         for row in reader:
             if any(cell.strip() for cell in row):
+                rows += 1
                 record = dict(zip(header, row))
                 where = f"{path} line {start}"
                 yield _try_record(record, where=where, source=f"{path}:{start}")
             start = reader.line_num + 1
+        if not rows:
+            yield ArticleParseError(f"{path}: a header row but no stories under it")
     except csv.Error as err:
         yield _error(f"{path} line {reader.line_num}: unreadable CSV ({err})", err)
 
@@ -263,12 +279,13 @@ def _article_from_record(record: dict, *, where: str, source: str) -> Article:
         raise ArticleParseError(f"{where}: no 'text' or 'body' field (expected the story's text)")
     if not text.strip():
         raise ArticleParseError(f"{where}: the story's text is empty")
+    _check_length(text, where)
     headline = (_field(fields, ("headline", "title"), where) or "").strip()
     raw_date = (_field(fields, ("date", "published"), where) or "").strip()
     published = _parse_date(raw_date) if raw_date else None
     if raw_date and published is None:
         raise ArticleParseError(
-            f"{where}: date '{raw_date}' not recognised (expected {_DATE_FORMATS})"
+            f"{where}: date '{_shown(raw_date)}' not recognised (expected {_DATE_FORMATS})"
         )
     headline = headline or _headline_from(text)
     return Article(
@@ -295,6 +312,20 @@ def _field(fields: dict, names: tuple[str, ...], where: str) -> str | None:
             )
         return value
     return None
+
+
+def _shown(value: str, limit: int = 60) -> str:
+    """Input text quoted in a one-line message: whitespace runs as one space, cut short."""
+    flat = " ".join(value.split())
+    return flat if len(flat) <= limit else flat[:limit] + "..."
+
+
+def _check_length(text: str, where: str) -> None:
+    """Refuse a story longer than MAX_ARTICLE_CHARS, saying how long it is."""
+    if len(text) > MAX_ARTICLE_CHARS:
+        raise ArticleParseError(
+            f"{where}: the story is {len(text):,} characters long; mapapp takes at most "
+            f"{MAX_ARTICLE_CHARS:,} (is it several stories in one? split them)")
 
 
 def _headline_from(text: str) -> str:

@@ -12,13 +12,13 @@ import sys
 from dataclasses import dataclass
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, BinaryIO, TextIO
 
 import click
 
 from mapapp import __version__
 from mapapp.config import load_config
-from mapapp.errors import ArticleParseError, MapappError
+from mapapp.errors import MapappError
 from mapapp.records import Article
 
 BATCH_SIZE = 64
@@ -88,57 +88,56 @@ def _batches(items: Iterable[Article], size: int) -> Iterator[list[Article]]:
 
 
 def ingest_paths(paths: Sequence[Path], config: dict[str, Any], *, echo=click.echo,
-                 progress: bool = True) -> dict[str, Any]:
+                 progress: bool = True, workers: int = 1, engine: str = "local",
+                 scheduler: str | None = None) -> dict[str, Any]:
     """Parse, geoparse and store every article under ``paths``; returns a summary.
 
     With an online ``GEOCODER`` the summary also has ``failures`` (mentions
     whose lookup failed, each with its reason in the store) and ``online``.
+    ``workers``, ``engine`` and ``scheduler`` choose where geoparsing runs
+    (`mapapp.engines`).
     """
+    from mapapp.engines import check_engine
     from mapapp.online import make_fallback
 
     fallback = make_fallback(config)  # refuses before any work when misconfigured
     try:
-        return _ingest(paths, config, fallback, echo=echo, progress=progress)
+        check_engine(config, workers=workers, engine=engine, scheduler=scheduler,
+                     fallback=fallback)
+        with _writer_lock(config, echo):  # one ingest per store; a second one waits
+            return _ingest(paths, config, fallback, echo=echo, progress=progress,
+                           engine={"workers": workers, "engine": engine, "scheduler": scheduler})
     finally:
         if fallback is not None:
             fallback.close()
 
 
 def _ingest(paths: Sequence[Path], config: dict[str, Any], fallback: Any, *, echo,
-            progress: bool) -> dict[str, Any]:
-    from mapapp.articles import iter_articles
+            progress: bool, engine: dict[str, Any]) -> dict[str, Any]:
+    from mapapp.engines import run_ingest, scan_articles
     from mapapp.store import Store
 
-    store = Store(config["STORE"])
-    known = store.known_ids()
-    summary = {"articles": 0, "already_stored": 0, "places": 0, "unresolved": 0, "errors": []}
+    scan = scan_articles(paths, Store(config["STORE"]).known_ids())  # ids only: memory stays flat
+    summary = {"articles": 0, "already_stored": scan.already_stored, "places": 0,
+               "unresolved": 0, "errors": [str(error) for error in scan.errors]}
+    for error in scan.errors:
+        echo(f"skipped: {error}", err=True)
     if fallback is not None:
         summary["failures"] = 0
         summary["online"] = fallback.stats
-    fresh: list[Article] = []
-    for item in iter_articles(paths):
-        if isinstance(item, ArticleParseError):
-            summary["errors"].append(str(item))
-            echo(f"skipped: {item}", err=True)
-        elif item.article_id in known:
-            summary["already_stored"] += 1
-        else:
-            known.add(item.article_id)
-            fresh.append(item)
-    if not fresh:
+    if not scan.fresh:
         return summary
-    geoparser = _geoparser(config, fallback)
+    in_process = engine["workers"] == 1 and engine["engine"] == "local"
+    geoparser = _geoparser(config, fallback) if in_process else None
     stats = fallback.stats if fallback is not None else None
-    with _progress_bar(len(fresh), progress, stats) as advance:
-        for batch in _batches(fresh, BATCH_SIZE):
-            parsed = geoparser.parse_articles(batch)
-            result = store.add(parsed)
-            summary["articles"] += result.added
-            summary["already_stored"] += result.skipped
-            for _, resolutions in parsed:
-                summary["places"] += sum(r.resolved for r in resolutions)
-                summary["unresolved"] += sum(not r.resolved for r in resolutions)
-            advance(len(batch))
+    with _progress_bar(len(scan.fresh), progress, stats) as advance:
+        done = run_ingest(paths, scan, config, **engine, batch_size=BATCH_SIZE,
+                          geoparser=geoparser, advance=advance)
+    if not done.has_model and not in_process:
+        echo(f"note: spaCy model {config['NER_MODEL']!r} not available on the workers; "
+             "places were recognised with the gazetteer alone", err=True)
+    for key in ("articles", "already_stored", "places", "unresolved"):
+        summary[key] += getattr(done, key)
     if stats is not None:
         summary["failures"] = stats.failures
     return summary
@@ -212,8 +211,22 @@ def _geocoder_option(ctx: click.Context, param: click.Parameter,
     return values or None
 
 
+def _writer_lock(config: dict[str, Any], echo=click.echo):
+    """The store's writer lock (``mapapp.locking``), saying so when it has to wait."""
+    from mapapp.locking import writer_lock
+
+    store = config["STORE"]
+    return writer_lock(store, on_wait=lambda holder: echo(
+        f"waiting: another ingest into {store} is running ({holder})", err=True))
+
+
 def reprocess_store(config: dict[str, Any], *, progress: bool = True) -> dict[str, Any]:
     """Re-geoparse every stored article with today's rules and corrections, in one swap."""
+    with _writer_lock(config):
+        return _reprocess(config, progress=progress)
+
+
+def _reprocess(config: dict[str, Any], *, progress: bool) -> dict[str, Any]:
     from mapapp.store import Store
 
     store = Store(config["STORE"])
@@ -252,9 +265,19 @@ def reprocess_store(config: dict[str, Any], *, progress: bool = True) -> dict[st
 @click.option("--user-agent", envvar="MAPAPP_USER_AGENT", default=None,
               help="User-Agent naming your application and a contact, sent to the online "
                    "geocoder (required by Nominatim; env MAPAPP_USER_AGENT).")
+@click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Geoparsing processes, each loading the model and gazetteer once (local "
+                   "engine: results are written in input order; dask: LocalCluster size).")
+@click.option("--engine", type=click.Choice(["local", "dask"]), default="local",
+              show_default=True,
+              help="Where geoparsing runs: this machine, or a Dask cluster (writes a "
+                   "GeoParquet store: --store NAME.parquet).")
+@click.option("--scheduler", default=None, metavar="ADDRESS",
+              help="Dask scheduler to use, e.g. tcp://HOST:8786 (default: a LocalCluster of "
+                   "--workers processes).")
 def ingest(paths: tuple[Path, ...], store: str | None, quiet: bool, reprocess: bool,
            geocoder: str | None, geocoder_options: tuple[str, ...] | None,
-           user_agent: str | None) -> None:
+           user_agent: str | None, workers: int, engine: str, scheduler: str | None) -> None:
     """Geoparse article files or folders (.txt, .jsonl, .csv) into the store."""
     config = _config(store, GEOCODER=geocoder, GEOCODER_OPTIONS=geocoder_options,
                      USER_AGENT=user_agent)
@@ -267,7 +290,8 @@ def ingest(paths: tuple[Path, ...], store: str | None, quiet: bool, reprocess: b
     elif not paths:
         raise click.UsageError("give files or folders to ingest, or --reprocess")
     try:
-        summary = ingest_paths(list(paths), config, progress=not quiet)
+        summary = ingest_paths(list(paths), config, progress=not quiet, workers=workers,
+                               engine=engine, scheduler=scheduler)
     except MapappError as err:
         raise click.ClickException(str(err)) from err
     online = summary.get("online")
@@ -311,19 +335,36 @@ class BadLine:
     id: Any = None
 
 
-def _read_requests(stream: TextIO) -> Iterator[tuple[int, dict | BadLine]]:
-    """(line number, request dict or BadLine) for each non-blank line (blank lines are skipped)."""
+def _read_requests(stream: TextIO | BinaryIO) -> Iterator[tuple[int, dict | BadLine]]:
+    """(line number, request dict or BadLine) for each non-blank line (blank lines are skipped).
+
+    Lines may come as bytes: each is decoded on its own, so one line that is
+    not UTF-8 gets its own error and the others are still answered.
+    """
+    from mapapp.articles import MAX_ARTICLE_CHARS
+
     for number, line in enumerate(stream, start=1):
+        if isinstance(line, bytes):
+            try:
+                line = line.decode("utf-8-sig" if number == 1 else "utf-8")
+            except UnicodeDecodeError as err:
+                yield number, BadLine(f"line {number}: not valid UTF-8 (byte {err.start})")
+                continue
         if not line.strip():
             continue
         try:
             obj = json.loads(line)
-        except json.JSONDecodeError as err:
-            yield number, BadLine(f"line {number}: not valid JSON ({err.msg})")
+        except (json.JSONDecodeError, RecursionError) as err:
+            reason = getattr(err, "msg", "nested too deeply")
+            yield number, BadLine(f"line {number}: not valid JSON ({reason})")
             continue
         ident = obj.get("id") if isinstance(obj, dict) else None
         if not isinstance(obj, dict) or not isinstance(obj.get("text"), str):
             yield number, BadLine(f"line {number}: expected an object with a string 'text'", ident)
+            continue
+        if len(obj["text"]) > MAX_ARTICLE_CHARS:
+            yield number, BadLine(f"line {number}: 'text' is {len(obj['text']):,} characters "
+                                  f"long; at most {MAX_ARTICLE_CHARS:,} are taken", ident)
             continue
         spans = obj.get("spans")
         if spans is not None and not _valid_spans(spans, len(obj["text"])):
@@ -352,9 +393,9 @@ def _chunks(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
 
 
 @cli.command()
-@click.argument("input", type=click.File("r", encoding="utf-8"), default="-")
+@click.argument("input", type=click.File("rb"), default="-")
 @store_option
-def geoparse(input: TextIO, store: str | None) -> None:
+def geoparse(input: BinaryIO, store: str | None) -> None:
     """Geoparse JSON lines {"id", "text"[, "spans"]} from INPUT (default stdin).
 
     Writes one JSON line per input line, in order: {"id", "toponyms": [...]};
@@ -398,13 +439,21 @@ def _existing_store(store: str | None):
 @click.option("--end", type=click.DateTime(["%Y-%m-%d"]), default=None, help="Last day (YYYY-MM-DD).")
 @click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), required=True,
               help="File to write.")
-def export(store: str | None, fmt: str, start, end, output: Path) -> None:
+@click.option("--view", "view", default="", metavar="QUERY",
+              help="A map URL's query (e.g. 'start=2026-09-01&country=SY&role=dateline'): "
+                   "export exactly what the map shows for it.")
+def export(store: str | None, fmt: str, start, end, output: Path, view: str) -> None:
     """Export the resolved places (optionally a date range) as GeoJSON, CSV or GeoPackage."""
     suffixes = {".geojson": "geojson", ".json": "geojson", ".csv": "csv", ".gpkg": "gpkg"}
     fmt = fmt or suffixes.get(output.suffix.lower())
     if fmt is None:
         raise click.UsageError(f"cannot tell the format of {output.name!r}: give --format "
                                "geojson|csv|gpkg or a .geojson/.csv/.gpkg file name")
+    if view:
+        from mapapp.web import export_view
+
+        click.echo(f"wrote {export_view(_existing_store(store).path, output, fmt, view.lstrip('?'))}")
+        return
     path = _existing_store(store).export(
         output, fmt, start.date() if start else None, end.date() if end else None)
     click.echo(f"wrote {path}")

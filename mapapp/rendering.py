@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import importlib
 import json
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
@@ -36,7 +37,9 @@ import shapely.affinity
 from branca.element import CssLink, JavascriptLink, MacroElement
 from folium.elements import JSCSSMixin
 from folium.map import Layer
-from folium.template import Template
+from folium.template import Environment as FoliumEnvironment
+from folium.template import Template, tojavascript
+from jinja2.utils import htmlsafe_json_dumps
 from markupsafe import Markup
 
 from mapapp.records import MAP_ROLES
@@ -69,6 +72,36 @@ AREA_CLASSES = ("A", "L", "H", "T")
 #: Below this resolver score a place is drawn as uncertain (faded, dashed).
 LOW_SCORE = 0.5
 EVIDENCE_CONTEXT = 160  # characters of a long sentence kept on each side of the mention
+
+
+_TAG_OPENER = re.compile(r"\{(?=[{%#])")
+
+
+def inert(code: str) -> str:
+    """JSON or JS text in which Jinja can find no tag: '{' before '{', '%' or '#' as \\u007b.
+
+    branca compiles every element's rendered script as a Jinja template once
+    more (``Element(script(self, kwargs))`` in ``MacroElement.render``), so a
+    place name or search text holding "{{ ... }}" would be run on the server.
+    In JSON such a '{' can only sit inside a string, where \\u007b is the same
+    character, so the browser sees the data unchanged.
+    """
+    return _TAG_OPENER.sub(r"\\u007b", code)
+
+
+class SafeEnvironment(FoliumEnvironment):
+    """folium's template environment with ``tojson``/``tojavascript`` output made ``inert``."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.filters["tojson"] = lambda value: Markup(inert(str(htmlsafe_json_dumps(value))))
+        self.filters["tojavascript"] = lambda value: inert(tojavascript(value))
+
+
+class SafeTemplate(Template):
+    """The template class of every element here: data it writes cannot become a Jinja tag."""
+
+    environment_class = SafeEnvironment
 
 
 def vendor_dir(name: str) -> Path:
@@ -117,7 +150,7 @@ class StoryMap(folium.Map):
         ("markerclusterdefaultcss", "/vendor/markercluster/MarkerCluster.Default.css"),
     ]
 
-    _template = Template("""
+    _template = SafeTemplate("""
         {% macro header(this, kwargs) %}
             <style>
                 #{{ this.get_name() }} {
@@ -168,7 +201,7 @@ class StoryMap(folium.Map):
 class OfflineBasemap(Layer):
     """Country outlines fetched as GeoJSON from our server, drawn as land on the ocean."""
 
-    _template = Template("""
+    _template = SafeTemplate("""
         {% macro script(this, kwargs) %}
             var {{ this.get_name() }} = L.geoJSON(null, {
                 style: {{ this.style|tojson }},
@@ -217,7 +250,7 @@ class PlacesLayer(JSCSSMixin, MacroElement):
                   ("mapapp_timeline_js", "/static/timeline.js"),
                   ("mapapp_map_js", "/static/map.js")]
 
-    _template = Template("""
+    _template = SafeTemplate("""
         {% macro script(this, kwargs) %}
             var {{ this.get_name() }} = mapapp.placesLayer(
                 {{ this._parent.get_name() }}, {{ this.options|tojson }});
@@ -239,7 +272,7 @@ class PlacesLayer(JSCSSMixin, MacroElement):
 class PointLabel(MacroElement):
     """A text tooltip for a marker, set with textContent, and a handle for story.js."""
 
-    _template = Template("""
+    _template = SafeTemplate("""
         {% macro script(this, kwargs) %}
             (function (marker) {
                 var label = document.createElement("span");

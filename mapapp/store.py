@@ -133,6 +133,22 @@ def _articles_frame(articles: Sequence[Article], ingested_at: str) -> pandas.Dat
     return _typed(pandas.DataFrame(rows, columns=list(ARTICLE_COLUMNS)), ARTICLE_COLUMNS)
 
 
+def batch_frames(batch: Sequence[tuple[Article, Sequence[Resolution]]]
+                 ) -> tuple[pandas.DataFrame, geopandas.GeoDataFrame]:
+    """The rows a geoparsed batch adds: its articles and their mentions.
+
+    Built where the batch was geoparsed (a worker process, a Dask worker), so
+    whoever writes them only writes; see `Store.add_frames`.
+    """
+    return _articles_frame([article for article, _ in batch], _utc_now()), _mentions_frame(batch)
+
+
+def is_parquet_store(path: str | Path) -> bool:
+    """Does ``path`` name a GeoParquet store (a folder ending in .parquet, or with a manifest)?"""
+    path = Path(path)
+    return path.suffix.lower() == ".parquet" or (path / "manifest.json").is_file()
+
+
 def _utc_now() -> str:
     """The ingestion timestamp: ISO 8601, UTC, whole seconds."""
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
@@ -201,7 +217,18 @@ def _touch_contents(conn: sqlite3.Connection, added: geopandas.GeoDataFrame) -> 
 
 
 class Store:
-    """Articles and mentions kept in one GeoPackage file; appended to, never rewritten."""
+    """Articles and mentions kept in one GeoPackage file; appended to, never rewritten.
+
+    ``Store(path)`` of a GeoParquet store (`is_parquet_store`) gives a
+    `mapapp.parquet_store.ParquetStore` instead, which reads the same way.
+    """
+
+    def __new__(cls, path: str | Path) -> Any:
+        if cls is Store and is_parquet_store(path):
+            from mapapp.parquet_store import ParquetStore
+
+            return ParquetStore(path)
+        return super().__new__(cls)
 
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
@@ -305,6 +332,17 @@ class Store:
         return AddResult(added=added, skipped=len(pairs) - added + duplicates,
                          mentions=n_mentions)
 
+    def add_frames(self, articles: pandas.DataFrame,
+                   mentions: geopandas.GeoDataFrame) -> AddResult:
+        """Append the rows of `batch_frames` in one transaction; stored ids are skipped."""
+        if not self.path.exists():
+            self._create()
+        if articles.empty:
+            with self._reading():  # still refuse a file that is not a store
+                return AddResult(added=0, skipped=0)
+        added, n_mentions = self._append(articles, mentions)
+        return AddResult(added=added, skipped=len(articles) - added, mentions=n_mentions)
+
     def replace(self, batch: Iterable[tuple[Article, Sequence[Resolution]]]) -> int:
         """Swap the mentions of already-stored articles for new ones, all in one transaction.
 
@@ -322,7 +360,11 @@ class Store:
     def _append(self, articles: pandas.DataFrame, mentions: geopandas.GeoDataFrame,
                 replace: bool = False) -> tuple[int, int]:
         """Stage the rows in a scratch GeoPackage, then copy the new ones in one transaction."""
-        scratch = Path(tempfile.mkdtemp(dir=self.path.parent, prefix=f".{self.path.name}.batch-"))
+        try:  # a read-only or full folder fails here, before the store is touched
+            scratch = Path(tempfile.mkdtemp(dir=self.path.parent,
+                                            prefix=f".{self.path.name}.batch-"))
+        except OSError as err:
+            raise self._fail(err, "stage a batch for") from err
         try:
             staged = scratch / "batch.gpkg"
             try:

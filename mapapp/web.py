@@ -25,10 +25,12 @@ import logging
 import math
 import os
 import re
+import secrets
 import shutil
 import tempfile
 import threading
-from collections.abc import Mapping
+from collections import OrderedDict
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -38,6 +40,7 @@ from urllib.parse import parse_qs, quote, urlsplit
 from flask import (Blueprint, Flask, Response, abort, current_app, g, render_template,
                    request, send_from_directory, url_for)
 from jinja2.utils import htmlsafe_json_dumps
+from markupsafe import Markup
 from werkzeug.exceptions import HTTPException
 
 from mapapp import rendering
@@ -60,6 +63,10 @@ _COUNTRY = re.compile(r"[A-Za-z]{2}")
 ONE_DAY = 24 * 3600
 MAX_SEARCH = 200          # characters of a search query
 MAX_EVIDENCE = 200        # mentions per /api/evidence request
+MAX_QUERY_BYTES = 4096    # a query string; the longest map permalink is well under 1 KiB
+MAX_PATH_BYTES = 1024     # a URL path (story ids are 16 hex digits)
+MAX_BODY_BYTES = 16 * 1024  # no route reads a body: anything bigger is refused unread
+PAGE_CACHE = 512          # rendered map fragments and story pages kept (least recently used go)
 EXPORT_TYPES = {"geojson": "application/geo+json", "csv": "text/csv",
                 "gpkg": "application/geopackage+sqlite3"}
 
@@ -68,9 +75,15 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     """Build the app: defaults, then MAPAPP_* environment variables, then ``config``."""
     app = Flask(__name__, template_folder=str(PROJECT_ROOT / "templates"))
     app.config.from_mapping(load_config(config))
-    app.extensions["mapapp"] = {"lock": threading.Lock()}
+    if app.config.get("MAX_CONTENT_LENGTH") is None:  # Flask's default is no limit
+        app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
+    app.extensions["mapapp"] = {"lock": threading.Lock(), "pages": OrderedDict(),
+                                "pages_lock": threading.Lock()}
     for blueprint in (map_bp, stories_bp, api_bp, exports_bp, assets_bp):
         app.register_blueprint(blueprint)
+    app.before_request(make_nonce)  # first, so that even a refusal carries its policy
+    app.before_request(refuse_oversized)
+    app.context_processor(lambda: {"csp_nonce": g.get("csp_nonce", "")})
     app.after_request(secure_headers)
     app.register_error_handler(HTTPException, http_error)
     app.register_error_handler(StoreError, store_error)
@@ -84,7 +97,9 @@ def serve(app: Flask, host: str = "127.0.0.1", port: int = 5000) -> None:
     shown = "127.0.0.1" if host in ("", "0.0.0.0", "::") else host
     shown = f"[{shown}]" if ":" in shown else shown
     print(f"mapapp is serving on http://{shown}:{port}/ (Ctrl+C to stop)", flush=True)
-    waitress_serve(app, host=host, port=int(port))
+    waitress_serve(app, host=host, port=int(port), ident="mapapp",
+                   max_request_body_size=app.config["MAX_CONTENT_LENGTH"],
+                   max_request_header_size=64 * 1024)
 
 
 # -- resources and request parsing -------------------------------------------
@@ -291,6 +306,26 @@ def map_data() -> MapData:
     return data
 
 
+def remembered(key: tuple, build: Callable[[], Any]) -> Any:
+    """``build()``'s result, kept for later requests with the same ``key`` (an LRU).
+
+    Keys of anything read from the store start with the store's version, so a
+    new ingest is never answered from the cache.
+    """
+    cache = current_app.extensions["mapapp"]
+    pages, lock = cache["pages"], cache["pages_lock"]
+    with lock:
+        if key in pages:
+            pages.move_to_end(key)
+            return pages[key]
+    value = build()  # outside the lock: two threads may build the same page once each
+    with lock:
+        pages[key] = value
+        while len(pages) > PAGE_CACHE:
+            pages.popitem(last=False)
+    return value
+
+
 # -- the map -----------------------------------------------------------------
 
 @map_bp.get("/")
@@ -298,10 +333,13 @@ def index() -> str:
     """The map of every place the stories report on, opened on the view in the URL."""
     view = parse_view(request.args)
     data = map_data()
-    fragment = rendering.render_map(
-        view, points_url=url_for("api.points"), evidence_url=url_for("api.evidence_view"),
-        story_url=url_for("stories.show", article_id="ARTICLE-ID"),
-        export_url=url_for("exports.download", fmt="FORMAT"), **map_options())
+
+    def build() -> Markup:
+        return rendering.render_map(
+            view, points_url=url_for("api.points"), evidence_url=url_for("api.evidence_view"),
+            story_url=url_for("stories.show", article_id="ARTICLE-ID"),
+            export_url=url_for("exports.download", fmt="FORMAT"), **map_options())
+    fragment = with_nonce(remembered(("map", view, request.script_root), build))
     query = view.params(view=False)
     exports = {fmt: url_for("exports.download", fmt=fmt, **query) for fmt in EXPORT_FORMATS}
     dated = [a[2] for a in data.articles if a[2]]
@@ -321,7 +359,8 @@ def get_article(article_id: str) -> dict[str, Any]:
     """
     article = get_store().article(article_id)
     if article is None:
-        abort(404, f"No story with id {article_id!r} is in the store.")
+        shown = article_id if len(article_id) <= 40 else article_id[:40] + "..."
+        abort(404, f"No story with id {shown!r} is in the store.")
     return article
 
 
@@ -350,18 +389,27 @@ def _original_url(url: Any) -> str | None:
 @stories_bp.get("/stories/<article_id>")
 def show(article_id: str) -> str:
     """One story with every recognised place marked and mapped."""
+    key = ("story", _store_version(get_store().path), article_id, request.script_root)
+    page = remembered(key, lambda: story_page(article_id))
+    return render_template("story.html", **page, story_map=with_nonce(page["map_fragment"]))
+
+
+def story_page(article_id: str) -> dict[str, Any]:
+    """What story.html shows of one story (its small map without this response's nonce).
+
+    :raise 404: no stored article has that id.
+    """
     article = get_article(article_id)
     mentions = get_store().mentions(article_id=article_id, resolved_only=False)
     spans = _spans(mentions)
     located = mentions[mentions.geometry.notna() & ~mentions.geometry.is_empty]
-    story_map = rendering.render_story_map(located, **map_options())
     older, newer = neighbours(article_id)
-    return render_template(
-        "story.html", article=article, original_url=_original_url(article.get("url")),
-        segments=rendering.mark_places(article.get("text") or "", spans),
-        places=rendering.story_places(located),
-        unplaced=[s for s in spans if s["key"] is None], story_map=story_map,
-        older=older, newer=newer)
+    return {"article": article, "original_url": _original_url(article.get("url")),
+            "segments": rendering.mark_places(article.get("text") or "", spans),
+            "places": rendering.story_places(located),
+            "unplaced": [s for s in spans if s["key"] is None],
+            "map_fragment": rendering.render_story_map(located, **map_options()),
+            "older": older, "newer": newer}
 
 
 def neighbours(article_id: str) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
@@ -482,8 +530,18 @@ def evidence_view() -> Response:
 
 @api_bp.get("/stats")
 def stats() -> Response:
-    """Counts of articles and mentions, the date range and the most mentioned places."""
-    return json_response(get_store().stats())
+    """Counts of articles and mentions, the date range and the most mentioned places.
+
+    Computed once per version of the store file (a GROUP BY over every mention
+    takes tens of milliseconds at 50,000 of them).
+    """
+    cache, store = current_app.extensions["mapapp"], get_store()
+    version = _store_version(store.path)
+    cached = cache.get("stats")
+    if cached is None or cached[0] != version:
+        cached = (version, store.stats())  # read after the version: a change is never missed
+        cache["stats"] = cached
+    return json_response(cached[1])
 
 
 # -- exports: the filtered view as a file ------------------------------------
@@ -643,15 +701,59 @@ def vendor(package: str, filename: str) -> Response:
 
 # -- headers and errors ------------------------------------------------------
 
+def refuse_oversized() -> None:
+    """Refuse over-long URLs and any sizeable body before a view runs.
+
+    :raise 414: the path or the query string is too long.
+    :raise 413: the request carries a body bigger than MAX_CONTENT_LENGTH.
+    """
+    if len(request.query_string) > MAX_QUERY_BYTES:
+        abort(414, f"The query string is {len(request.query_string)} bytes long: "
+                   f"use at most {MAX_QUERY_BYTES}.")
+    if len(request.path.encode("utf-8", "surrogateescape")) > MAX_PATH_BYTES:
+        abort(414, f"The address is too long: use at most {MAX_PATH_BYTES} bytes.")
+    limit = current_app.config["MAX_CONTENT_LENGTH"]
+    if limit is not None and (request.content_length or 0) > limit:
+        abort(413, f"The request body is {request.content_length} bytes long: "
+                   f"mapapp takes at most {limit}.")
+
+
+def make_nonce() -> None:
+    """A fresh CSP nonce for this response's own inline scripts and styles."""
+    g.csp_nonce = secrets.token_urlsafe(18)
+
+
+_OWN_TAGS = re.compile(r"<(script|style)(?=[\s>])")
+
+
+def with_nonce(fragment: Markup) -> Markup:
+    """The map fragment with the request's nonce on its own <script> and <style> tags.
+
+    Safe to do by pattern: no data reaches a map fragment as markup (it goes
+    in through ``|tojson``, which writes '<' as \\u003c), so every tag found
+    is one folium or rendering.py wrote.
+    """
+    nonce = g.get("csp_nonce")
+    if not nonce:
+        return fragment
+    return Markup(_OWN_TAGS.sub(lambda m: f'<{m[1]} nonce="{nonce}"', str(fragment)))
+
+
 def _content_security_policy() -> str:
-    """Same-origin only, plus the tile server's host when tiles are configured."""
+    """Same-origin only: scripts and styles from our files or carrying this response's nonce.
+
+    No 'unsafe-inline' and no 'unsafe-eval': an injected <script>, event
+    handler or javascript: URL would not run even if escaping failed.  The
+    tile server's host is added to img-src when tiles are configured.
+    """
     images = ["'self'", "data:"]
     tiles = current_app.config.get("TILES") or ""
     parts = urlsplit(tiles.replace("{s}", "*"))
     if parts.scheme in ("http", "https") and parts.netloc:
         images.append(f"{parts.scheme}://{parts.netloc}")
-    return ("default-src 'self'; script-src 'self' 'unsafe-inline'; "
-            "style-src 'self' 'unsafe-inline'; "
+    nonce = g.get("csp_nonce")
+    own = f"'self' 'nonce-{nonce}'" if nonce else "'self'"
+    return (f"default-src 'self'; script-src {own}; style-src {own}; "
             f"img-src {' '.join(images)}; connect-src 'self'; font-src 'self'; "
             "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
 
@@ -661,6 +763,8 @@ def secure_headers(response: Response) -> Response:
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("X-Frame-Options", "DENY")
     response.headers.setdefault("Referrer-Policy", "same-origin")
+    response.headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+    response.headers.setdefault("Cross-Origin-Resource-Policy", "same-origin")
     response.headers.setdefault("Content-Security-Policy", _content_security_policy())
     return response
 

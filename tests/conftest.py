@@ -8,6 +8,8 @@ reader sees (headline, deck, body, place names as written and as resolved).
 
 from __future__ import annotations
 
+import os
+import shutil
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -99,6 +101,10 @@ def story_records() -> list[tuple[Article, list[Resolution]]]:
              ("France", FRANCE, "mention")],
             dateline="PARIS", source="feature"),
     ]
+
+
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--no-first-run", "--disable-sync"]
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -193,3 +199,25 @@ def live_server(app) -> Iterator[str]:
     """The app served by werkzeug on a free loopback port; yields its base URL."""
     with serving(app) as base_url:
         yield base_url
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """One headless Chromium (Debian's) for the whole session, shared by every browser test.
+
+    Skips without chromium or playwright, except under CI (CI=true), where it fails.
+    """
+    executable = shutil.which("chromium") or shutil.which("chromium-browser")
+    problem = None if executable else "no chromium on PATH (apt-get install chromium)"
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        problem = problem or "the playwright package is not installed"
+    if problem:
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(f"{problem}: CI must run the browser tests", pytrace=False)
+        pytest.skip(f"{problem}; browser tests need it")
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        yield launched
+        launched.close()

@@ -12,9 +12,7 @@ Without chromium the tests skip, except under CI (CI=true), where they fail.
 from __future__ import annotations
 
 import dataclasses
-import os
 import re
-import shutil
 from datetime import date
 from urllib.parse import parse_qs, urlsplit
 
@@ -25,8 +23,6 @@ from mapapp.records import MAP_ROLES, Place
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--no-first-run", "--disable-sync"]
 READY = ".mapapp-filters[data-state=ready]"
 TIMEOUT = 15_000  # ms
 SPRINGFIELD = Place(4409896, "Springfield", 37.21533, -93.29824, "P", "PPLA2", "US", "MO",
@@ -40,25 +36,6 @@ def low_confidence_story():
         "SPRINGFIELD -- The county fair opened.", [("SPRINGFIELD", SPRINGFIELD, "dateline")],
         dateline="SPRINGFIELD")
     return article, [dataclasses.replace(resolution, score=0.3)]
-
-
-@pytest.fixture(scope="session")
-def browser():
-    """One headless Chromium (Debian's) for the whole session."""
-    executable = shutil.which("chromium") or shutil.which("chromium-browser")
-    problem = None if executable else "no chromium on PATH (apt-get install chromium)"
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        problem = problem or "the playwright package is not installed"
-    if problem:
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(f"{problem}: CI must run the browser tests", pytrace=False)
-        pytest.skip(f"{problem}; browser tests need it")
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
-        yield launched
-        launched.close()
 
 
 @pytest.fixture(scope="module")

@@ -586,3 +586,15 @@ def test_export_format_follows_the_file_suffix(runner, stored, tmp_path):
     result = runner.invoke(cli, ["export", "--store", str(stored.path), "-o", str(out)])
     assert result.exit_code == 0, result.output
     assert out.read_text(encoding="utf-8").splitlines()[0].count(",") > 3  # a CSV header
+
+
+def test_export_view_writes_what_the_map_shows(runner, stored, tmp_path):
+    out = tmp_path / "view.geojson"
+    result = runner.invoke(cli, ["export", "--store", str(stored.path), "-o", str(out),
+                                 "--view", "role=dateline"])
+    assert result.exit_code == 0, result.output
+    frame = geopandas.read_file(out)
+    assert len(frame) > 0 and set(frame["role"]) == {"dateline"}
+    bad = runner.invoke(cli, ["export", "--store", str(stored.path), "-o", str(out),
+                              "--view", "start=banana"])
+    assert bad.exit_code != 0 and "banana" in bad.output

@@ -327,7 +327,9 @@ def test_serve_uses_waitress_and_prints_the_url(app, monkeypatch, capsys):
     calls = []
     monkeypatch.setattr(waitress, "serve", lambda *a, **kw: calls.append((a, kw)))
     serve(app, "127.0.0.1", 5000)
-    assert calls == [((app,), {"host": "127.0.0.1", "port": 5000})]
+    (args, kwargs), = calls
+    assert args == (app,) and (kwargs["host"], kwargs["port"]) == ("127.0.0.1", 5000)
+    assert kwargs["max_request_body_size"] == app.config["MAX_CONTENT_LENGTH"]  # refused unread
     assert "http://127.0.0.1:5000/" in capsys.readouterr().out
 
 
