@@ -63,7 +63,7 @@ def run_properties(scale: int, env: dict[str, str]) -> dict[str, Any]:
     for line in done.stdout.splitlines():
         if line.startswith("tests/test_fuzz.py::"):
             current = line.split("::")[1].rstrip(":")
-        found = re.search(r"(\d+) passing examples, (\d+) failing examples", line)
+        found = re.search(r"(\d+) passing(?: examples)?, (\d+) failing", line)
         if found and current:
             counts[current] = counts.get(current, 0) + int(found[1]) + int(found[2])
     tail = done.stdout.strip().splitlines()[-1:] if done.stdout.strip() else [done.stderr[-300:]]
@@ -228,6 +228,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     started = time.monotonic()
     report: dict[str, Any] = {"scale": args.scale, "failures": [],
                               "when": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())}
+    previous = args.out / "fuzz.json"
+    if (args.skip_big or args.skip_properties) and previous.exists():  # keep the other half
+        kept = json.loads(previous.read_text(encoding="utf-8"))
+        for part, skipped in (("properties", args.skip_properties), ("big", args.skip_big)):
+            if skipped and part in kept:
+                report[part] = kept[part]
+                report["failures"] += [f for f in kept.get("failures", [])
+                                       if f.startswith("property") == (part == "properties")]
     with tempfile.TemporaryDirectory(prefix="mapapp-fuzz-") as scratch:
         folder = Path(scratch)
         cache = Path(os.environ.get("MAPAPP_CACHE_DIR") or folder / "cache")

@@ -14,10 +14,17 @@
   var DAY_MS = 86400000;
   var NO_DAY = -2147483648;  // an undated story
 
+  // Milliseconds of a UTC date; unlike Date.UTC, years 0-99 are not read as 1900-1999.
+  function utcTime(year, month, day) {
+    var d = new Date(0);
+    d.setUTCFullYear(year, month, day);
+    return d.getTime();
+  }
+
   // "YYYY-MM-DD" -> whole days since 1970-01-01 (UTC); null when not a date.
   function dayNumber(iso) {
     if (typeof iso !== "string" || !/^\d{4}-\d{2}-\d{2}$/.test(iso)) { return null; }
-    var t = Date.UTC(+iso.slice(0, 4), +iso.slice(5, 7) - 1, +iso.slice(8, 10));
+    var t = utcTime(+iso.slice(0, 4), +iso.slice(5, 7) - 1, +iso.slice(8, 10));
     return isNaN(t) ? null : Math.round(t / DAY_MS);
   }
 

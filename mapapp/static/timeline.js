@@ -24,14 +24,24 @@
 
   function utc(day) { return new Date(day * 86400000); }
 
+  // Day number of a UTC date; unlike Date.UTC, years 0-99 are not read as 1900-1999.
+  function dayOf(year, month, date) {
+    var d = new Date(0);
+    d.setUTCFullYear(year, month, date);
+    return Math.round(d.getTime() / 86400000);
+  }
+
   function label(day, unit) {
     var d = utc(day), opts = {timeZone: "UTC", month: "short", year: "numeric"};
-    if (unit !== "month") { opts.day = "numeric"; }
+    if (unit === "year") { opts = {timeZone: "UTC", year: "numeric"}; }
+    else if (unit !== "month") { opts.day = "numeric"; }
     return d.toLocaleDateString("en-GB", opts);
   }
 
   // Bars covering [first, last]: one per day up to four months, per week up to
-  // three years (weeks start on Monday), per month beyond.
+  // three years (weeks start on Monday), per month up to twenty years, and per
+  // year (or run of years, at most 200 bars) beyond: a story dated 0001 or 9999
+  // must not make a million bars.
   function makeBins(first, last) {
     var span = last - first + 1, bins = [], day;
     if (span <= 122) {
@@ -43,9 +53,18 @@
       for (; day <= last; day += 7) { bins.push({start: day, end: day + 6}); }
       return {unit: "week", bins: bins};
     }
-    var d = utc(first), y = d.getUTCFullYear(), m = d.getUTCMonth();
+    var d = utc(first), y = d.getUTCFullYear(), m = d.getUTCMonth(), s, e;
+    var years = utc(last).getUTCFullYear() - y + 1;
+    if (years > 20) {
+      var step = Math.ceil(years / 200);
+      for (; (s = dayOf(y, 0, 1)) <= last; y += step) {
+        bins.push({start: s, end: dayOf(y + step, 0, 1) - 1});
+      }
+      return {unit: "year", bins: bins};
+    }
     for (;;) {
-      var s = Date.UTC(y, m, 1) / 86400000, e = Date.UTC(y, m + 1, 1) / 86400000 - 1;
+      s = dayOf(y, m, 1);
+      e = dayOf(y, m + 1, 1) - 1;
       if (s > last) { break; }
       bins.push({start: s, end: e});
       m++;
