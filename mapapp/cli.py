@@ -18,6 +18,7 @@ import click
 
 from mapapp import __version__
 from mapapp.config import load_config
+from mapapp.engines import batches
 from mapapp.errors import MapappError
 from mapapp.records import Article
 
@@ -75,16 +76,6 @@ def main() -> None:
 
 
 # -- ingest -----------------------------------------------------------------
-
-def _batches(items: Iterable[Article], size: int) -> Iterator[list[Article]]:
-    batch: list[Article] = []
-    for item in items:
-        batch.append(item)
-        if len(batch) >= size:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
 
 
 def ingest_paths(paths: Sequence[Path], config: dict[str, Any], *, echo=click.echo,
@@ -237,7 +228,7 @@ def _reprocess(config: dict[str, Any], *, progress: bool) -> dict[str, Any]:
     geoparser = _geoparser(config)
     parsed = []
     with _progress_bar(len(articles), progress) as advance:
-        for batch in _batches(articles, BATCH_SIZE):
+        for batch in batches(articles, BATCH_SIZE):
             parsed.extend(geoparser.parse_articles(batch))
             advance(len(batch))
     summary["articles"] = store.replace(parsed)
@@ -381,16 +372,6 @@ def _valid_spans(spans: Any, length: int) -> bool:
         and 0 <= s[0] < s[1] <= length for s in spans)
 
 
-def _chunks(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
-    chunk: list[Any] = []
-    for item in items:
-        chunk.append(item)
-        if len(chunk) >= size:
-            yield chunk
-            chunk = []
-    if chunk:
-        yield chunk
-
 
 @cli.command()
 @click.argument("input", type=click.File("rb"), default="-")
@@ -404,7 +385,7 @@ def geoparse(input: BinaryIO, store: str | None) -> None:
     """
     geoparser = _geoparser(_config(store))
     failed = 0
-    for chunk in _chunks(_read_requests(input), BATCH_SIZE):
+    for chunk in batches(_read_requests(input), BATCH_SIZE):
         good = [obj for _, obj in chunk if isinstance(obj, dict)]
         results = iter(geoparser.geoparse_many([(o["text"], o.get("spans")) for o in good]))
         for number, obj in chunk:

@@ -515,7 +515,7 @@ class Store:
             raise StoreError(f"{out}: could not export the store ({err})") from err
         try:
             written = scratch / f"export.{fmt}"
-            _write_export(frame, written, fmt)
+            write_mentions(frame, written, fmt)
             os.replace(written, out)
         except (OSError, pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError) as err:
             raise StoreError(f"{out}: could not export the store ({err})") from err
@@ -529,7 +529,7 @@ def _or_none(value: Any) -> Any:
     return None if value is None or (isinstance(value, float) and value != value) else value
 
 
-def _write_export(frame: geopandas.GeoDataFrame, path: Path, fmt: str) -> None:
+def write_mentions(frame: geopandas.GeoDataFrame, path: Path, fmt: str) -> None:
     """Write ``frame`` to ``path`` in one of EXPORT_FORMATS."""
     if fmt == "csv":
         table = pandas.DataFrame(frame.drop(columns=frame.geometry.name))

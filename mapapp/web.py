@@ -548,19 +548,9 @@ def stats() -> Response:
 
 def write_export(frame: Any, path: Path, fmt: str) -> None:
     """Write mention rows to ``path`` as geojson, csv (with lat, lon) or gpkg."""
-    import pandas
-    import pyogrio
+    from mapapp.store import write_mentions
 
-    if fmt == "csv":
-        table = pandas.DataFrame(frame.drop(columns=frame.geometry.name))
-        table["lat"] = frame.geometry.y
-        table["lon"] = frame.geometry.x
-        table.to_csv(path, index=False)
-    elif fmt == "geojson":
-        pyogrio.write_dataframe(frame, path, driver="GeoJSON", geometry_type="Point")
-    else:
-        pyogrio.write_dataframe(frame, path, layer="mentions", driver="GPKG",
-                                geometry_type="Point")
+    write_mentions(frame, path, fmt)
 
 
 def export_bytes(frame: Any, fmt: str) -> bytes:
