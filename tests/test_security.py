@@ -194,15 +194,16 @@ def check_story_page(guarded, hostile_store, index: int) -> None:
     assert flat(f"no match for {payload}") in flat(page.locator(".unplaced").inner_text())
     assert flat(f"Headline {index}") in flat(page.title())
     assert page.locator("a.original").count() == 0  # neither javascript: nor a payload is linked
-    page.locator(".story-map path.leaflet-interactive").first.hover()
-    assert flat(payload) in flat(page.locator(".leaflet-tooltip").inner_text())
+    if index % 4 == 0:  # the small map's labels (one code path for every payload)
+        page.locator(".story-map path.leaflet-interactive").first.hover()
+        assert flat(payload) in flat(page.locator(".leaflet-tooltip").inner_text())
     guarded.assert_inert(f"story {index}")
 
 
 @pytest.mark.browser
 def test_payloads_in_the_address_stay_text(guarded):
     page = guarded.page
-    for payload in (PAYLOADS[i] for i in (0, 1, 4, 5, 7, 8, 13)):  # one of each family
+    for payload in (PAYLOADS[i] for i in (0, 1, 4, 5, 13)):  # tags, handlers, breaks, Jinja
         query = quote(payload.strip()[:180], safe="")
         guarded.goto(f"/?q={query}")
         page.wait_for_selector(READY, state="attached")
