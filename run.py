@@ -21,7 +21,8 @@ ROOT = Path(__file__).resolve().parent
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--store", help="GeoPackage store (default: MAPAPP_STORE or instance/mapapp.gpkg)")
+    parser.add_argument("--store", help="GeoPackage file or postgresql:// URL "
+                        "(default: MAPAPP_STORE or instance/mapapp.gpkg)")
     parser.add_argument("--host", help="interface to bind (default 127.0.0.1)")
     parser.add_argument("--port", type=int, help="port (default 5000)")
     parser.add_argument("--data", type=Path, default=ROOT / "data", help="articles to ingest")

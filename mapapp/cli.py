@@ -21,11 +21,13 @@ from mapapp.config import load_config
 from mapapp.engines import batches
 from mapapp.errors import MapappError
 from mapapp.records import Article
+from mapapp.store import describe_store
 
 BATCH_SIZE = 64
 store_option = click.option(
     "--store", "store", envvar="MAPAPP_STORE", type=click.Path(dir_okay=False),
-    default=None, help="GeoPackage store to use (env MAPAPP_STORE).")
+    default=None, help="Store to use: a GeoPackage file or postgresql://user@host/db "
+                       "(env MAPAPP_STORE).")
 
 
 def _config(store: str | None, **extra: Any) -> dict[str, Any]:
@@ -141,9 +143,10 @@ class _progress_bar:
     the time its rate limit implies for the rest (read live from ``online``).
     """
 
-    def __init__(self, total: int, enabled: bool, online: Any = None) -> None:
+    def __init__(self, total: int, enabled: bool, online: Any = None, *,
+                 label: str = "geoparsing articles") -> None:
         self.total, self.enabled, self.progress = total, enabled, None
-        self.online = online
+        self.online, self.label = online, label
 
     def __enter__(self):
         if not self.enabled:
@@ -158,7 +161,7 @@ class _progress_bar:
             columns.append(_online_column(self.online, self.total))
         self.progress = Progress(*columns, transient=False, console=_stderr_console())
         self.progress.__enter__()
-        task = self.progress.add_task("geoparsing articles", total=self.total)
+        task = self.progress.add_task(self.label, total=self.total)
         return lambda n: self.progress.advance(task, n)
 
     def __exit__(self, *exc: object) -> None:
@@ -208,7 +211,7 @@ def _writer_lock(config: dict[str, Any], echo=click.echo):
 
     store = config["STORE"]
     return writer_lock(store, on_wait=lambda holder: echo(
-        f"waiting: another ingest into {store} is running ({holder})", err=True))
+        f"waiting: another ingest into {describe_store(store)} is running ({holder})", err=True))
 
 
 def reprocess_store(config: dict[str, Any], *, progress: bool = True) -> dict[str, Any]:
@@ -275,7 +278,7 @@ def ingest(paths: tuple[Path, ...], store: str | None, quiet: bool, reprocess: b
     if reprocess:
         done = reprocess_store(config, progress=not quiet)
         click.echo(f"{done['articles']} articles reprocessed, {done['places']} places resolved, "
-                   f"{done['unresolved']} unresolved -> {config['STORE']}")
+                   f"{done['unresolved']} unresolved -> {describe_store(config['STORE'])}")
         if not paths:
             return
     elif not paths:
@@ -289,11 +292,58 @@ def ingest(paths: tuple[Path, ...], store: str | None, quiet: bool, reprocess: b
     click.echo(
         f"{summary['articles']} new articles, {summary['places']} places resolved, "
         f"{summary['unresolved']} unresolved, {summary['already_stored']} already stored, "
-        f"{len(summary['errors'])} errors -> {config['STORE']}")
+        f"{len(summary['errors'])} errors -> {describe_store(config['STORE'])}")
     if online is not None:
         click.echo(f"{online.describe()} (failed mentions keep their reason in the store)")
     if summary["errors"]:
         sys.exit(2)
+
+
+# -- store: copy and upgrade ------------------------------------------------
+
+@cli.group("store")
+def store_group() -> None:
+    """Move a store between backends, or upgrade a PostGIS store's schema."""
+
+
+@store_group.command("copy")
+@click.argument("source")
+@click.argument("target")
+@click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
+def store_copy(source: str, target: str, quiet: bool) -> None:
+    """Copy every article and mention from SOURCE to TARGET, losslessly.
+
+    Each is a GeoPackage file, a postgresql://user@host/db URL or a
+    GeoParquet folder.  Articles TARGET already holds are kept as they are,
+    so an interrupted copy is finished by running it again.
+    """
+    from mapapp.store import Store
+    from mapapp.store_copy import copy_store
+
+    total = len(Store(source).known_ids()) if Store(source).exists() else 0
+    with _progress_bar(total, not quiet and total > 0, label="copying articles") as advance:
+        done = copy_store(source, target, advance=advance)
+    click.echo(f"copied {done.articles} articles and {done.mentions} mentions "
+               f"({done.already_there} already there): {describe_store(source)} -> "
+               f"{describe_store(target)}")
+
+
+@store_group.command("upgrade")
+@store_option
+def store_upgrade(store: str | None) -> None:
+    """Create or upgrade a PostGIS store's schema to this mapapp's revision (migrations)."""
+    from mapapp.postgis_store import PostgisStore, is_postgis_url
+
+    location = _config(store)["STORE"]
+    if not is_postgis_url(location):
+        click.echo(f"{describe_store(location)}: a file store has no schema to upgrade")
+        return
+    before, after = PostgisStore(location).upgrade()
+    if before == after:
+        click.echo(f"{describe_store(location)}: schema already at revision {after}")
+    else:
+        click.echo(f"{describe_store(location)}: schema upgraded from "
+                   f"{before or 'nothing'} to revision {after}")
 
 
 # -- serve ------------------------------------------------------------------
@@ -406,10 +456,14 @@ def _existing_store(store: str | None):
     """The configured store, refusing a path where nothing was ever ingested (a typo)."""
     from mapapp.store import Store
 
-    path = Path(_config(store)["STORE"])
-    if not path.exists():
-        raise click.ClickException(f"no store at {path}: run 'mapapp ingest' first or check --store")
-    return Store(path)
+    from mapapp.store import describe_store
+
+    location = _config(store)["STORE"]
+    found = Store(location)
+    if not found.exists():
+        raise click.ClickException(f"no store at {describe_store(location)}: run 'mapapp ingest' "
+                                   "first or check --store")
+    return found
 
 
 @cli.command()
@@ -433,7 +487,7 @@ def export(store: str | None, fmt: str, start, end, output: Path, view: str) -> 
     if view:
         from mapapp.web import export_view
 
-        click.echo(f"wrote {export_view(_existing_store(store).path, output, fmt, view.lstrip('?'))}")
+        click.echo(f"wrote {export_view(_existing_store(store).location, output, fmt, view.lstrip('?'))}")
         return
     path = _existing_store(store).export(
         output, fmt, start.date() if start else None, end.date() if end else None)

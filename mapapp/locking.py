@@ -81,10 +81,19 @@ def writer_lock(store_path: str | Path, *,
     A path that exists but is not a store is refused first, so nothing is
     written beside it.
 
+    A PostGIS store needs no lock: its batches are transactions, and the
+    unique content hash keeps concurrent ingests from storing a story twice,
+    so a team's ingests run side by side.
+
     :raise StoreError: the path is not a store, or its folder cannot be written.
     """
+    from mapapp.postgis_store import is_postgis_url
     from mapapp.store import Store
 
+    if is_postgis_url(store_path):
+        Store(store_path).revision()  # refuses a database that is not a mapapp store
+        yield
+        return
     store = Path(store_path)
     Store(store).known_ids()  # refuses a file that is not a mapapp store
     if fcntl is None:  # pragma: no cover

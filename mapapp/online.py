@@ -618,7 +618,9 @@ def geocode_cache_path(config: Mapping[str, Any]) -> Path:
     """``GEOCODE_CACHE``, else geocode-cache.sqlite beside the store."""
     if config.get("GEOCODE_CACHE"):
         return Path(config["GEOCODE_CACHE"])
-    return Path(config["STORE"]).resolve().parent / CACHE_FILE
+    from mapapp.config import store_folder
+
+    return store_folder(config) / CACHE_FILE
 
 
 def require_user_agent(service: str, config: Mapping[str, Any]) -> str:

@@ -35,7 +35,7 @@ import shapely
 
 from mapapp.errors import StoreError
 from mapapp.store import (ARTICLE_COLUMNS, CRS, JOINED_COLUMNS, MENTION_COLUMNS, AddResult,
-                          Store, _typed)
+                          Store, _typed, file_version, in_bbox)
 
 MANIFEST = "manifest.json"
 FORMAT = "mapapp-geoparquet/1"
@@ -71,6 +71,19 @@ class ParquetStore:
 
     def __repr__(self) -> str:
         return f"ParquetStore({str(self.path)!r})"
+
+    @property
+    def location(self) -> str:
+        """Where the store is (printable)."""
+        return str(self.path)
+
+    def exists(self) -> bool:
+        """Has anything ever been stored here?"""
+        return self.path.exists()
+
+    def version(self) -> str:
+        """A token that changes with every committed run (the manifest's folder changes)."""
+        return file_version(self.path)
 
     # -- the manifest -----------------------------------------------------
 
@@ -114,7 +127,9 @@ class ParquetStore:
 
     def mentions(self, start: date | None = None, end: date | None = None, *,
                  include_undated: bool = False, article_id: str | None = None,
-                 resolved_only: bool = True) -> geopandas.GeoDataFrame:
+                 resolved_only: bool = True,
+                 bbox: tuple[float, float, float, float] | None = None
+                 ) -> geopandas.GeoDataFrame:
         """Mentions published in [start, end] (all when unbounded), with headline and url."""
         columns = [*MENTION_COLUMNS, _SEQ, "geometry"]
         filters = [("article_id", "==", article_id)] if article_id is not None else None
@@ -133,7 +148,7 @@ class ParquetStore:
         geometry = geopandas.GeoSeries(shapely.from_wkb(wkb.to_numpy(dtype=object)),
                                        index=frame.index, crs=CRS)
         typed = _typed(frame, {**MENTION_COLUMNS, **JOINED_COLUMNS})
-        return geopandas.GeoDataFrame(typed, geometry=geometry, crs=CRS)
+        return in_bbox(geopandas.GeoDataFrame(typed, geometry=geometry, crs=CRS), bbox)
 
     def articles(self, start: date | None = None, end: date | None = None, *,
                  include_undated: bool = False) -> pandas.DataFrame:

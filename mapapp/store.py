@@ -13,6 +13,7 @@ This module knows only records; it must not import geocoding or toponyms.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 import sqlite3
@@ -100,6 +101,8 @@ def _mentions_frame(batch: Sequence[tuple[Article, Sequence[Resolution]]]
             points.append(to_point(res.place.latitude, res.place.longitude)
                           if res.place else None)
     frame = pandas.DataFrame(rows, columns=list(MENTION_COLUMNS))
+    text = [name for name, dtype in MENTION_COLUMNS.items() if dtype == "str"]
+    frame[text] = frame[text].replace("", None)  # empty means absent, in every backend
     geometry = geopandas.GeoSeries(points, index=frame.index, crs=CRS)
     return geopandas.GeoDataFrame(_typed(frame, MENTION_COLUMNS), geometry=geometry, crs=CRS)
 
@@ -145,6 +148,10 @@ def batch_frames(batch: Sequence[tuple[Article, Sequence[Resolution]]]
 
 def is_parquet_store(path: str | Path) -> bool:
     """Does ``path`` name a GeoParquet store (a folder ending in .parquet, or with a manifest)?"""
+    from mapapp.postgis_store import is_postgis_url
+
+    if is_postgis_url(path):
+        return False
     path = Path(path)
     return path.suffix.lower() == ".parquet" or (path / "manifest.json").is_file()
 
@@ -216,22 +223,70 @@ def _touch_contents(conn: sqlite3.Connection, added: geopandas.GeoDataFrame) -> 
                  " WHERE table_name IN ('mentions', 'articles')")
 
 
+def file_version(path: Path) -> str:
+    """A token that changes whenever the file (or folder) at ``path`` does; 'empty' without one."""
+    try:
+        st = path.stat()
+    except OSError:
+        return "empty"
+    digest = hashlib.sha256(f"{path.resolve()}|{st.st_mtime_ns}|{st.st_size}|{st.st_ino}"
+                            .encode()).hexdigest()
+    return digest[:16]
+
+
+def in_bbox(frame: geopandas.GeoDataFrame,
+            bbox: tuple[float, float, float, float] | None) -> geopandas.GeoDataFrame:
+    """The rows of ``frame`` whose point lies in (west, south, east, north), edges included."""
+    if bbox is None:
+        return frame
+    west, south, east, north = (float(v) for v in bbox)
+    x, y = frame.geometry.x, frame.geometry.y
+    keep = (x >= west) & (x <= east) & (y >= south) & (y <= north)
+    return frame[keep.fillna(False).astype(bool)].reset_index(drop=True)
+
+
+def describe_store(location: str | Path) -> str:
+    """A store's location as it may be printed (a database URL without its password)."""
+    from mapapp.postgis_store import describe
+
+    return describe(location)
+
+
 class Store:
     """Articles and mentions kept in one GeoPackage file; appended to, never rewritten.
 
-    ``Store(path)`` of a GeoParquet store (`is_parquet_store`) gives a
-    `mapapp.parquet_store.ParquetStore` instead, which reads the same way.
+    ``Store(location)`` of a GeoParquet store (`is_parquet_store`) gives a
+    `mapapp.parquet_store.ParquetStore`, and of a ``postgresql://`` URL a
+    `mapapp.postgis_store.PostgisStore`; both read and write the same way.
     """
 
     def __new__(cls, path: str | Path) -> Any:
-        if cls is Store and is_parquet_store(path):
-            from mapapp.parquet_store import ParquetStore
+        if cls is Store:
+            from mapapp.postgis_store import PostgisStore, is_postgis_url
 
-            return ParquetStore(path)
+            if is_postgis_url(path):
+                return PostgisStore(path)
+            if is_parquet_store(path):
+                from mapapp.parquet_store import ParquetStore
+
+                return ParquetStore(path)
         return super().__new__(cls)
 
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
+
+    @property
+    def location(self) -> str:
+        """Where the store is, as given to ``Store(...)`` (printable)."""
+        return str(self.path)
+
+    def exists(self) -> bool:
+        """Has anything ever been stored here?"""
+        return self.path.exists()
+
+    def version(self) -> str:
+        """A token that changes with every committed write (readers' caches key on it)."""
+        return file_version(self.path)
 
     def __repr__(self) -> str:
         return f"Store({str(self.path)!r})"
@@ -422,8 +477,13 @@ class Store:
 
     def mentions(self, start: date | None = None, end: date | None = None, *,
                  include_undated: bool = False, article_id: str | None = None,
-                 resolved_only: bool = True) -> geopandas.GeoDataFrame:
-        """Mentions published in [start, end] (all when unbounded), with headline and url."""
+                 resolved_only: bool = True,
+                 bbox: tuple[float, float, float, float] | None = None
+                 ) -> geopandas.GeoDataFrame:
+        """Mentions published in [start, end] (all when unbounded), with headline and url.
+
+        ``bbox`` (west, south, east, north in degrees) keeps the points inside it.
+        """
         clause, params = _date_filter('m."published"', start, end, include_undated)
         if article_id is not None:
             clause += ' AND m."article_id" = ?'
@@ -438,7 +498,7 @@ class Store:
         frame = self._query(sql, params, columns)
         geometry = geopandas.GeoSeries(_from_gpkg_blobs(frame.pop(GEOM)), index=frame.index,
                                        crs=CRS)
-        return geopandas.GeoDataFrame(frame, geometry=geometry, crs=CRS)
+        return in_bbox(geopandas.GeoDataFrame(frame, geometry=geometry, crs=CRS), bbox)
 
     def articles(self, start: date | None = None, end: date | None = None, *,
                  include_undated: bool = False) -> pandas.DataFrame:

@@ -10,7 +10,7 @@ min_score, areas, and lat, lon, zoom for the view; see ``parse_view``)
   GET /api/points                every mappable mention once, as compact columns
   GET /api/evidence?v=&m=        the sentences behind some mentions (for popups)
   GET /export.<fmt>?VIEW         the filtered view as geojson, csv or gpkg
-  GET /api/places.geojson        resolved mentions as GeoJSON (``?start=&end=``)
+  GET /api/places.geojson        resolved mentions as GeoJSON (``?start=&end=&bbox=``)
   GET /api/stats                 counts and date range of the store
   GET /basemap/countries.geojson country outlines for the offline basemap
   GET /vendor/<package>/<file>   Leaflet, markercluster and jQuery, served locally
@@ -139,6 +139,25 @@ def date_range(args: Mapping[str, str]) -> tuple[date | None, date | None]:
     return start, end
 
 
+def bbox_arg(args: Mapping[str, str]) -> tuple[float, float, float, float] | None:
+    """The ``bbox`` query parameter, ``west,south,east,north`` in degrees, or None.
+
+    :raise 400: not four numbers, outside the globe, or west/south past east/north.
+    """
+    raw = args.get("bbox")
+    if raw is None or not raw.strip():
+        return None
+    try:
+        west, south, east, north = (float(part) for part in raw.split(","))
+    except ValueError:
+        abort(400, "bbox must be four numbers: west,south,east,north (degrees)")
+    finite = all(math.isfinite(v) for v in (west, south, east, north))
+    if not (finite and -180 <= west <= east <= 180 and -90 <= south <= north <= 90):
+        abort(400, "bbox must be west,south,east,north with -180 <= west <= east <= 180 "
+                   "and -90 <= south <= north <= 90")
+    return west, south, east, north
+
+
 def _last(args: Mapping[str, Any], name: str) -> str | None:
     """The last value of a query parameter (a form's hidden default comes first)."""
     values = args.getlist(name) if hasattr(args, "getlist") else (
@@ -263,17 +282,6 @@ class MapData:
     countries: tuple[tuple[str, str, int], ...]  # (code, name, mentions), by name
 
 
-def _store_version(path: Path) -> str:
-    """A token that changes whenever the store file does ('empty' without a file)."""
-    try:
-        st = path.stat()
-    except OSError:
-        return "empty"
-    digest = hashlib.sha256(f"{path.resolve()}|{st.st_mtime_ns}|{st.st_size}|{st.st_ino}"
-                            .encode()).hexdigest()
-    return digest[:16]
-
-
 def _build_map_data(store: Store, version: str) -> MapData:
     frame = rendering.map_mentions(store.mentions(include_undated=True))
     payload = rendering.points_payload(frame, version)
@@ -297,7 +305,7 @@ def map_data() -> MapData:
     """The map's data for the store as it is now; rebuilt only when the file changed."""
     cache = current_app.extensions["mapapp"]
     store = get_store()
-    version = _store_version(store.path)
+    version = store.version()
     with cache["lock"]:
         data = cache.get("map_data")
         if data is None or data.version != version:
@@ -389,7 +397,7 @@ def _original_url(url: Any) -> str | None:
 @stories_bp.get("/stories/<article_id>")
 def show(article_id: str) -> str:
     """One story with every recognised place marked and mapped."""
-    key = ("story", _store_version(get_store().path), article_id, request.script_root)
+    key = ("story", get_store().version(), article_id, request.script_root)
     page = remembered(key, lambda: story_page(article_id))
     return render_template("story.html", **page, story_map=with_nonce(page["map_fragment"]))
 
@@ -468,9 +476,11 @@ def mention_features(frame: Any) -> list[dict[str, Any]]:
 
 @api_bp.get("/places.geojson")
 def places() -> Response:
-    """Resolved mentions published in [start, end]; with no bounds, undated ones too."""
+    """Resolved mentions published in [start, end], inside ``bbox`` if given; with no date
+    bounds, undated ones too.  Both filters run in the store (SQL on its indexes)."""
     start, end = date_range(request.args)
-    frame = get_store().mentions(start, end, include_undated=start is None and end is None)
+    frame = get_store().mentions(start, end, include_undated=start is None and end is None,
+                                 bbox=bbox_arg(request.args))
     frame = frame[frame["role"].isin(MAP_ROLES)]  # demonyms and qualifiers are context only
     collection = {"type": "FeatureCollection", "features": mention_features(frame),
                   "start": start.isoformat() if start else None,
@@ -536,7 +546,7 @@ def stats() -> Response:
     takes tens of milliseconds at 50,000 of them).
     """
     cache, store = current_app.extensions["mapapp"], get_store()
-    version = _store_version(store.path)
+    version = store.version()
     cached = cache.get("stats")
     if cached is None or cached[0] != version:
         cached = (version, store.stats())  # read after the version: a change is never missed

@@ -1,0 +1,527 @@
+"""The team store: articles and mentions in PostgreSQL with PostGIS.
+
+``MAPAPP_STORE=postgresql://user@host/db`` (or ``--store``) selects it;
+``Store(url)`` returns a `PostgisStore`, which reads and writes exactly like
+the GeoPackage `mapapp.store.Store`, so nothing above the store can tell them
+apart.  What differs is underneath:
+
+- the schema is made and upgraded by Alembic migrations
+  (``mapapp/migrations/versions``), recorded in ``mapapp_schema_version``;
+  writers upgrade an older store, readers refuse one rather than misread it,
+  and a store made by a newer mapapp is refused by both;
+- rows go in through geopandas' ``to_postgis`` and come out through
+  ``read_postgis``; date, article and bounding-box filters run in SQL on
+  their indexes (a GiST index on the points, B-tree indexes on the dates);
+- every batch is one transaction.  Articles are keyed by their content hash
+  and inserted with ``ON CONFLICT DO NOTHING`` in id order, and only the
+  articles that transaction really inserted get mentions, so concurrent
+  ingests by several people never store a story twice and a crash leaves
+  whole articles only.
+
+This module knows only records and the store's frames; it must not import
+geocoding or toponyms.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import os
+import threading
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+import geopandas
+import pandas
+
+from mapapp.errors import StoreError
+from mapapp.records import Article, Resolution
+from mapapp.store import (ARTICLE_COLUMNS, CRS, JOINED_COLUMNS, MENTION_COLUMNS, AddResult,
+                          Store, _articles_frame, _mentions_frame, _typed, _utc_now)
+
+VERSION_TABLE = "mapapp_schema_version"
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+URL_SCHEMES = ("postgresql", "postgres")
+GEOM = "geom"
+_MIGRATION_LOCK = 0x6D61706170700001  # pg_advisory_xact_lock key: one upgrade at a time
+_DATE = "to_char({}, 'YYYY-MM-DD')"
+
+
+def is_postgis_url(location: str | Path) -> bool:
+    """Does ``location`` name a PostgreSQL database (``postgresql://...``) rather than a file?"""
+    scheme = str(location).split(":", 1)[0].lower()
+    return "://" in str(location) and scheme.split("+", 1)[0] in URL_SCHEMES
+
+
+def describe(location: str | Path) -> str:
+    """``location`` as it may be printed: a database URL with its password hidden."""
+    if not is_postgis_url(location):
+        return str(location)
+    from sqlalchemy.engine import make_url
+
+    try:
+        return make_url(str(location)).render_as_string(hide_password=True)
+    except Exception:  # noqa: BLE001 - an unparsable URL is shown without its credentials
+        return str(location).split("://", 1)[0] + "://..."
+
+
+def _sqlalchemy_url(location: str) -> Any:
+    """The SQLAlchemy URL of ``location``, with psycopg (3) as the driver unless one is named."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        url = make_url(location)
+    except ArgumentError as err:
+        raise StoreError(f"{describe(location)} is not a database URL ({err}); "
+                         "expected postgresql://user@host[:port]/database") from err
+    if url.drivername in URL_SCHEMES:
+        url = url.set(drivername="postgresql+psycopg")
+    if not url.database:
+        raise StoreError(f"{describe(location)} names no database; "
+                         "expected postgresql://user@host[:port]/database")
+    return url
+
+
+_ENGINES: dict[str, Any] = {}  # one engine (and connection pool) per URL and process
+_ENGINES_LOCK = threading.Lock()
+
+
+def _engine(location: str) -> Any:
+    """The process's SQLAlchemy engine for ``location``, made on first use."""
+    with _ENGINES_LOCK:
+        engine = _ENGINES.get(location)
+        if engine is None:
+            import sqlalchemy
+
+            engine = sqlalchemy.create_engine(
+                _sqlalchemy_url(location), pool_pre_ping=True, pool_size=4, max_overflow=8,
+                connect_args={"connect_timeout": 10, "application_name": "mapapp"})
+            _ENGINES[location] = engine
+        return engine
+
+
+def dispose_engines() -> None:
+    """Close every pooled connection (before a database is dropped; at exit)."""
+    with _ENGINES_LOCK:
+        for engine in _ENGINES.values():
+            engine.dispose()
+        _ENGINES.clear()
+
+
+def _forget_engines_in_child() -> None:
+    """A forked child must not share its parent's connections: drop them without closing."""
+    for engine in _ENGINES.values():
+        engine.dispose(close=False)
+    _ENGINES.clear()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_engines_in_child)
+
+
+def _alembic_config(connection: Any = None) -> Any:
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.attributes["connection"] = connection
+    return config
+
+
+@functools.lru_cache(maxsize=1)
+def _scripts() -> Any:
+    from alembic.script import ScriptDirectory
+
+    return ScriptDirectory.from_config(_alembic_config())
+
+
+def head_revision() -> str:
+    """The schema revision this mapapp reads and writes."""
+    return _scripts().get_current_head()
+
+
+def _revision(conn: Any) -> str | None:
+    """The store's schema revision; None for a database without mapapp's tables.
+
+    :raise StoreError: the database has tables named like ours but no revision.
+    """
+    from sqlalchemy import text
+
+    if conn.execute(text("SELECT to_regclass(:t)"), {"t": VERSION_TABLE}).scalar() is None:
+        if conn.execute(text("SELECT to_regclass('articles') IS NOT NULL "
+                             "OR to_regclass('mentions') IS NOT NULL")).scalar():
+            raise StoreError("holds tables named articles/mentions that mapapp did not make; "
+                             "use a database of its own")
+        return None
+    return conn.execute(text(f'SELECT version_num FROM "{VERSION_TABLE}"')).scalar()
+
+
+def _older(revision: str) -> bool:
+    """Is ``revision`` one of ours, before the head?  (A revision we do not know is newer.)"""
+    known = [script.revision for script in _scripts().walk_revisions()]
+    if revision not in known:
+        raise StoreError(f"has schema revision {revision!r}, which this mapapp does not know "
+                         f"(it reads {head_revision()!r}): it was made by a newer mapapp; "
+                         "upgrade mapapp")
+    return revision != head_revision()
+
+
+class PostgisStore:
+    """Articles and mentions in a PostGIS database; the same reads and writes as `Store`."""
+
+    def __init__(self, location: str | Path) -> None:
+        self.location = str(location)
+        self._ready = False  # schema known to be at head (checked once per instance)
+
+    def __repr__(self) -> str:
+        return f"PostgisStore({describe(self.location)!r})"
+
+    # -- connections -----------------------------------------------------
+
+    def _fail(self, err: BaseException, doing: str) -> StoreError:
+        """A StoreError naming the database (never its password), for ``raise ... from err``."""
+        reason = str(getattr(err, "orig", None) or err).strip().splitlines()
+        return StoreError(f"{describe(self.location)}: could not {doing} the store "
+                          f"({reason[0] if reason else type(err).__name__})")
+
+    def _engine(self) -> Any:
+        return _engine(self.location)
+
+    @contextmanager
+    def _connection(self, doing: str, *, read_only: bool) -> Iterator[Any]:
+        """A connection inside one transaction; database errors become StoreErrors."""
+        from sqlalchemy.exc import SQLAlchemyError
+
+        try:
+            with self._engine().connect() as conn:
+                if read_only:  # one snapshot for every query of the read
+                    conn = conn.execution_options(isolation_level="REPEATABLE READ",
+                                                  postgresql_readonly=True)
+                with conn.begin():
+                    yield conn
+        except StoreError as err:
+            if str(err).startswith(describe(self.location)):
+                raise
+            raise StoreError(f"{describe(self.location)} {err}") from err
+        except (SQLAlchemyError, OSError) as err:
+            raise self._fail(err, doing) from err
+
+    @contextmanager
+    def _reading(self) -> Iterator[Any]:
+        """A read-only snapshot of a store at the head revision, or None if it has no schema yet.
+
+        :raise StoreError: the schema is older (run ``mapapp store upgrade``) or newer.
+        """
+        with self._connection("read", read_only=True) as conn:
+            revision = _revision(conn)
+            if revision is not None and _older(revision):
+                raise StoreError(
+                    f"has schema revision {revision!r}; this mapapp reads {head_revision()!r}. "
+                    f"Run 'mapapp store upgrade' (or any ingest) to upgrade it")
+            yield None if revision is None else conn
+
+    @contextmanager
+    def _writing(self) -> Iterator[Any]:
+        """One write transaction on a store brought up to the head revision first."""
+        if not self._ready:
+            self.upgrade()
+        with self._connection("write to", read_only=False) as conn:
+            yield conn
+            conn.exec_driver_sql("UPDATE store_changes SET changes = changes + 1 WHERE id = 1")
+
+    # -- the schema ------------------------------------------------------
+
+    def revision(self) -> str | None:
+        """The store's schema revision (None when the database has no mapapp schema yet)."""
+        with self._connection("read", read_only=True) as conn:
+            return _revision(conn)
+
+    def upgrade(self) -> tuple[str | None, str]:
+        """Create or upgrade the schema to the head revision, in one transaction.
+
+        Concurrent callers queue on an advisory lock, so only the first one
+        migrates.  Returns (revision before, revision after).
+        """
+        from alembic import command
+        from sqlalchemy import text
+
+        with self._connection("upgrade", read_only=False) as conn:
+            conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATION_LOCK})
+            before = _revision(conn)
+            if before is None or _older(before):
+                try:
+                    command.upgrade(_alembic_config(conn), "head")
+                except Exception as err:
+                    if "postgis" in str(err).lower() and "extension" in str(err).lower():
+                        raise StoreError(
+                            "needs the PostGIS extension, which this user may not create: ask "
+                            "an administrator to run 'CREATE EXTENSION postgis' in the "
+                            f"database ({str(getattr(err, 'orig', err)).splitlines()[0]})"
+                        ) from err
+                    raise
+        self._ready = True
+        return before, head_revision()
+
+    def exists(self) -> bool:
+        """Is there a store (a mapapp schema) in the database?"""
+        return self.revision() is not None
+
+    def version(self) -> str:
+        """A token that changes with every committed write (readers' caches key on it)."""
+        with self._reading() as conn:
+            if conn is None:
+                return "empty"
+            changes = conn.exec_driver_sql("SELECT changes FROM store_changes").scalar()
+        return hashlib.sha256(f"{describe(self.location)}|{changes}".encode()).hexdigest()[:16]
+
+    # -- writing ---------------------------------------------------------
+
+    def add(self, batch: Iterable[tuple[Article, Sequence[Resolution]]]) -> AddResult:
+        """Append articles and their mentions in one transaction; stored ids are skipped."""
+        pairs, duplicates, seen = [], 0, set()
+        for article, resolutions in batch:
+            if article.article_id in seen:
+                duplicates += 1
+                continue
+            seen.add(article.article_id)
+            pairs.append((article, resolutions))
+        articles = _articles_frame([article for article, _ in pairs], _utc_now())
+        added, n_mentions = self._append(articles, _mentions_frame(pairs))
+        return AddResult(added=added, skipped=len(pairs) - added + duplicates, mentions=n_mentions)
+
+    def add_frames(self, articles: pandas.DataFrame,
+                   mentions: geopandas.GeoDataFrame) -> AddResult:
+        """Append the rows of `mapapp.store.batch_frames` in one transaction; stored ids skipped."""
+        added, n_mentions = self._append(articles, mentions)
+        return AddResult(added=added, skipped=len(articles) - added, mentions=n_mentions)
+
+    def replace(self, batch: Iterable[tuple[Article, Sequence[Resolution]]]) -> int:
+        """Swap the mentions of already-stored articles for new ones, all in one transaction."""
+        pairs = list({a.article_id: (a, r) for a, r in batch}.values())
+        if not pairs or not self.exists():
+            return 0
+        articles = _articles_frame([article for article, _ in pairs], _utc_now())
+        self._append(articles, _mentions_frame(pairs), replace=True)
+        return len(pairs)
+
+    def _append(self, articles: pandas.DataFrame, mentions: geopandas.GeoDataFrame,
+                replace: bool = False) -> tuple[int, int]:
+        """Insert the unseen articles, then the mentions of exactly those; all or nothing.
+
+        With ``replace``, the given articles' stored mentions are deleted and
+        all their new mentions go in (the articles themselves stay).
+        """
+        from sqlalchemy import bindparam, text
+
+        with self._writing() as conn:
+            ids = sorted(set(articles["article_id"]))
+            if replace:
+                keep = set(conn.execute(
+                    text("SELECT article_id FROM articles WHERE article_id IN :ids")
+                    .bindparams(bindparam("ids", expanding=True)), {"ids": ids}).scalars())
+                if keep:
+                    conn.execute(text("DELETE FROM mentions WHERE article_id IN :ids")
+                                 .bindparams(bindparam("ids", expanding=True)),
+                                 {"ids": sorted(keep)})
+                added = 0
+            else:
+                keep = self._insert_articles(conn, articles)
+                added = len(keep)
+            rows = mentions[mentions["article_id"].isin(keep)]
+            _write_mentions(conn, rows)
+        return added, len(rows)
+
+    @staticmethod
+    def _insert_articles(conn: Any, articles: pandas.DataFrame) -> set[str]:
+        """INSERT the articles whose ids are not stored (in id order: no deadlock between
+        concurrent ingests); returns the ids this transaction inserted."""
+        from sqlalchemy import text
+
+        if articles.empty:
+            return set()
+        from sqlalchemy.dialects.postgresql import insert
+
+        frame = articles.drop_duplicates("article_id").sort_values("article_id", kind="stable")
+        rows = [{name: _plain(value) for name, value in row.items()}
+                for row in frame[list(ARTICLE_COLUMNS)].to_dict("records")]
+        for row in rows:
+            row["published"] = date.fromisoformat(row["published"]) if row["published"] else None
+        table = _articles_table()
+        statement = (insert(table).values(rows)
+                     .on_conflict_do_nothing(index_elements=["article_id"])
+                     .returning(table.c.article_id))
+        return set(conn.execute(statement).scalars())
+
+    # -- reading ---------------------------------------------------------
+
+    def mentions(self, start: date | None = None, end: date | None = None, *,
+                 include_undated: bool = False, article_id: str | None = None,
+                 resolved_only: bool = True,
+                 bbox: tuple[float, float, float, float] | None = None
+                 ) -> geopandas.GeoDataFrame:
+        """Mentions published in [start, end] (all when unbounded), with headline and url.
+
+        ``bbox`` (west, south, east, north in degrees) keeps the points inside
+        it, found through the GiST index.
+        """
+        from sqlalchemy import text
+
+        clause, params = _date_filter("m.published", start, end, include_undated)
+        if article_id is not None:
+            clause += " AND m.article_id = :article_id"
+            params["article_id"] = article_id
+        if resolved_only:
+            clause += f" AND m.{GEOM} IS NOT NULL"
+        if bbox is not None:
+            clause += f" AND m.{GEOM} && ST_MakeEnvelope(:west, :south, :east, :north, 4326)"
+            params.update(zip(("west", "south", "east", "north"), map(float, bbox)))
+        columns = ", ".join(_DATE.format("m.published") + ' AS "published"'
+                            if name == "published" else f'm."{name}"'
+                            for name in MENTION_COLUMNS)
+        sql = (f'SELECT {columns}, a."headline", a."url", m.{GEOM} FROM mentions m '
+               f"LEFT JOIN articles a ON a.article_id = m.article_id WHERE {clause} "
+               f'ORDER BY m.published IS NULL, m.published, m.article_id COLLATE "C", '
+               f"m.start, m.mention_id")
+        with self._reading() as conn:
+            if conn is None:
+                return _empty_view()
+            frame = geopandas.read_postgis(text(sql), conn, geom_col=GEOM, crs=CRS,
+                                           params=params)
+        frame = frame.rename_geometry("geometry")
+        typed = _typed(pandas.DataFrame(frame.drop(columns="geometry")),
+                       {**MENTION_COLUMNS, **JOINED_COLUMNS})
+        return geopandas.GeoDataFrame(typed, geometry=frame.geometry, crs=CRS)
+
+    def articles(self, start: date | None = None, end: date | None = None, *,
+                 include_undated: bool = False) -> pandas.DataFrame:
+        """Articles published in [start, end] (all when unbounded), by date then headline."""
+        from sqlalchemy import text
+
+        clause, params = _date_filter("published", start, end, include_undated)
+        sql = (f"SELECT {_article_columns()} FROM articles WHERE {clause} "
+               f'ORDER BY published IS NULL, published, headline COLLATE "C", '
+               f'article_id COLLATE "C"')
+        with self._reading() as conn:
+            if conn is None:
+                return _typed(pandas.DataFrame(columns=list(ARTICLE_COLUMNS)), ARTICLE_COLUMNS)
+            frame = pandas.read_sql_query(text(sql), conn, params=params)
+        return _typed(frame, ARTICLE_COLUMNS)
+
+    def article_records(self) -> list[Article]:
+        """Every stored article as an `Article` record (for reprocessing)."""
+        return Store.article_records(self)  # the same code: it reads through self.articles()
+
+    def article(self, article_id: str) -> dict[str, Any] | None:
+        """One stored article as a dict of its columns, or None if it is not stored."""
+        from sqlalchemy import text
+
+        with self._reading() as conn:
+            if conn is None:
+                return None
+            row = conn.execute(text(f"SELECT {_article_columns()} FROM articles "
+                                    f"WHERE article_id = :id"), {"id": article_id}).fetchone()
+        return dict(zip(ARTICLE_COLUMNS, row)) if row else None
+
+    def known_ids(self) -> set[str]:
+        """The ids of every stored article (to skip re-ingesting them)."""
+        with self._reading() as conn:
+            if conn is None:
+                return set()
+            return set(conn.exec_driver_sql("SELECT article_id FROM articles").scalars())
+
+    def stats(self) -> dict[str, Any]:
+        """Counts, date range and the ten most mentioned places, from one snapshot."""
+        result: dict[str, Any] = {"articles": 0, "mentions": 0, "resolved": 0, "unresolved": 0,
+                                  "undated_articles": 0, "first_date": None, "last_date": None,
+                                  "top_places": []}
+        with self._reading() as conn:
+            if conn is None:
+                return result
+            (result["articles"], result["undated_articles"], result["first_date"],
+             result["last_date"]) = conn.exec_driver_sql(
+                f"SELECT count(*), count(*) - count(published), "
+                f"{_DATE.format('min(published)')}, {_DATE.format('max(published)')} "
+                f"FROM articles").fetchone()
+            result["mentions"], result["resolved"] = conn.exec_driver_sql(
+                f"SELECT count(*), count({GEOM}) FROM mentions").fetchone()
+            result["top_places"] = [list(row) for row in conn.exec_driver_sql(
+                f"SELECT resolved_name, country_code, count(*) AS n FROM mentions "
+                f"WHERE {GEOM} IS NOT NULL GROUP BY resolved_name, country_code "
+                f'ORDER BY n DESC, resolved_name COLLATE "C" NULLS FIRST, '
+                f'country_code COLLATE "C" NULLS FIRST LIMIT 10')]
+        result["unresolved"] = result["mentions"] - result["resolved"]
+        return result
+
+    def export(self, out: Path, fmt: str, start: date | None = None,
+               end: date | None = None) -> Path:
+        """Write the resolved mentions in [start, end] as geojson, csv or gpkg, atomically."""
+        return Store.export(self, out, fmt, start, end)  # the same code: it reads self.mentions()
+
+
+def _empty_view() -> geopandas.GeoDataFrame:
+    """What `PostgisStore.mentions` gives before anything is stored (as the GeoPackage does)."""
+    columns = {**MENTION_COLUMNS, **JOINED_COLUMNS}
+    frame = _typed(pandas.DataFrame(columns=list(columns)), columns)
+    return geopandas.GeoDataFrame(frame, geometry=geopandas.GeoSeries([], crs=CRS), crs=CRS)
+
+
+def _plain(value: Any) -> Any:
+    """A pandas cell as a plain Python value for the driver (missing values as None)."""
+    if value is None or (isinstance(value, float) and value != value) or value is pandas.NA:
+        return None
+    return value
+
+
+def _article_columns() -> str:
+    return ", ".join(_DATE.format("published") + ' AS "published"' if name == "published"
+                     else f'"{name}"' for name in ARTICLE_COLUMNS)
+
+
+@functools.lru_cache(maxsize=1)
+def _articles_table() -> Any:
+    """The ``articles`` table as SQLAlchemy Core sees it (for INSERT ... ON CONFLICT)."""
+    import sqlalchemy as sa
+
+    return sa.Table("articles", sa.MetaData(),
+                    *(sa.Column(name, sa.Date if name == "published" else sa.Text,
+                                primary_key=name == "article_id")
+                      for name in ARTICLE_COLUMNS))
+
+
+def _date_filter(column: str, start: date | None, end: date | None,
+                 include_undated: bool) -> tuple[str, dict[str, Any]]:
+    """An SQL condition keeping rows whose ``column`` date lies in [start, end]."""
+    if start is None and end is None:
+        return "TRUE", {}
+    conditions, params = [], {}
+    for name, bound, op in (("start", start, ">="), ("end", end, "<=")):
+        if bound is not None:
+            conditions.append(f"{column} {op} :{name}")
+            params[name] = bound.date() if isinstance(bound, datetime) else bound
+    clause = " AND ".join(conditions)
+    if include_undated:
+        clause = f"(({clause}) OR {column} IS NULL)"
+    return clause, params
+
+
+def _write_mentions(conn: Any, rows: geopandas.GeoDataFrame) -> None:
+    """Append mention rows with ``to_postgis`` (COPY), in their order (the mention ids follow it).
+
+    geopandas cannot tell the geometry type of a batch whose mentions are all
+    unresolved, so such a batch goes in through pandas without the (NULL) points.
+    """
+    if rows.empty:
+        return
+    frame = rows[[*MENTION_COLUMNS, rows.geometry.name]].rename_geometry(GEOM)
+    if frame[GEOM].notna().any():
+        frame.to_postgis("mentions", conn, if_exists="append", index=False)
+    else:
+        plain = pandas.DataFrame(frame.drop(columns=GEOM))
+        plain["published"] = [date.fromisoformat(v) if isinstance(v, str) else None
+                              for v in plain["published"]]
+        plain.to_sql(
+            "mentions", conn, if_exists="append", index=False, method="multi")
