@@ -1,6 +1,8 @@
 # The two commands of the README.  Both set up everything from scratch on a
 # fresh machine (virtualenv, pinned and hashed Python packages, npm data
-# packages), then either run the main job or the test suite.
+# packages), then either run the main job or the test suite.  `make test` also
+# installs Debian's chromium, postgresql and postgis when missing (as root) and
+# runs a throwaway PostGIS server on 127.0.0.1:54329 for the PostGIS store tests.
 PYTHON ?= python3
 VENV   ?= .venv
 BIN     = $(VENV)/bin
@@ -11,8 +13,10 @@ STAMP   = $(VENV)/.installed
 run: setup            ## ingest data/ and serve the map on http://127.0.0.1:5000/
 	$(BIN)/python run.py
 
-test: setup browser   ## the whole test suite (what .ci/run calls)
-	$(BIN)/python -m pytest -q
+test: setup browser   ## the whole test suite on both store backends (what .ci/run calls)
+	@url="$$(bash scripts/postgis-test-server start)" || url=""; \
+	MAPAPP_TEST_POSTGRES="$$url" $(BIN)/python -m pytest -q; status=$$?; \
+	if [ -n "$$url" ]; then bash scripts/postgis-test-server stop; fi; exit $$status
 
 setup: $(STAMP) node_modules/.package-lock.json
 

@@ -17,11 +17,10 @@ from typing import Any, BinaryIO, TextIO
 import click
 
 from mapapp import __version__
-from mapapp.config import load_config
+from mapapp.config import describe_store, load_config
 from mapapp.engines import batches
 from mapapp.errors import MapappError
 from mapapp.records import Article
-from mapapp.store import describe_store
 
 BATCH_SIZE = 64
 store_option = click.option(
@@ -332,7 +331,8 @@ def store_copy(source: str, target: str, quiet: bool) -> None:
 @store_option
 def store_upgrade(store: str | None) -> None:
     """Create or upgrade a PostGIS store's schema to this mapapp's revision (migrations)."""
-    from mapapp.postgis_store import PostgisStore, is_postgis_url
+    from mapapp.config import is_postgis_url
+    from mapapp.postgis_store import PostgisStore
 
     location = _config(store)["STORE"]
     if not is_postgis_url(location):
@@ -456,8 +456,7 @@ def _existing_store(store: str | None):
     """The configured store, refusing a path where nothing was ever ingested (a typo)."""
     from mapapp.store import Store
 
-    from mapapp.store import describe_store
-
+    
     location = _config(store)["STORE"]
     found = Store(location)
     if not found.exists():

@@ -105,13 +105,32 @@ def load_config(overrides: Mapping[str, Any] | None = None,
     return config
 
 
+URL_SCHEMES = ("postgresql", "postgres")  # a STORE with one of these is a PostGIS database
+
+
+def is_postgis_url(location: str | Path) -> bool:
+    """Does ``location`` name a PostgreSQL database (``postgresql://...``) rather than a file?"""
+    scheme = str(location).split(":", 1)[0].lower()
+    return "://" in str(location) and scheme.split("+", 1)[0] in URL_SCHEMES
+
+
+def describe_store(location: str | Path) -> str:
+    """A store's location as it may be printed: a database URL with its password hidden."""
+    if not is_postgis_url(location):
+        return str(location)
+    from sqlalchemy.engine import make_url
+
+    try:
+        return make_url(str(location)).render_as_string(hide_password=True)
+    except Exception:  # noqa: BLE001 - an unparsable URL is shown without its credentials
+        return str(location).split("://", 1)[0] + "://..."
+
+
 def store_folder(config: Mapping[str, Any]) -> Path:
     """The local folder beside the store, for the files that go with it (caches).
 
     A database store has no folder of its own: its companions go to ``instance/``.
     """
-    from mapapp.postgis_store import is_postgis_url
-
     if is_postgis_url(config["STORE"]):
         return PROJECT_ROOT / "instance"
     return Path(config["STORE"]).resolve().parent

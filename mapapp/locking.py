@@ -87,7 +87,7 @@ def writer_lock(store_path: str | Path, *,
 
     :raise StoreError: the path is not a store, or its folder cannot be written.
     """
-    from mapapp.postgis_store import is_postgis_url
+    from mapapp.config import is_postgis_url
     from mapapp.store import Store
 
     if is_postgis_url(store_path):

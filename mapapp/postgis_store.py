@@ -37,6 +37,8 @@ from typing import Any
 import geopandas
 import pandas
 
+from mapapp.config import URL_SCHEMES
+from mapapp.config import describe_store as describe
 from mapapp.errors import StoreError
 from mapapp.records import Article, Resolution
 from mapapp.store import (ARTICLE_COLUMNS, CRS, JOINED_COLUMNS, MENTION_COLUMNS, AddResult,
@@ -44,28 +46,9 @@ from mapapp.store import (ARTICLE_COLUMNS, CRS, JOINED_COLUMNS, MENTION_COLUMNS,
 
 VERSION_TABLE = "mapapp_schema_version"
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
-URL_SCHEMES = ("postgresql", "postgres")
 GEOM = "geom"
 _MIGRATION_LOCK = 0x6D61706170700001  # pg_advisory_xact_lock key: one upgrade at a time
 _DATE = "to_char({}, 'YYYY-MM-DD')"
-
-
-def is_postgis_url(location: str | Path) -> bool:
-    """Does ``location`` name a PostgreSQL database (``postgresql://...``) rather than a file?"""
-    scheme = str(location).split(":", 1)[0].lower()
-    return "://" in str(location) and scheme.split("+", 1)[0] in URL_SCHEMES
-
-
-def describe(location: str | Path) -> str:
-    """``location`` as it may be printed: a database URL with its password hidden."""
-    if not is_postgis_url(location):
-        return str(location)
-    from sqlalchemy.engine import make_url
-
-    try:
-        return make_url(str(location)).render_as_string(hide_password=True)
-    except Exception:  # noqa: BLE001 - an unparsable URL is shown without its credentials
-        return str(location).split("://", 1)[0] + "://..."
 
 
 def _sqlalchemy_url(location: str) -> Any:
@@ -339,8 +322,6 @@ class PostgisStore:
     def _insert_articles(conn: Any, articles: pandas.DataFrame) -> set[str]:
         """INSERT the articles whose ids are not stored (in id order: no deadlock between
         concurrent ingests); returns the ids this transaction inserted."""
-        from sqlalchemy import text
-
         if articles.empty:
             return set()
         from sqlalchemy.dialects.postgresql import insert

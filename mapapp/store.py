@@ -32,6 +32,7 @@ import pyogrio.errors
 import shapely
 from shapely.geometry import Point
 
+from mapapp.config import describe_store, is_postgis_url  # noqa: F401 - re-exported
 from mapapp.errors import StoreError
 from mapapp.records import Article, Resolution
 
@@ -148,8 +149,6 @@ def batch_frames(batch: Sequence[tuple[Article, Sequence[Resolution]]]
 
 def is_parquet_store(path: str | Path) -> bool:
     """Does ``path`` name a GeoParquet store (a folder ending in .parquet, or with a manifest)?"""
-    from mapapp.postgis_store import is_postgis_url
-
     if is_postgis_url(path):
         return False
     path = Path(path)
@@ -245,13 +244,6 @@ def in_bbox(frame: geopandas.GeoDataFrame,
     return frame[keep.fillna(False).astype(bool)].reset_index(drop=True)
 
 
-def describe_store(location: str | Path) -> str:
-    """A store's location as it may be printed (a database URL without its password)."""
-    from mapapp.postgis_store import describe
-
-    return describe(location)
-
-
 class Store:
     """Articles and mentions kept in one GeoPackage file; appended to, never rewritten.
 
@@ -262,9 +254,9 @@ class Store:
 
     def __new__(cls, path: str | Path) -> Any:
         if cls is Store:
-            from mapapp.postgis_store import PostgisStore, is_postgis_url
-
             if is_postgis_url(path):
+                from mapapp.postgis_store import PostgisStore
+
                 return PostgisStore(path)
             if is_parquet_store(path):
                 from mapapp.parquet_store import ParquetStore

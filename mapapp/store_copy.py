@@ -17,7 +17,8 @@ from pathlib import Path
 import pandas
 
 from mapapp.errors import StoreError
-from mapapp.store import ARTICLE_COLUMNS, MENTION_COLUMNS, Store, describe_store, is_parquet_store
+from mapapp.config import describe_store, is_postgis_url
+from mapapp.store import ARTICLE_COLUMNS, MENTION_COLUMNS, Store, is_parquet_store
 
 COPY_BATCH = 500  # articles per target transaction
 
@@ -32,8 +33,6 @@ class CopyResult:
 
 
 def _same_place(source: str, target: str) -> bool:
-    from mapapp.postgis_store import is_postgis_url
-
     if is_postgis_url(source) or is_postgis_url(target):
         return describe_store(source) == describe_store(target)
     return Path(source).resolve() == Path(target).resolve()

@@ -20,6 +20,9 @@ from types import SimpleNamespace
 import pytest
 
 from mapapp.records import MAP_ROLES, Article, Place, Resolution, Toponym
+from pg_fixtures import postgis_url, postgres_server  # noqa: F401 - fixtures for every module
+
+STORE_BACKENDS = ("gpkg", "postgis")
 
 IMG_PAYLOAD = "<img src=x onerror=alert(1)>"
 TEMPLATE_PAYLOAD = "${alert(1)}"
@@ -125,12 +128,22 @@ def articles_records() -> list[tuple[Article, list[Resolution]]]:
     return story_records()
 
 
+@pytest.fixture(params=STORE_BACKENDS)
+def store_location(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """An empty store's location, once per backend: a GeoPackage file in tmp_path, and a
+    fresh PostGIS database.  A test that is about one backend's files parametrises this
+    indirectly with just that backend."""
+    if request.param == "gpkg":
+        return str(tmp_path / "store" / "mapapp.gpkg")
+    return request.getfixturevalue("postgis_url")
+
+
 @pytest.fixture
-def store(tmp_path: Path, articles_records):
-    """A Store in tmp_path holding every story in ``articles_records``."""
+def store(store_location: str, articles_records):
+    """A Store holding every story in ``articles_records`` (on each backend in turn)."""
     from mapapp.store import Store
 
-    filled = Store(tmp_path / "store" / "mapapp.gpkg")
+    filled = Store(store_location)
     result = filled.add(articles_records)
     assert result.added == len(articles_records), result
     return filled
@@ -141,7 +154,7 @@ def app(store, tmp_path: Path):
     """The app in testing mode, reading ``store``, caching into tmp_path."""
     from mapapp.web import create_app
 
-    return create_app({"TESTING": True, "STORE": str(store.path),
+    return create_app({"TESTING": True, "STORE": store.location,
                        "CACHE_DIR": str(tmp_path / "cache")})
 
 

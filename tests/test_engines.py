@@ -27,7 +27,7 @@ pytest_plugins = ["geo_fixtures"]
 DATA = Path(__file__).resolve().parent.parent / "data"
 
 
-def assert_same_store(expected: Path, actual: Path) -> None:
+def assert_same_store(expected: Path | str, actual: Path | str) -> None:
     """Same articles, same mentions (all columns and points), same stats."""
     want, got = Store(expected), Store(actual)
     assert_geodataframe_equal(got.mentions(include_undated=True, resolved_only=False),
@@ -41,7 +41,7 @@ def assert_same_store(expected: Path, actual: Path) -> None:
 @pytest.fixture(scope="module")
 def make_config(gazetteer, gazetteer_cache: Path, data_packages: Path):
     """Settings for a store; workers load the gazetteer from the session's cache."""
-    def make(store: Path) -> dict:
+    def make(store: Path | str) -> dict:
         return load_config({"STORE": str(store), "CACHE_DIR": str(gazetteer_cache),
                             "DATA_PACKAGES": str(data_packages), "GEOCODER": "offline"})
     return make
@@ -75,6 +75,15 @@ def test_dask_local_cluster_stores_what_the_local_engine_stores(one_process, mak
     assert (again["articles"], again["already_stored"]) == (0, summary["articles"])
 
 
+def test_postgis_stores_what_the_geopackage_stores(one_process, make_config, postgis_url):
+    """The same ingest (two worker processes) into a PostGIS store reads back identically."""
+    reference, summary = one_process
+    assert ingest_paths([DATA], make_config(postgis_url), progress=False, workers=2) == summary
+    assert_same_store(reference, postgis_url)
+    again = ingest_paths([DATA], make_config(postgis_url), progress=False)
+    assert (again["articles"], again["already_stored"]) == (0, summary["articles"])
+
+
 def test_dask_recovers_a_killed_worker_without_losing_or_doubling(one_process, make_config,
                                                                   tmp_path):
     from dask.distributed import Client, LocalCluster
@@ -101,14 +110,15 @@ def test_dask_recovers_a_killed_worker_without_losing_or_doubling(one_process, m
     assert_same_store(reference, store)
 
 
-def test_parquet_store_reads_like_the_geopackage(store, articles_records, tmp_path):
-    """The hand-made stories (payloads, undated, unresolved) read back the same from both."""
+def test_parquet_store_reads_like_the_others(store, articles_records, tmp_path):
+    """The hand-made stories (payloads, undated, unresolved) read back the same from
+    GeoParquet as from the GeoPackage and PostGIS stores."""
     parquet = tmp_path / "stories.parquet"
     with ParquetWriter(parquet, partition_size=2) as writer:
         for article, resolutions in articles_records:
             writer.add(engines.Part(*batch_frames([(article, resolutions)]), 0, 0, True))
     assert len(ParquetStore(parquet).manifest()["parts"]) == 3
-    assert_same_store(store.path, parquet)
+    assert_same_store(store.location, parquet)
     got, want = Store(parquet), store
     day = pandas.Timestamp("2024-04-01").date()
     assert_geodataframe_equal(got.mentions(day, None), want.mentions(day, None))

@@ -349,18 +349,19 @@ def test_a_crlf_or_bom_copy_is_the_same_article(fuzz_store, tmp_path, monkeypatc
 
 
 @pytest.fixture
-def extreme_app(tmp_path):
-    """The app on a store with stories dated 0001-01-01, 2024-05-01 and 9999-12-31."""
+def extreme_app(store_location, tmp_path):
+    """The app on a store with stories dated 0001-01-01, 2024-05-01 and 9999-12-31
+    (on each backend)."""
     from datetime import date
 
     from conftest import LAGOS, make_story
     from mapapp.web import create_app
 
-    store = Store(tmp_path / "mapapp.gpkg")
+    store = Store(store_location)
     store.add([make_story(f"day-{day}", day, f"Rain on {day}", "LAGOS -- Rain.",
                           [("LAGOS", LAGOS, "dateline")])
                for day in (date(1, 1, 1), date(2024, 5, 1), date(9999, 12, 31))])
-    return create_app({"TESTING": True, "STORE": str(store.path), "CACHE_DIR": str(tmp_path)})
+    return create_app({"TESTING": True, "STORE": store.location, "CACHE_DIR": str(tmp_path)})
 
 
 def test_extreme_dates_reach_the_map_data(extreme_app):

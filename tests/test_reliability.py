@@ -370,6 +370,7 @@ def test_a_full_disk_gives_one_line_and_leaves_the_store_intact(corpus, referenc
     assert scratch_left(store) == []
 
 
+@pytest.mark.parametrize("store_location", ["gpkg"], indirect=True)  # about its file
 def test_sqlite_disk_full_inside_the_transaction_rolls_back(store, articles_records,
                                                              monkeypatch):
     """SQLITE_FULL while copying a batch in: a StoreError, and every old row still there."""
@@ -396,6 +397,7 @@ def test_sqlite_disk_full_inside_the_transaction_rolls_back(store, articles_reco
     assert snapshot(store.path) == before
 
 
+@pytest.mark.parametrize("store_location", ["gpkg"], indirect=True)  # about its file
 @pytest.mark.parametrize("failure", [errno.EROFS, errno.EACCES, errno.ENOSPC])
 def test_an_unwritable_folder_gives_one_line_and_leaves_the_store_intact(
         failure, store, monkeypatch, capsys, tmp_path):
@@ -430,6 +432,7 @@ def test_an_unwritable_folder_gives_one_line_and_leaves_the_store_intact(
 
 @pytest.mark.skipif(os.geteuid() == 0, reason="root writes to read-only folders anyway "
                     "(stress/crash.py remounts a tmpfs read-only instead)")
+@pytest.mark.parametrize("store_location", ["gpkg"], indirect=True)  # about its file
 def test_a_really_read_only_folder(store, tmp_path, capsys, monkeypatch):
     from mapapp import cli
 

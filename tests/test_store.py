@@ -1,4 +1,6 @@
-"""The GeoPackage store: round trip, filters, idempotence, atomicity, export."""
+"""The store on both backends (GeoPackage, PostGIS): round trip, filters, idempotence,
+atomicity, export.  Tests about the GeoPackage file itself run on that backend only;
+their PostGIS counterparts are in test_postgis.py."""
 
 from __future__ import annotations
 
@@ -55,11 +57,14 @@ def stories() -> list[tuple[Article, list[Resolution]]]:
 
 
 @pytest.fixture
-def store(tmp_path: Path, stories) -> Store:
-    """A store holding the four stories."""
-    filled = Store(tmp_path / "mapapp.gpkg")
+def store(store_location: str, stories) -> Store:
+    """A store holding the four stories (once per backend)."""
+    filled = Store(store_location)
     assert filled.add(stories) == AddResult(added=4, skipped=0, mentions=6)
     return filled
+
+
+geopackage_only = pytest.mark.parametrize("store_location", ["gpkg"], indirect=True)
 
 
 def _ids(frame: pandas.DataFrame) -> set[str]:
@@ -157,9 +162,35 @@ def test_readding_is_idempotent(store, stories):
     assert store.stats() == before
 
 
-def test_duplicate_within_batch_counts_as_skipped(tmp_path, stories):
-    fresh = Store(tmp_path / "s.gpkg")
+def test_duplicate_within_batch_counts_as_skipped(store_location, stories):
+    fresh = Store(store_location)
     assert fresh.add([stories[0], stories[0]]) == AddResult(added=1, skipped=1, mentions=2)
+
+
+@pytest.mark.parametrize("bbox, expected", [
+    ((36.0, 33.0, 37.0, 35.0), {"Damascus", "Homs"}),
+    ((6.14569, 46.20222, 6.14569, 46.20222), {"Geneva"}),  # edges count
+    ((-10.0, -10.0, 0.0, 0.0), set()),
+])
+def test_bbox_keeps_the_points_inside(store, bbox, expected):
+    frame = store.mentions(bbox=bbox, include_undated=True)
+    assert set(frame["resolved_name"]) == expected
+    everything = store.mentions(include_undated=True)
+    assert len(frame) == len(everything.cx[bbox[0]:bbox[2], bbox[1]:bbox[3]])
+
+
+def test_bbox_and_dates_combine(store):
+    frame = store.mentions(date(2024, 5, 3), None, bbox=(36.0, 33.0, 37.0, 35.0))
+    assert list(frame["article_id"]) == ["b-0503", "b-0503"]
+
+
+def test_version_changes_with_each_write_only(store, stories):
+    before = store.version()
+    assert store.version() == before
+    store.add(stories[:1])  # nothing new: the store may or may not count it as a write
+    mid = store.version()
+    store.add([_story("f-0506", date(2024, 5, 6), "Late story", [HOMS])])
+    assert store.version() not in (before, mid)
 
 
 def test_second_batch_appends_in_place(tmp_path, stories):
@@ -179,6 +210,7 @@ def _boom(*args, **kwargs):
     raise RuntimeError("injected failure")
 
 
+@geopackage_only
 @pytest.mark.parametrize("target", ["_touch_contents", "_write_layers"])
 def test_failed_batch_leaves_store_untouched(store, stories, monkeypatch, target):
     before_bytes = store.path.read_bytes()
@@ -195,6 +227,7 @@ def test_failed_batch_leaves_store_untouched(store, stories, monkeypatch, target
     assert "f-0506" in store.known_ids()
 
 
+@geopackage_only
 def test_reader_during_write_sees_previous_state(store, monkeypatch):
     seen = []
     touch = store_module._touch_contents
@@ -208,6 +241,7 @@ def test_reader_during_write_sees_previous_state(store, monkeypatch):
     assert seen == [4] and store.stats()["articles"] == 5
 
 
+@geopackage_only
 def test_writer_waits_for_a_concurrent_writer(store, monkeypatch):
     monkeypatch.setattr(store_module, "BUSY_TIMEOUT", 5.0)
     holder = sqlite3.connect(store.path, isolation_level=None, check_same_thread=False)
@@ -217,6 +251,7 @@ def test_writer_waits_for_a_concurrent_writer(store, monkeypatch):
     holder.close()
 
 
+@geopackage_only
 def test_is_a_real_geopackage(store):
     layers = dict(pyogrio.list_layers(store.path))
     assert layers == {"mentions": "Point", "articles": None}
@@ -227,21 +262,22 @@ def test_is_a_real_geopackage(store):
     assert len(geopandas.read_file(store.path, layer="articles")) == 4
 
 
-def test_missing_store_reads_empty(tmp_path):
-    absent = Store(tmp_path / "nothing-yet.gpkg")
+def test_missing_store_reads_empty(store_location):
+    absent = Store(store_location)
     frame = absent.mentions()
     assert frame.empty and frame.crs == "EPSG:4326"
     assert list(frame.columns) == [*MENTION_COLUMNS, "headline", "url", "geometry"]
     assert list(absent.articles().columns) == list(ARTICLE_COLUMNS)
     assert absent.stats()["articles"] == 0 and absent.stats()["top_places"] == []
     assert absent.article("x") is None and absent.known_ids() == set()
-    assert not absent.path.exists()
+    assert absent.version() == "empty"
+    assert not absent.exists()  # reading never creates a store
 
 
-def test_empty_batch_creates_an_empty_store(tmp_path):
-    fresh = Store(tmp_path / "sub" / "s.gpkg")
+def test_empty_batch_creates_an_empty_store(store_location):
+    fresh = Store(store_location)
     assert fresh.add([]) == AddResult(added=0, skipped=0)
-    assert fresh.path.exists() and fresh.mentions().empty
+    assert fresh.exists() and fresh.mentions().empty
 
 
 @pytest.mark.parametrize("fmt", ["geojson", "csv", "gpkg", "GeoJSON"])

@@ -160,6 +160,31 @@ def test_bad_dates_are_400_with_a_sentence(client, path, query, message):
     assert message in shown
 
 
+@pytest.mark.parametrize("query, expected", [
+    ("?bbox=35,32,38,37", {"syria-0301", "geneva-0315"}),  # Damascus, Aleppo, Syria
+    ("?bbox=6.1,46.1,6.2,46.3", {"geneva-0315"}),
+    ("?bbox=-10,-10,0,0", set()),
+    ("?bbox=35,32,38,37&start=2024-03-10", {"geneva-0315"}),
+    ("?bbox=", set(STORY_IDS)),  # blank: no box
+])
+def test_bbox_narrows_the_geojson(client, query, expected):
+    data = geojson(client, query)
+    assert {f["properties"]["article_id"] for f in data["features"]} == expected
+    for feature in data["features"]:
+        if "bbox=" in query and query != "?bbox=":
+            west, south, east, north = map(float, query.split("bbox=")[1].split("&")[0].split(","))
+            x, y = feature["geometry"]["coordinates"]
+            assert west <= x <= east and south <= y <= north
+
+
+@pytest.mark.parametrize("bbox", ["1,2,3", "a,b,c,d", "10,0,5,1", "0,0,1,95", "nan,0,1,1",
+                                  "-200,0,1,1"])
+def test_bad_bbox_is_400_with_a_sentence(client, bbox):
+    response = client.get(f"/api/places.geojson?bbox={bbox}")
+    assert response.status_code == 400 and response.is_json
+    assert "bbox must be" in response.get_json()["error"]
+
+
 def test_api_errors_are_json(client):
     response = client.get("/api/places.geojson?start=banana")
     assert response.status_code == 400 and response.is_json
