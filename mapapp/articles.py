@@ -310,8 +310,19 @@ def _field(fields: dict, names: tuple[str, ...], where: str) -> str | None:
             raise ArticleParseError(
                 f"{where}: '{name}' should be a string, not {type(value).__name__}"
             )
-        return value
+        return _plain_text(value)
     return None
+
+
+def _plain_text(value: str) -> str:
+    """A JSON string as text every store can hold: NUL characters (``\\u0000``) dropped,
+    halves of surrogate pairs that lost their other half (``\\ud800``) shown as U+FFFD."""
+    if "\x00" in value:
+        value = value.replace("\x00", "")
+    return _LONE_SURROGATE.sub("\ufffd", value)
+
+
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def _shown(value: str, limit: int = 60) -> str:

@@ -354,7 +354,7 @@ class PostgisStore:
         clause, params = _date_filter("m.published", start, end, include_undated)
         if article_id is not None:
             clause += " AND m.article_id = :article_id"
-            params["article_id"] = article_id
+            params["article_id"] = article_id.replace("\x00", "\ufffd")  # matches no id
         if resolved_only:
             clause += f" AND m.{GEOM} IS NOT NULL"
         if bbox is not None:
@@ -400,6 +400,8 @@ class PostgisStore:
         """One stored article as a dict of its columns, or None if it is not stored."""
         from sqlalchemy import text
 
+        if "\x00" in article_id:  # PostgreSQL text cannot hold NUL: no such id is stored
+            return None
         with self._reading() as conn:
             if conn is None:
                 return None

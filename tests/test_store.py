@@ -338,3 +338,23 @@ def test_store_does_not_import_the_pipeline():
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           cwd=Path(__file__).resolve().parents[1], check=True)
     assert done.stdout.strip() == "[]", done.stderr
+
+
+@pytest.mark.parametrize("escaped, stored", [
+    ("Aid reached Homs\\u0000 today.", "Aid reached Homs today."),  # NUL: dropped
+    ("Aid reached Homs \\ud800today.", "Aid reached Homs \ufffdtoday."),  # lone surrogate
+    ("Aid reached Homs \\ud83c\\udf0d today.", "Aid reached Homs \U0001f30d today."),  # a pair
+])
+def test_any_json_string_is_stored_and_read_back(store_location, tmp_path, escaped, stored):
+    from mapapp.articles import parse_file
+
+    feed = tmp_path / "feed.jsonl"
+    feed.write_text('{"headline": "H\\u0000", "text": "%s", "date": "2024-05-01"}\n' % escaped,
+                    encoding="utf-8")
+    (article,) = parse_file(feed)
+    assert article.text == stored and article.headline == "H"
+    target = Store(store_location)
+    assert target.add([(article, [])]).added == 1
+    assert target.article(article.article_id)["text"] == stored
+    assert target.article("no\x00such id") is None
+    assert target.mentions(article_id="x\x00y").empty

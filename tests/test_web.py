@@ -268,7 +268,7 @@ def test_security_headers(client):
 
 
 def test_tiles_setting_adds_the_layer_and_its_host(store, tmp_path):
-    app = create_app({"TESTING": True, "STORE": str(store.path),
+    app = create_app({"TESTING": True, "STORE": store.location,
                       "TILES": "https://{s}.tiles.example/{z}/{x}/{y}.png",
                       "TILES_ATTRIBUTION": "Tiles: Example"})
     response = app.test_client().get("/")
@@ -340,7 +340,7 @@ def test_basemap_is_geojson_outlines(client, outlines, app, tmp_path):
 
 
 def test_basemap_without_world_atlas_is_empty(store, tmp_path):
-    app = create_app({"TESTING": True, "STORE": str(store.path),
+    app = create_app({"TESTING": True, "STORE": store.location,
                       "DATA_PACKAGES": str(tmp_path / "no-node-modules")})
     data = json.loads(app.test_client().get("/basemap/countries.geojson").data)
     assert data == {"type": "FeatureCollection", "features": []}
@@ -398,7 +398,7 @@ def test_demonyms_and_qualifiers_are_context_not_markers(tmp_path):
                          ("Syria", SYRIA, "qualifier")])
     store = Store(tmp_path / "demonym.gpkg")
     store.add([record])
-    client = create_app({"TESTING": True, "STORE": str(store.path),
+    client = create_app({"TESTING": True, "STORE": store.location,
                          "CACHE_DIR": str(tmp_path / "cache")}).test_client()
     features = client.get("/api/places.geojson").get_json()["features"]
     assert [f["properties"]["name"] for f in features] == ["Damascus"]
@@ -574,16 +574,16 @@ def test_export_view_is_the_command_line_twin(store, tmp_path, client):
     from mapapp.errors import ConfigError
     from mapapp.web import export_view
 
-    out = export_view(store.path, tmp_path / "march.gpkg", "gpkg",
+    out = export_view(store.location, tmp_path / "march.gpkg", "gpkg",
                       "start=2024-03-01&end=2024-03-31&undated=0")
     frame = read_export(out.read_bytes(), "gpkg", tmp_path)
     web = read_export(client.get("/export.gpkg?start=2024-03-01&end=2024-03-31&undated=0").data,
                       "gpkg", tmp_path)
     assert sorted(frame["article_id"]) == sorted(web["article_id"]) and len(frame) == 8
     with pytest.raises(ConfigError, match="Bad date 'March'"):
-        export_view(store.path, tmp_path / "x.csv", "csv", "start=March")
+        export_view(store.location, tmp_path / "x.csv", "csv", "start=March")
     with pytest.raises(ConfigError, match="unknown export format"):
-        export_view(store.path, tmp_path / "x.kml", "kml")
+        export_view(store.location, tmp_path / "x.kml", "kml")
 
 
 # -- story pages: previous and next --------------------------------------------
