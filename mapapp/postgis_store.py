@@ -122,6 +122,11 @@ def _scripts() -> Any:
     return ScriptDirectory.from_config(_alembic_config())
 
 
+@functools.lru_cache(maxsize=1)
+def _known_revisions() -> frozenset[str]:
+    return frozenset(script.revision for script in _scripts().walk_revisions())
+
+
 def head_revision() -> str:
     """The schema revision this mapapp reads and writes."""
     return _scripts().get_current_head()
@@ -145,8 +150,7 @@ def _revision(conn: Any) -> str | None:
 
 def _older(revision: str) -> bool:
     """Is ``revision`` one of ours, before the head?  (A revision we do not know is newer.)"""
-    known = [script.revision for script in _scripts().walk_revisions()]
-    if revision not in known:
+    if revision not in _known_revisions():
         raise StoreError(f"has schema revision {revision!r}, which this mapapp does not know "
                          f"(it reads {head_revision()!r}): it was made by a newer mapapp; "
                          "upgrade mapapp")

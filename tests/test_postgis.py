@@ -122,6 +122,30 @@ def test_an_unreachable_server_is_a_store_error_naming_it():
         store.known_ids()
 
 
+DOWN = "postgresql://nobody:pw@127.0.0.1:9/nothing"
+
+
+def test_an_unreachable_server_is_one_error_line_on_the_command_line(tmp_path):
+    for args in (["stats"], ["export", "-o", str(tmp_path / "x.csv")],
+                 ["ingest", str(tmp_path), "--quiet"], ["store", "upgrade"]):
+        result = CliRunner().invoke(cli, [*args, "--store", DOWN])
+        errors = [line for line in result.output.splitlines() if line.startswith("Error")]
+        assert result.exit_code == 1 and len(errors) == 1, result.output
+        assert "postgresql://nobody:***@127.0.0.1:9/nothing" in errors[0]
+        assert ":pw@" not in result.output and "Traceback" not in result.output
+
+
+def test_an_unreachable_server_is_a_503_page_not_a_crash(tmp_path):
+    from mapapp.web import create_app
+
+    client = create_app({"TESTING": True, "STORE": DOWN,
+                         "CACHE_DIR": str(tmp_path)}).test_client()
+    for path in ("/", "/api/points", "/stories/x", "/api/stats"):
+        response = client.get(path)
+        assert response.status_code == 503, path
+        assert b"could not read the store" in response.data and b":pw@" not in response.data
+
+
 # ------------------------------------------------------------------ schema and migrations
 
 def test_migrations_create_the_schema_with_its_indexes(postgis_url):
@@ -340,7 +364,8 @@ def _ingest_shuffled(url: str, seed: int, barrier) -> int:
 
 
 def test_concurrent_ingests_never_double_an_article(postgis_url):
-    Store(postgis_url).upgrade()
+    """Four processes ingest the same stories, shuffled, into a database with no schema yet:
+    one of them migrates while the others wait, and every story lands exactly once."""
     context = multiprocessing.get_context("spawn")
     with context.Manager() as manager:
         barrier = manager.Barrier(4)
@@ -371,6 +396,9 @@ def test_copy_geopackage_to_postgis_and_back_is_lossless(postgis_url, tmp_path):
     back = Store(tmp_path / "back.gpkg")
     copy_store(postgis_url, back.location)
     assert_same_contents(original, back)
+    parquet = Store(tmp_path / "archive.parquet")
+    copy_store(postgis_url, parquet.location)
+    assert_same_contents(original, parquet)
     again = copy_store(original.location, postgis_url)  # re-running adds nothing
     assert (again.articles, again.already_there) == (0, 31)
 
