@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import sys
 from dataclasses import dataclass
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any, BinaryIO, TextIO
 
@@ -20,7 +20,6 @@ from mapapp import __version__
 from mapapp.config import describe_store, load_config
 from mapapp.engines import batches
 from mapapp.errors import MapappError
-from mapapp.records import Article
 
 BATCH_SIZE = 64
 store_option = click.option(

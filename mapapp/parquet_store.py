@@ -35,7 +35,7 @@ import shapely
 
 from mapapp.errors import StoreError
 from mapapp.store import (ARTICLE_COLUMNS, CRS, JOINED_COLUMNS, MENTION_COLUMNS, AddResult,
-                          Store, _typed, file_version, in_bbox)
+                          Store, _FileLocated, _typed, in_bbox)
 
 MANIFEST = "manifest.json"
 FORMAT = "mapapp-geoparquet/1"
@@ -63,7 +63,7 @@ def _in_range(published: pandas.Series, start: date | None, end: date | None,
     return keep | published.isna() if include_undated else keep
 
 
-class ParquetStore:
+class ParquetStore(_FileLocated):
     """Articles and mentions as GeoParquet part files listed by a manifest (read API of Store)."""
 
     def __init__(self, path: str | Path) -> None:
@@ -71,19 +71,6 @@ class ParquetStore:
 
     def __repr__(self) -> str:
         return f"ParquetStore({str(self.path)!r})"
-
-    @property
-    def location(self) -> str:
-        """Where the store is (printable)."""
-        return str(self.path)
-
-    def exists(self) -> bool:
-        """Has anything ever been stored here?"""
-        return self.path.exists()
-
-    def version(self) -> str:
-        """A token that changes with every committed run (the manifest's folder changes)."""
-        return file_version(self.path)
 
     # -- the manifest -----------------------------------------------------
 

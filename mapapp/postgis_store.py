@@ -42,7 +42,8 @@ from mapapp.config import describe_store as describe
 from mapapp.errors import StoreError
 from mapapp.records import Article, Resolution
 from mapapp.store import (ARTICLE_COLUMNS, CRS, JOINED_COLUMNS, MENTION_COLUMNS, AddResult,
-                          Store, _articles_frame, _mentions_frame, _typed, _utc_now)
+                          Store, _articles_frame, _mentions_frame, _typed, _utc_now,
+                          sql_stats)
 
 VERSION_TABLE = "mapapp_schema_version"
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
@@ -422,26 +423,12 @@ class PostgisStore:
 
     def stats(self) -> dict[str, Any]:
         """Counts, date range and the ten most mentioned places, from one snapshot."""
-        result: dict[str, Any] = {"articles": 0, "mentions": 0, "resolved": 0, "unresolved": 0,
-                                  "undated_articles": 0, "first_date": None, "last_date": None,
-                                  "top_places": []}
         with self._reading() as conn:
             if conn is None:
-                return result
-            (result["articles"], result["undated_articles"], result["first_date"],
-             result["last_date"]) = conn.exec_driver_sql(
-                f"SELECT count(*), count(*) - count(published), "
-                f"{_DATE.format('min(published)')}, {_DATE.format('max(published)')} "
-                f"FROM articles").fetchone()
-            result["mentions"], result["resolved"] = conn.exec_driver_sql(
-                f"SELECT count(*), count({GEOM}) FROM mentions").fetchone()
-            result["top_places"] = [list(row) for row in conn.exec_driver_sql(
-                f"SELECT resolved_name, country_code, count(*) AS n FROM mentions "
-                f"WHERE {GEOM} IS NOT NULL GROUP BY resolved_name, country_code "
-                f'ORDER BY n DESC, resolved_name COLLATE "C" NULLS FIRST, '
-                f'country_code COLLATE "C" NULLS FIRST LIMIT 10')]
-        result["unresolved"] = result["mentions"] - result["resolved"]
-        return result
+                return sql_stats(None)
+            return sql_stats(lambda sql: conn.exec_driver_sql(sql).fetchall(),
+                             day=_DATE.format,
+                             text=lambda column: f'{column} COLLATE "C" NULLS FIRST')
 
     def export(self, out: Path, fmt: str, start: date | None = None,
                end: date | None = None) -> Path:

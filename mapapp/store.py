@@ -18,7 +18,7 @@ import os
 import shutil
 import sqlite3
 import tempfile
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
@@ -244,7 +244,52 @@ def in_bbox(frame: geopandas.GeoDataFrame,
     return frame[keep.fillna(False).astype(bool)].reset_index(drop=True)
 
 
-class Store:
+def sql_stats(fetch: Callable[[str], list[tuple]] | None, *,
+              day: Callable[[str], str] = lambda expr: expr,
+              text: Callable[[str], str] = lambda column: column) -> dict[str, Any]:
+    """`Store.stats` from SQL, for any backend: ``fetch(sql)`` runs a query (None: no store
+    yet), ``day`` turns a date expression into ISO text, ``text`` orders a text column
+    byte by byte with NULL first (SQLite's order)."""
+    result: dict[str, Any] = {"articles": 0, "mentions": 0, "resolved": 0, "unresolved": 0,
+                              "undated_articles": 0, "first_date": None, "last_date": None,
+                              "top_places": []}
+    if fetch is None:
+        return result
+    first, last = day('min("published")'), day('max("published")')
+    (result["articles"], result["undated_articles"], result["first_date"],
+     result["last_date"]) = fetch(
+        f'SELECT count(*), count(*) - count("published"), {first}, {last} FROM "articles"')[0]
+    result["mentions"], result["resolved"] = fetch(
+        f'SELECT count(*), count("{GEOM}") FROM "mentions"')[0]
+    by_name, by_country = text('"resolved_name"'), text('"country_code"')
+    result["top_places"] = [list(row) for row in fetch(
+        f'SELECT "resolved_name", "country_code", count(*) AS n FROM "mentions" '
+        f'WHERE "{GEOM}" IS NOT NULL GROUP BY "resolved_name", "country_code" '
+        f'ORDER BY n DESC, {by_name}, {by_country} LIMIT 10')]
+    result["unresolved"] = result["mentions"] - result["resolved"]
+    return result
+
+
+class _FileLocated:
+    """Where a file (or folder) store is, whether it exists, and its version token."""
+
+    path: Path
+
+    @property
+    def location(self) -> str:
+        """Where the store is, as given to ``Store(...)`` (printable)."""
+        return str(self.path)
+
+    def exists(self) -> bool:
+        """Has anything ever been stored here?"""
+        return self.path.exists()
+
+    def version(self) -> str:
+        """A token that changes with every committed write (readers' caches key on it)."""
+        return file_version(self.path)
+
+
+class Store(_FileLocated):
     """Articles and mentions kept in one GeoPackage file; appended to, never rewritten.
 
     ``Store(location)`` of a GeoParquet store (`is_parquet_store`) gives a
@@ -266,19 +311,6 @@ class Store:
 
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
-
-    @property
-    def location(self) -> str:
-        """Where the store is, as given to ``Store(...)`` (printable)."""
-        return str(self.path)
-
-    def exists(self) -> bool:
-        """Has anything ever been stored here?"""
-        return self.path.exists()
-
-    def version(self) -> str:
-        """A token that changes with every committed write (readers' caches key on it)."""
-        return file_version(self.path)
 
     def __repr__(self) -> str:
         return f"Store({str(self.path)!r})"
@@ -531,24 +563,10 @@ class Store:
 
     def stats(self) -> dict[str, Any]:
         """Counts, date range and the ten most mentioned places, from one snapshot."""
-        result: dict[str, Any] = {"articles": 0, "mentions": 0, "resolved": 0, "unresolved": 0,
-                                  "undated_articles": 0, "first_date": None, "last_date": None,
-                                  "top_places": []}
         with self._reading() as conn:
             if conn is None:
-                return result
-            (result["articles"], result["undated_articles"], result["first_date"],
-             result["last_date"]) = conn.execute(
-                'SELECT count(*), count(*) - count("published"), min("published"), '
-                'max("published") FROM "articles"').fetchone()
-            result["mentions"], result["resolved"] = conn.execute(
-                f'SELECT count(*), count("{GEOM}") FROM "mentions"').fetchone()
-            result["top_places"] = [list(row) for row in conn.execute(
-                f'SELECT "resolved_name", "country_code", count(*) AS n FROM "mentions" '
-                f'WHERE "{GEOM}" IS NOT NULL GROUP BY "resolved_name", "country_code" '
-                f'ORDER BY n DESC, "resolved_name", "country_code" LIMIT 10')]
-        result["unresolved"] = result["mentions"] - result["resolved"]
-        return result
+                return sql_stats(None)
+            return sql_stats(lambda sql: conn.execute(sql).fetchall())
 
     # -- export ----------------------------------------------------------
 
