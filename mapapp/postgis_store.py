@@ -43,7 +43,7 @@ from mapapp.errors import StoreError
 from mapapp.records import Article, Resolution
 from mapapp.store import (ARTICLE_COLUMNS, CRS, JOINED_COLUMNS, MENTION_COLUMNS, AddResult,
                           Store, _articles_frame, _mentions_frame, _typed, _utc_now,
-                          sql_stats)
+                          sql_stats, unique_articles)
 
 VERSION_TABLE = "mapapp_schema_version"
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
@@ -270,13 +270,7 @@ class PostgisStore:
 
     def add(self, batch: Iterable[tuple[Article, Sequence[Resolution]]]) -> AddResult:
         """Append articles and their mentions in one transaction; stored ids are skipped."""
-        pairs, duplicates, seen = [], 0, set()
-        for article, resolutions in batch:
-            if article.article_id in seen:
-                duplicates += 1
-                continue
-            seen.add(article.article_id)
-            pairs.append((article, resolutions))
+        pairs, duplicates = unique_articles(batch)
         articles = _articles_frame([article for article, _ in pairs], _utc_now())
         added, n_mentions = self._append(articles, _mentions_frame(pairs))
         return AddResult(added=added, skipped=len(pairs) - added + duplicates, mentions=n_mentions)

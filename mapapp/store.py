@@ -270,6 +270,19 @@ def sql_stats(fetch: Callable[[str], list[tuple]] | None, *,
     return result
 
 
+def unique_articles(batch: Iterable[tuple[Article, Sequence[Resolution]]]
+                    ) -> tuple[list[tuple[Article, Sequence[Resolution]]], int]:
+    """The batch with each article once (its first copy), and how many copies were dropped."""
+    pairs, duplicates, seen = [], 0, set()
+    for article, resolutions in batch:
+        if article.article_id in seen:
+            duplicates += 1
+            continue
+        seen.add(article.article_id)
+        pairs.append((article, resolutions))
+    return pairs, duplicates
+
+
 class _FileLocated:
     """Where a file (or folder) store is, whether it exists, and its version token."""
 
@@ -394,13 +407,7 @@ class Store(_FileLocated):
 
     def add(self, batch: Iterable[tuple[Article, Sequence[Resolution]]]) -> AddResult:
         """Append articles and their mentions in one transaction; stored ids are skipped."""
-        pairs, duplicates, seen = [], 0, set()
-        for article, resolutions in batch:
-            if article.article_id in seen:
-                duplicates += 1
-                continue
-            seen.add(article.article_id)
-            pairs.append((article, resolutions))
+        pairs, duplicates = unique_articles(batch)
         if not self.path.exists():
             self._create()
         if not pairs:
