@@ -219,7 +219,9 @@ def test_kill_9_leaves_whole_articles_and_a_rerun_adds_exactly_the_rest(
         proc = start_ingest(corpus, store, env)
         while proc.poll() is None and stored_count(store) <= before:  # a batch of this run
             time.sleep(0.02)
-        time.sleep(rng.uniform(0.0, 0.5))
+        # Soon after this run's first commit, so it still has batches to go (a quiet
+        # machine geoparses a batch of 64 in about 0.15 s): the kill lands mid-run.
+        time.sleep(rng.uniform(0.0, 0.05))
         if proc.poll() is None:
             proc.send_signal(signal.SIGKILL)
         proc.communicate(timeout=60)

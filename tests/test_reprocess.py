@@ -20,8 +20,9 @@ PARIS_FRANCE = 2988507
 
 
 @pytest.fixture
-def config(tmp_path: Path, gazetteer_cache: Path, gazetteer) -> dict:
-    return load_config({"STORE": str(tmp_path / "store.gpkg"), "CACHE_DIR": str(gazetteer_cache)})
+def config(store_location: str, gazetteer_cache: Path, gazetteer) -> dict:
+    """Settings for an empty store, on each backend."""
+    return load_config({"STORE": store_location, "CACHE_DIR": str(gazetteer_cache)})
 
 
 def paris_ids(store: Store) -> set[int]:
@@ -51,7 +52,8 @@ def test_a_failed_reprocess_leaves_the_old_places(config: dict, monkeypatch) -> 
     def broken(*args, **kwargs):
         raise StoreError("disk full while reprocessing")
 
-    monkeypatch.setattr("mapapp.store._touch_contents", broken)
+    monkeypatch.setattr("mapapp.store._touch_contents", broken)  # the GeoPackage's last step
+    monkeypatch.setattr("mapapp.postgis_store._write_mentions", broken)  # PostGIS's
     with pytest.raises(StoreError):
         reprocess_store(config, progress=False)
     after = store.mentions(resolved_only=False)[["article_id", "name", "geonameid"]]
