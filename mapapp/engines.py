@@ -121,11 +121,13 @@ class Outcome:
     unresolved: int = 0
     has_model: bool = True
 
-    def count(self, part: Part, added: int) -> None:
+    def count(self, part: Part, added: int, stored: Any = None) -> None:
+        """Count ``part``; ``stored`` (an AddResult) says which of its places really went in
+        (another ingest may have stored some of its articles first)."""
         self.articles += added
         self.already_stored += len(part) - added
-        self.places += part.places
-        self.unresolved += part.unresolved
+        self.places += part.places if stored is None else stored.resolved
+        self.unresolved += part.unresolved if stored is None else stored.mentions - stored.resolved
         self.has_model = self.has_model and part.has_model
 
 
@@ -195,7 +197,8 @@ def _write(parts: Iterable[Part], config: dict[str, Any], advance: Callable[[int
         return outcome
     store = Store(config["STORE"])
     for part in parts:
-        outcome.count(part, store.add_frames(part.articles, part.mentions).added)
+        result = store.add_frames(part.articles, part.mentions)
+        outcome.count(part, result.added, result)
         advance(len(part))
     return outcome
 

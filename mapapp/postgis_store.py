@@ -272,14 +272,16 @@ class PostgisStore:
         """Append articles and their mentions in one transaction; stored ids are skipped."""
         pairs, duplicates = unique_articles(batch)
         articles = _articles_frame([article for article, _ in pairs], _utc_now())
-        added, n_mentions = self._append(articles, _mentions_frame(pairs))
-        return AddResult(added=added, skipped=len(pairs) - added + duplicates, mentions=n_mentions)
+        added, n_mentions, resolved = self._append(articles, _mentions_frame(pairs))
+        return AddResult(added=added, skipped=len(pairs) - added + duplicates,
+                         mentions=n_mentions, resolved=resolved)
 
     def add_frames(self, articles: pandas.DataFrame,
                    mentions: geopandas.GeoDataFrame) -> AddResult:
         """Append the rows of `mapapp.store.batch_frames` in one transaction; stored ids skipped."""
-        added, n_mentions = self._append(articles, mentions)
-        return AddResult(added=added, skipped=len(articles) - added, mentions=n_mentions)
+        added, n_mentions, resolved = self._append(articles, mentions)
+        return AddResult(added=added, skipped=len(articles) - added, mentions=n_mentions,
+                         resolved=resolved)
 
     def replace(self, batch: Iterable[tuple[Article, Sequence[Resolution]]]) -> int:
         """Swap the mentions of already-stored articles for new ones, all in one transaction."""
@@ -291,8 +293,9 @@ class PostgisStore:
         return len(pairs)
 
     def _append(self, articles: pandas.DataFrame, mentions: geopandas.GeoDataFrame,
-                replace: bool = False) -> tuple[int, int]:
-        """Insert the unseen articles, then the mentions of exactly those; all or nothing.
+                replace: bool = False) -> tuple[int, int, int]:
+        """Insert the unseen articles, then the mentions of exactly those; all or nothing;
+        returns (articles, mentions, resolved mentions) stored.
 
         With ``replace``, the given articles' stored mentions are deleted and
         all their new mentions go in (the articles themselves stay).
@@ -315,7 +318,7 @@ class PostgisStore:
                 added = len(keep)
             rows = mentions[mentions["article_id"].isin(keep)]
             _write_mentions(conn, rows)
-        return added, len(rows)
+        return added, len(rows), int(rows.geometry.notna().sum())
 
     @staticmethod
     def _insert_articles(conn: Any, articles: pandas.DataFrame) -> set[str]:

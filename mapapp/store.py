@@ -66,11 +66,13 @@ _ENVELOPE_BYTES = {0: 0, 1: 32, 2: 48, 3: 48, 4: 64}  # GeoPackage blob header
 
 @dataclass(frozen=True)
 class AddResult:
-    """What one ``Store.add`` call did: articles added, and those already stored."""
+    """What one ``Store.add`` call did: articles added, those already stored, and the
+    mentions stored with the added ones (``resolved`` of them with a point)."""
 
     added: int
     skipped: int
     mentions: int = 0
+    resolved: int = 0
 
 
 def to_point(lat: float, lon: float) -> Point:
@@ -414,9 +416,9 @@ class Store(_FileLocated):
             with self._reading():  # still refuse a file that is not a store
                 return AddResult(added=0, skipped=duplicates)
         articles = _articles_frame([article for article, _ in pairs], _utc_now())
-        added, n_mentions = self._append(articles, _mentions_frame(pairs))
+        added, n_mentions, resolved = self._append(articles, _mentions_frame(pairs))
         return AddResult(added=added, skipped=len(pairs) - added + duplicates,
-                         mentions=n_mentions)
+                         mentions=n_mentions, resolved=resolved)
 
     def add_frames(self, articles: pandas.DataFrame,
                    mentions: geopandas.GeoDataFrame) -> AddResult:
@@ -426,8 +428,9 @@ class Store(_FileLocated):
         if articles.empty:
             with self._reading():  # still refuse a file that is not a store
                 return AddResult(added=0, skipped=0)
-        added, n_mentions = self._append(articles, mentions)
-        return AddResult(added=added, skipped=len(articles) - added, mentions=n_mentions)
+        added, n_mentions, resolved = self._append(articles, mentions)
+        return AddResult(added=added, skipped=len(articles) - added, mentions=n_mentions,
+                         resolved=resolved)
 
     def replace(self, batch: Iterable[tuple[Article, Sequence[Resolution]]]) -> int:
         """Swap the mentions of already-stored articles for new ones, all in one transaction.
@@ -440,12 +443,13 @@ class Store(_FileLocated):
         if not pairs or not self.path.exists():
             return 0
         articles = _articles_frame([article for article, _ in pairs], _utc_now())
-        _, n_mentions = self._append(articles, _mentions_frame(pairs), replace=True)
+        self._append(articles, _mentions_frame(pairs), replace=True)
         return len(pairs)
 
     def _append(self, articles: pandas.DataFrame, mentions: geopandas.GeoDataFrame,
-                replace: bool = False) -> tuple[int, int]:
-        """Stage the rows in a scratch GeoPackage, then copy the new ones in one transaction."""
+                replace: bool = False) -> tuple[int, int, int]:
+        """Stage the rows in a scratch GeoPackage, then copy the new ones in one transaction;
+        returns (articles, mentions, resolved mentions) stored."""
         try:  # a read-only or full folder fails here, before the store is touched
             scratch = Path(tempfile.mkdtemp(dir=self.path.parent,
                                             prefix=f".{self.path.name}.batch-"))
@@ -470,7 +474,7 @@ class Store(_FileLocated):
             shutil.rmtree(scratch, ignore_errors=True)
 
     def _copy_new(self, conn: sqlite3.Connection, mentions: geopandas.GeoDataFrame,
-                  replace: bool = False) -> tuple[int, int]:
+                  replace: bool = False) -> tuple[int, int, int]:
         """INSERT ... SELECT the staged rows of unseen articles; all or nothing.
 
         With ``replace``, the staged articles' stored mentions are deleted
@@ -496,13 +500,14 @@ class Store(_FileLocated):
             added = conn.execute(
                 f'INSERT INTO main."articles" ({a_cols}) SELECT {a_cols} FROM batch."articles" '
                 f'{unseen} ORDER BY "fid"').rowcount
-            _touch_contents(conn, mentions if replace else mentions[~mentions["article_id"].isin(known)])
+            stored = mentions if replace else mentions[~mentions["article_id"].isin(known)]
+            _touch_contents(conn, stored)
             conn.execute("COMMIT")
         except BaseException:
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
             raise
-        return added, n_mentions
+        return added, n_mentions, int(stored.geometry.notna().sum())
 
     # -- reading ---------------------------------------------------------
 

@@ -245,6 +245,26 @@ def test_kill_9_leaves_whole_articles_and_a_rerun_adds_exactly_the_rest(
     assert torn == set(), torn
 
 
+def test_two_ingests_into_postgis_at_once_store_each_article_once(corpus, reference, env,
+                                                                  postgis_url):
+    """A team: two people run the same ingest into one PostGIS store at the same moment."""
+    runs = [start_ingest(corpus, postgis_url, env) for _ in range(2)]
+    done = [finish(run) for run in runs]
+    assert [d.code for d in done] == [0, 0], [d.err for d in done]
+    total = reference.summary["new"]
+    assert sum(d.summary["new"] for d in done) == total  # each article stored by one of them
+    assert all(d.summary["new"] + d.summary["already"] == total for d in done)
+    for key in ("places", "unresolved"):  # each run counts only the places it stored
+        assert sum(d.summary[key] for d in done) == reference.summary[key], done
+    want, got = Store(reference.store), Store(postgis_url)
+    assert got.stats() == want.stats()
+    columns = ["article_id", "name", "start", "end", "role", "geonameid"]
+    assert (got.mentions(include_undated=True, resolved_only=False)[columns]
+            .sort_values(columns).reset_index(drop=True)
+            .equals(want.mentions(include_undated=True, resolved_only=False)[columns]
+                    .sort_values(columns).reset_index(drop=True)))
+
+
 KILL_IN_COMMIT = textwrap.dedent("""
     import os, signal, sqlite3, sys
     sys.path.insert(0, sys.argv[2])

@@ -60,7 +60,7 @@ def stories() -> list[tuple[Article, list[Resolution]]]:
 def store(store_location: str, stories) -> Store:
     """A store holding the four stories (once per backend)."""
     filled = Store(store_location)
-    assert filled.add(stories) == AddResult(added=4, skipped=0, mentions=6)
+    assert filled.add(stories) == AddResult(added=4, skipped=0, mentions=6, resolved=5)
     return filled
 
 
@@ -164,7 +164,7 @@ def test_readding_is_idempotent(store, stories):
 
 def test_duplicate_within_batch_counts_as_skipped(store_location, stories):
     fresh = Store(store_location)
-    assert fresh.add([stories[0], stories[0]]) == AddResult(added=1, skipped=1, mentions=2)
+    assert fresh.add([stories[0], stories[0]]) == AddResult(added=1, skipped=1, mentions=2, resolved=1)
 
 
 @pytest.mark.parametrize("bbox, expected", [
@@ -198,7 +198,7 @@ def test_second_batch_appends_in_place(tmp_path, stories):
     fresh.add(stories[:2])
     inode = fresh.path.stat().st_ino
     first = fresh.mentions(resolved_only=False)
-    assert fresh.add(stories[1:]) == AddResult(added=2, skipped=1, mentions=2)
+    assert fresh.add(stories[1:]) == AddResult(added=2, skipped=1, mentions=2, resolved=2)
     assert fresh.path.stat().st_ino == inode  # appended, not replaced by a rewrite
     both = fresh.mentions(resolved_only=False)
     assert len(both) == 6
