@@ -28,7 +28,7 @@ import functools
 import hashlib
 import os
 import threading
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date, datetime
 from pathlib import Path
@@ -40,10 +40,9 @@ import pandas
 from mapapp.config import URL_SCHEMES
 from mapapp.config import describe_store as describe
 from mapapp.errors import StoreError
-from mapapp.records import Article, Resolution
-from mapapp.store import (ARTICLE_COLUMNS, CRS, JOINED_COLUMNS, MENTION_COLUMNS, AddResult,
-                          Store, _articles_frame, _mentions_frame, _typed, _utc_now,
-                          sql_stats, unique_articles)
+from mapapp.records import Article
+from mapapp.store import (ARTICLE_COLUMNS, CRS, JOINED_COLUMNS, MENTION_COLUMNS, Appending,
+                          Store, _typed, sql_stats)
 
 VERSION_TABLE = "mapapp_schema_version"
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
@@ -158,8 +157,9 @@ def _older(revision: str) -> bool:
     return revision != head_revision()
 
 
-class PostgisStore:
-    """Articles and mentions in a PostGIS database; the same reads and writes as `Store`."""
+class PostgisStore(Appending):
+    """Articles and mentions in a PostGIS database; the same reads and writes as `Store`
+    (``add``, ``add_frames`` and ``replace`` come from `Appending`, over ``_append``)."""
 
     def __init__(self, location: str | Path) -> None:
         self.location = str(location)
@@ -267,30 +267,6 @@ class PostgisStore:
         return hashlib.sha256(f"{describe(self.location)}|{changes}".encode()).hexdigest()[:16]
 
     # -- writing ---------------------------------------------------------
-
-    def add(self, batch: Iterable[tuple[Article, Sequence[Resolution]]]) -> AddResult:
-        """Append articles and their mentions in one transaction; stored ids are skipped."""
-        pairs, duplicates = unique_articles(batch)
-        articles = _articles_frame([article for article, _ in pairs], _utc_now())
-        added, n_mentions, resolved = self._append(articles, _mentions_frame(pairs))
-        return AddResult(added=added, skipped=len(pairs) - added + duplicates,
-                         mentions=n_mentions, resolved=resolved)
-
-    def add_frames(self, articles: pandas.DataFrame,
-                   mentions: geopandas.GeoDataFrame) -> AddResult:
-        """Append the rows of `mapapp.store.batch_frames` in one transaction; stored ids skipped."""
-        added, n_mentions, resolved = self._append(articles, mentions)
-        return AddResult(added=added, skipped=len(articles) - added, mentions=n_mentions,
-                         resolved=resolved)
-
-    def replace(self, batch: Iterable[tuple[Article, Sequence[Resolution]]]) -> int:
-        """Swap the mentions of already-stored articles for new ones, all in one transaction."""
-        pairs = list({a.article_id: (a, r) for a, r in batch}.values())
-        if not pairs or not self.exists():
-            return 0
-        articles = _articles_frame([article for article, _ in pairs], _utc_now())
-        self._append(articles, _mentions_frame(pairs), replace=True)
-        return len(pairs)
 
     def _append(self, articles: pandas.DataFrame, mentions: geopandas.GeoDataFrame,
                 replace: bool = False) -> tuple[int, int, int]:

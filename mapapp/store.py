@@ -285,6 +285,49 @@ def unique_articles(batch: Iterable[tuple[Article, Sequence[Resolution]]]
     return pairs, duplicates
 
 
+class Appending:
+    """``add``, ``add_frames`` and ``replace`` of every writable store.
+
+    Built on the store's ``exists()`` and ``_append(articles, mentions, replace)``,
+    which stores the rows of unseen articles in one transaction and returns
+    (articles, mentions, resolved mentions) stored.
+    """
+
+    def _append(self, articles: pandas.DataFrame, mentions: geopandas.GeoDataFrame,
+                replace: bool = False) -> tuple[int, int, int]:
+        raise NotImplementedError
+
+    def add(self, batch: Iterable[tuple[Article, Sequence[Resolution]]]) -> AddResult:
+        """Append articles and their mentions in one transaction; stored ids are skipped."""
+        pairs, duplicates = unique_articles(batch)
+        articles = _articles_frame([article for article, _ in pairs], _utc_now())
+        added, n_mentions, resolved = self._append(articles, _mentions_frame(pairs))
+        return AddResult(added=added, skipped=len(pairs) - added + duplicates,
+                         mentions=n_mentions, resolved=resolved)
+
+    def add_frames(self, articles: pandas.DataFrame,
+                   mentions: geopandas.GeoDataFrame) -> AddResult:
+        """Append the rows of `batch_frames` in one transaction; stored ids are skipped."""
+        added, n_mentions, resolved = self._append(articles, mentions)
+        return AddResult(added=added, skipped=len(articles) - added, mentions=n_mentions,
+                         resolved=resolved)
+
+    def replace(self, batch: Iterable[tuple[Article, Sequence[Resolution]]]) -> int:
+        """Swap the mentions of already-stored articles for new ones, all in one transaction.
+
+        This is how ``mapapp ingest --reprocess`` applies new rules and
+        corrections: a crash leaves every article with its old mentions or
+        every article with its new ones.  Returns the number of articles redone.
+        """
+        pairs = list({a.article_id: (a, r) for a, r in batch}.values())
+        if not pairs or not self.exists():
+            return 0
+        articles = _articles_frame([article for article, _ in pairs], _utc_now())
+        self._append(articles, _mentions_frame(pairs), replace=True)
+        return len(pairs)
+
+
+
 class _FileLocated:
     """Where a file (or folder) store is, whether it exists, and its version token."""
 
@@ -304,7 +347,7 @@ class _FileLocated:
         return file_version(self.path)
 
 
-class Store(_FileLocated):
+class Store(Appending, _FileLocated):
     """Articles and mentions kept in one GeoPackage file; appended to, never rewritten.
 
     ``Store(location)`` of a GeoParquet store (`is_parquet_store`) gives a
@@ -407,49 +450,16 @@ class Store(_FileLocated):
         finally:
             shutil.rmtree(scratch, ignore_errors=True)
 
-    def add(self, batch: Iterable[tuple[Article, Sequence[Resolution]]]) -> AddResult:
-        """Append articles and their mentions in one transaction; stored ids are skipped."""
-        pairs, duplicates = unique_articles(batch)
-        if not self.path.exists():
-            self._create()
-        if not pairs:
-            with self._reading():  # still refuse a file that is not a store
-                return AddResult(added=0, skipped=duplicates)
-        articles = _articles_frame([article for article, _ in pairs], _utc_now())
-        added, n_mentions, resolved = self._append(articles, _mentions_frame(pairs))
-        return AddResult(added=added, skipped=len(pairs) - added + duplicates,
-                         mentions=n_mentions, resolved=resolved)
-
-    def add_frames(self, articles: pandas.DataFrame,
-                   mentions: geopandas.GeoDataFrame) -> AddResult:
-        """Append the rows of `batch_frames` in one transaction; stored ids are skipped."""
-        if not self.path.exists():
-            self._create()
-        if articles.empty:
-            with self._reading():  # still refuse a file that is not a store
-                return AddResult(added=0, skipped=0)
-        added, n_mentions, resolved = self._append(articles, mentions)
-        return AddResult(added=added, skipped=len(articles) - added, mentions=n_mentions,
-                         resolved=resolved)
-
-    def replace(self, batch: Iterable[tuple[Article, Sequence[Resolution]]]) -> int:
-        """Swap the mentions of already-stored articles for new ones, all in one transaction.
-
-        This is how ``mapapp ingest --reprocess`` applies new rules and
-        corrections: a crash leaves every article with its old mentions or
-        every article with its new ones.  Returns the number of articles redone.
-        """
-        pairs = list({a.article_id: (a, r) for a, r in batch}.values())
-        if not pairs or not self.path.exists():
-            return 0
-        articles = _articles_frame([article for article, _ in pairs], _utc_now())
-        self._append(articles, _mentions_frame(pairs), replace=True)
-        return len(pairs)
 
     def _append(self, articles: pandas.DataFrame, mentions: geopandas.GeoDataFrame,
                 replace: bool = False) -> tuple[int, int, int]:
         """Stage the rows in a scratch GeoPackage, then copy the new ones in one transaction;
         returns (articles, mentions, resolved mentions) stored."""
+        if not replace and not self.path.exists():
+            self._create()
+        if articles.empty:
+            with self._reading():  # still refuse a file that is not a store
+                return 0, 0, 0
         try:  # a read-only or full folder fails here, before the store is touched
             scratch = Path(tempfile.mkdtemp(dir=self.path.parent,
                                             prefix=f".{self.path.name}.batch-"))
