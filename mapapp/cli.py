@@ -318,7 +318,7 @@ def store_copy(source: str, target: str, quiet: bool) -> None:
     from mapapp.store import Store
     from mapapp.store_copy import copy_store
 
-    total = len(Store(source).known_ids()) if Store(source).exists() else 0
+    total = len(Store(source).known_ids())  # empty when there is no store (copy_store says so)
     with _progress_bar(total, not quiet and total > 0, label="copying articles") as advance:
         done = copy_store(source, target, advance=advance)
     click.echo(f"copied {done.articles} articles and {done.mentions} mentions "

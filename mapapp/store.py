@@ -32,7 +32,7 @@ import pyogrio.errors
 import shapely
 from shapely.geometry import Point
 
-from mapapp.config import describe_store, is_postgis_url  # noqa: F401 - re-exported
+from mapapp.config import is_postgis_url
 from mapapp.errors import StoreError
 from mapapp.records import Article, Resolution
 
@@ -325,7 +325,6 @@ class Appending:
         articles = _articles_frame([article for article, _ in pairs], _utc_now())
         self._append(articles, _mentions_frame(pairs), replace=True)
         return len(pairs)
-
 
 
 class _FileLocated:

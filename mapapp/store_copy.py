@@ -10,14 +10,15 @@ through every read.  Articles the target already holds are left as they are
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import pandas
 
-from mapapp.errors import StoreError
 from mapapp.config import describe_store, is_postgis_url
+from mapapp.errors import StoreError
 from mapapp.store import ARTICLE_COLUMNS, MENTION_COLUMNS, Store, is_parquet_store
 
 COPY_BATCH = 500  # articles per target transaction
@@ -56,9 +57,8 @@ def copy_store(source: str | Path, target: str | Path, *, batch_size: int = COPY
     mentions = mentions[[*MENTION_COLUMNS, mentions.geometry.name]]
     by_article = dict(tuple(mentions.groupby("article_id", sort=False)))
     empty = mentions.iloc[0:0]
-    write = _TargetWriter(target)
     written = n_mentions = 0
-    with write as add:
+    with _target_writer(target) as add:
         for first in range(0, len(articles), batch_size):
             chunk = articles.iloc[first:first + batch_size][list(ARTICLE_COLUMNS)]
             parts = [by_article.get(a, empty) for a in chunk["article_id"]]
@@ -72,45 +72,38 @@ def copy_store(source: str | Path, target: str | Path, *, batch_size: int = COPY
                       already_there=len(articles) - written)
 
 
-class _TargetWriter:
-    """The target's batch writer as a context yielding ``add(articles, mentions)``."""
+Adder = Callable[[pandas.DataFrame, pandas.DataFrame], tuple[int, int]]
 
-    def __init__(self, target: str) -> None:
-        self.target = target
 
-    def __enter__(self) -> Callable[[pandas.DataFrame, pandas.DataFrame], tuple[int, int]]:
-        from mapapp.locking import writer_lock
+@contextmanager
+def _target_writer(target: str) -> Iterator[Adder]:
+    """``add(articles, mentions) -> (articles, mentions) stored`` into ``target``, holding
+    its writer lock; a GeoParquet target is one run, committed when the copy ends."""
+    from mapapp.locking import writer_lock
 
-        self._lock = writer_lock(self.target)
-        self._lock.__enter__()
-        if is_parquet_store(self.target):
-            from mapapp.parquet_store import ParquetWriter
+    with writer_lock(target):
+        if not is_parquet_store(target):
+            store = Store(target)
 
-            known = Store(self.target).known_ids() if Path(self.target).exists() else set()
-            self._parquet = ParquetWriter(self.target).__enter__()
+            def add(articles: pandas.DataFrame, mentions: pandas.DataFrame) -> tuple[int, int]:
+                result = store.add_frames(articles, mentions)
+                return result.added, result.mentions
 
-            def add_parquet(articles, mentions):
-                from mapapp.engines import Part
+            yield add
+            return
+        from mapapp.engines import Part
+        from mapapp.parquet_store import ParquetWriter
 
+        known = Store(target).known_ids()
+        with ParquetWriter(target) as writer:
+            def add_part(articles: pandas.DataFrame,
+                         mentions: pandas.DataFrame) -> tuple[int, int]:
                 fresh = articles[~articles["article_id"].isin(known)]
                 rows = mentions[mentions["article_id"].isin(set(fresh["article_id"]))]
                 if len(fresh):
                     placed = int(rows.geometry.notna().sum())
-                    self._parquet.add(Part(fresh, rows.reset_index(drop=True), placed,
-                                           len(rows) - placed, has_model=True))
+                    writer.add(Part(fresh, rows.reset_index(drop=True), placed,
+                                    len(rows) - placed, has_model=True))
                 return len(fresh), len(rows)
-            return add_parquet
-        self._parquet = None
-        store = Store(self.target)
 
-        def add(articles, mentions):
-            result = store.add_frames(articles, mentions)
-            return result.added, result.mentions
-        return add
-
-    def __exit__(self, *exc: object) -> None:
-        try:
-            if self._parquet is not None:
-                self._parquet.__exit__(*exc)
-        finally:
-            self._lock.__exit__(*exc)
+            yield add_part
