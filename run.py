@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 
 from mapapp.cli import ingest_paths
-from mapapp.config import load_config
+from mapapp.settings import load_settings
 from mapapp.errors import MapappError
 
 ROOT = Path(__file__).resolve().parent
@@ -27,7 +27,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", type=int, help="port (default 5000)")
     parser.add_argument("--data", type=Path, default=ROOT / "data", help="articles to ingest")
     args = parser.parse_args(argv)
-    config = load_config({"STORE": args.store, "HOST": args.host, "PORT": args.port})
+    config = load_settings({"STORE": args.store, "HOST": args.host, "PORT": args.port})
     try:
         summary = ingest_paths([args.data], config)
     except MapappError as err:
@@ -35,9 +35,9 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     print(f"{summary['articles']} new articles ({summary['already_stored']} already stored), "
           f"{summary['places']} places; {len(summary['errors'])} files skipped")
-    from mapapp.web import create_app, serve
+    from mapapp.web.app import create_app, serve
 
-    serve(create_app(config), config["HOST"], int(config["PORT"]))
+    serve(create_app(config), config.host, config.port)
     return 0
 
 

@@ -1,7 +1,7 @@
 """Fit the resolver's weights on a documented split of the gold corpora.
 
 The resolver scores each candidate place with a log-linear model over a few
-general features (see ``mapapp.geocoding.FEATURES``) plus a "none of these"
+general features (see ``mapapp.resolution.resolver.FEATURES``) plus a "none of these"
 option.  This script fits those weights by maximum likelihood (softmax over
 each mention's candidates, L2 penalty) on the TRAIN half of LGL and
 GeoWebNews, and writes ``mapapp/data/resolver_weights.json``.
@@ -29,8 +29,9 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from mapapp import evaluation as ev  # noqa: E402
-from mapapp.config import load_config  # noqa: E402
-from mapapp.geocoding import DEFAULT_WEIGHTS, FEATURES, WEIGHTS_FILE, haversine_km  # noqa: E402
+from mapapp.settings import load_settings  # noqa: E402
+from mapapp.geo import haversine_km  # noqa: E402
+from mapapp.resolution.resolver import DEFAULT_WEIGHTS, FEATURES, WEIGHTS_FILE  # noqa: E402
 from mapapp.geoparsing import Geoparser, given_toponyms  # noqa: E402
 
 TRAIN_CORPORA = ev.FIT_CORPORA
@@ -120,7 +121,7 @@ def main(argv: list[str] | None = None) -> int:
             return 2
         for article in ev.load_corpus(path):
             (train if ev.in_fit_split(article.id) else held).append(article)
-    geoparser = Geoparser.from_config(load_config())
+    geoparser = Geoparser.from_settings(load_settings())
     started = time.time()
     for round_ in range(1, args.rounds + 1):
         data = examples(geoparser, train)

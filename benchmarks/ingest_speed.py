@@ -166,11 +166,11 @@ def ingest(paths: list[Path], store: Path, env: dict[str, str], *extra: str) -> 
 
 def child_ner(texts_file: str, full_pipeline: str) -> None:
     """Time nlp.pipe on the texts (model as mapapp loads it, or with every component)."""
-    from mapapp.config import load_config
-    from mapapp.toponyms import load_ner
+    from mapapp.settings import load_settings
+    from mapapp.recognition.toponyms import load_ner
 
     texts = json.loads(Path(texts_file).read_text(encoding="utf-8"))
-    name = load_config()["NER_MODEL"]
+    name = load_settings().ner_model
     if full_pipeline == "1":
         import spacy
 
@@ -191,12 +191,12 @@ def _rss_mb() -> float:
 
 def child_footprint() -> None:
     """RSS the gazetteer index adds to a process that has imported everything else."""
-    from mapapp.config import cache_dir, load_config
-    from mapapp.gazetteer import load_gazetteer
+    from mapapp.settings import load_settings
+    from mapapp.recognition.gazetteer import load_gazetteer
 
-    config = load_config()
+    config = load_settings()
     before = _rss_mb()
-    gazetteer = load_gazetteer(Path(config["DATA_PACKAGES"]), cache_dir(config))
+    gazetteer = load_gazetteer(Path(config.data_packages), config.cache_folder)
     print(json.dumps({"gazetteer_mb": _rss_mb() - before, "entries": len(gazetteer)}))
 
 
@@ -361,10 +361,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.child:
         {"ner": child_ner, "footprint": child_footprint}[args.child[0]](*args.child[1:])
         return 0
-    from mapapp.config import cache_dir, load_config
+    from mapapp.settings import load_settings
 
     sizes = QUICK if args.quick else FULL
-    cache = cache_dir(load_config())
+    cache = load_settings().cache_folder
     size_of_round = per_round()
     stem = "ingest_speed-quick" if args.quick else "ingest_speed"
     work = Path(tempfile.mkdtemp(prefix="mapapp-ingest-speed-"))

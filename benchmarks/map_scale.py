@@ -47,7 +47,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from mapapp.records import Article, Place, Resolution, Toponym  # noqa: E402
-from mapapp.store import Store  # noqa: E402
+from mapapp.stores.geopackage import Store  # noqa: E402
 
 DEFAULT_SIZES = (1_000, 10_000, 50_000)
 DEFAULT_OUT_DIR = ROOT / "benchmarks" / "results"
@@ -130,7 +130,7 @@ def serving(store: Store, cache: Path) -> Iterator[str]:
     """The real app on a free loopback port (werkzeug, threaded)."""
     from werkzeug.serving import make_server
 
-    from mapapp.web import create_app
+    from mapapp.web.app import create_app
 
     app = create_app({"STORE": str(store.path), "CACHE_DIR": str(cache)})
     server = make_server("127.0.0.1", 0, app, threaded=True)

@@ -90,10 +90,10 @@ ANCHORS: tuple[dict[str, Any], ...] = (
 
 def make_parse_many() -> ev.ParseManyFn:
     """The system under test: mapapp's geoparser built from the usual settings."""
-    from mapapp.config import load_config
+    from mapapp.settings import load_settings
     from mapapp.geoparsing import Geoparser
 
-    geoparser = Geoparser.from_config(load_config())
+    geoparser = Geoparser.from_settings(load_settings())
     return geoparser.geoparse_many
 
 
@@ -314,11 +314,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _metadata(args: argparse.Namespace, timings: dict[str, dict[str, float]],
               elapsed: float) -> dict[str, Any]:
     """What was run, on what, and how long it took."""
-    from mapapp.config import load_config
+    from mapapp.settings import load_settings
 
     return {"generated": datetime.now(timezone.utc).isoformat(timespec="seconds"),
             "mapapp_version": __version__, "git_commit": _git_commit(),
-            "ner_model": load_config().get("NER_MODEL"), "limit": args.limit,
+            "ner_model": load_settings().ner_model, "limit": args.limit,
             "eval_dir": str(args.eval_dir), "elapsed_s": round(elapsed, 1),
             "elapsed_s_by_corpus": timings}
 

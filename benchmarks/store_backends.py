@@ -44,10 +44,10 @@ sys.path[:0] = [str(ROOT), str(ROOT / "benchmarks")]
 import pandas  # noqa: E402
 from map_scale import synthetic_batch  # noqa: E402
 
-from mapapp.config import describe_store  # noqa: E402
-from mapapp.postgis_store import dispose_engines  # noqa: E402
-from mapapp.store import Store  # noqa: E402
-from mapapp.store_copy import copy_store  # noqa: E402
+from mapapp.settings import describe_store  # noqa: E402
+from mapapp.stores.postgis import dispose_engines  # noqa: E402
+from mapapp.stores.geopackage import Store  # noqa: E402
+from mapapp.stores.copy import copy_store  # noqa: E402
 
 OUT_DIR = ROOT / "benchmarks" / "results"
 BATCH = 64  # mapapp ingest's batch size

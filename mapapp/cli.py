@@ -17,8 +17,8 @@ from typing import Any, BinaryIO, TextIO
 import click
 
 from mapapp import __version__
-from mapapp.config import describe_store, load_config
-from mapapp.engines import batches
+from mapapp.settings import Settings, describe_store, load_settings
+from mapapp.ingest.engines import batches
 from mapapp.errors import MapappError
 
 BATCH_SIZE = 64
@@ -29,15 +29,15 @@ store_option = click.option(
 
 
 def _config(store: str | None, **extra: Any) -> dict[str, Any]:
-    return load_config({"STORE": store, **extra})
+    return load_settings({"STORE": store, **extra})
 
 
-def _geoparser(config: dict[str, Any], fallback: Any = None):
+def _geoparser(config: Settings, fallback: Any = None):
     from mapapp.geoparsing import Geoparser
 
-    geoparser = Geoparser.from_config(config, fallback=fallback)
+    geoparser = Geoparser.from_settings(config, fallback=fallback)
     if not geoparser.has_model:
-        click.echo(f"note: spaCy model {config['NER_MODEL']!r} not available; "
+        click.echo(f"note: spaCy model {config.ner_model!r} not available; "
                    "recognising places with the gazetteer alone", err=True)
     return geoparser
 
@@ -78,7 +78,7 @@ def main() -> None:
 # -- ingest -----------------------------------------------------------------
 
 
-def ingest_paths(paths: Sequence[Path], config: dict[str, Any], *, echo=click.echo,
+def ingest_paths(paths: Sequence[Path], config: Settings, *, echo=click.echo,
                  progress: bool = True, workers: int = 1, engine: str = "local",
                  scheduler: str | None = None) -> dict[str, Any]:
     """Parse, geoparse and store every article under ``paths``; returns a summary.
@@ -86,10 +86,10 @@ def ingest_paths(paths: Sequence[Path], config: dict[str, Any], *, echo=click.ec
     With an online ``GEOCODER`` the summary also has ``failures`` (mentions
     whose lookup failed, each with its reason in the store) and ``online``.
     ``workers``, ``engine`` and ``scheduler`` choose where geoparsing runs
-    (`mapapp.engines`).
+    (`mapapp.ingest.engines`).
     """
-    from mapapp.engines import check_engine
-    from mapapp.online import make_fallback
+    from mapapp.ingest.engines import check_engine
+    from mapapp.resolution.online import make_fallback
 
     fallback = make_fallback(config)  # refuses before any work when misconfigured
     try:
@@ -103,12 +103,12 @@ def ingest_paths(paths: Sequence[Path], config: dict[str, Any], *, echo=click.ec
             fallback.close()
 
 
-def _ingest(paths: Sequence[Path], config: dict[str, Any], fallback: Any, *, echo,
-            progress: bool, engine: dict[str, Any]) -> dict[str, Any]:
-    from mapapp.engines import run_ingest, scan_articles
-    from mapapp.store import Store
+def _ingest(paths: Sequence[Path], config: Settings, fallback: Any, *, echo,
+            progress: bool, engine: Settings) -> dict[str, Any]:
+    from mapapp.ingest.engines import run_ingest, scan_articles
+    from mapapp.stores.geopackage import Store
 
-    scan = scan_articles(paths, Store(config["STORE"]).known_ids())  # ids only: memory stays flat
+    scan = scan_articles(paths, Store(config.store).known_ids())  # ids only: memory stays flat
     summary = {"articles": 0, "already_stored": scan.already_stored, "places": 0,
                "unresolved": 0, "errors": [str(error) for error in scan.errors]}
     for error in scan.errors:
@@ -125,7 +125,7 @@ def _ingest(paths: Sequence[Path], config: dict[str, Any], fallback: Any, *, ech
         done = run_ingest(paths, scan, config, **engine, batch_size=BATCH_SIZE,
                           geoparser=geoparser, advance=advance)
     if not done.has_model and not in_process:
-        echo(f"note: spaCy model {config['NER_MODEL']!r} not available on the workers; "
+        echo(f"note: spaCy model {config.ner_model!r} not available on the workers; "
              "places were recognised with the gazetteer alone", err=True)
     for key in ("articles", "already_stored", "places", "unresolved"):
         summary[key] += getattr(done, key)
@@ -193,7 +193,7 @@ def _stderr_console():
 def _geocoder_option(ctx: click.Context, param: click.Parameter,
                      values: tuple[str, ...]) -> tuple[str, ...] | None:
     """Check each ``key=value``; secrets are refused here (shell history, ``ps``)."""
-    from mapapp.online import parse_option, refuse_secret
+    from mapapp.resolution.online import parse_option, refuse_secret
 
     for value in values:
         try:
@@ -203,25 +203,25 @@ def _geocoder_option(ctx: click.Context, param: click.Parameter,
     return values or None
 
 
-def _writer_lock(config: dict[str, Any], echo=click.echo):
-    """The store's writer lock (``mapapp.locking``), saying so when it has to wait."""
-    from mapapp.locking import writer_lock
+def _writer_lock(config: Settings, echo=click.echo):
+    """The store's writer lock (``mapapp.stores.locking``), saying so when it has to wait."""
+    from mapapp.stores.locking import writer_lock
 
-    store = config["STORE"]
+    store = config.store
     return writer_lock(store, on_wait=lambda holder: echo(
         f"waiting: another ingest into {describe_store(store)} is running ({holder})", err=True))
 
 
-def reprocess_store(config: dict[str, Any], *, progress: bool = True) -> dict[str, Any]:
+def reprocess_store(config: Settings, *, progress: bool = True) -> dict[str, Any]:
     """Re-geoparse every stored article with today's rules and corrections, in one swap."""
     with _writer_lock(config):
         return _reprocess(config, progress=progress)
 
 
-def _reprocess(config: dict[str, Any], *, progress: bool) -> dict[str, Any]:
-    from mapapp.store import Store
+def _reprocess(config: Settings, *, progress: bool) -> dict[str, Any]:
+    from mapapp.stores.geopackage import Store
 
-    store = Store(config["STORE"])
+    store = Store(config.store)
     articles = store.article_records()
     summary = {"articles": 0, "places": 0, "unresolved": 0}
     if not articles:
@@ -276,7 +276,7 @@ def ingest(paths: tuple[Path, ...], store: str | None, quiet: bool, reprocess: b
     if reprocess:
         done = reprocess_store(config, progress=not quiet)
         click.echo(f"{done['articles']} articles reprocessed, {done['places']} places resolved, "
-                   f"{done['unresolved']} unresolved -> {describe_store(config['STORE'])}")
+                   f"{done['unresolved']} unresolved -> {describe_store(config.store)}")
         if not paths:
             return
     elif not paths:
@@ -290,7 +290,7 @@ def ingest(paths: tuple[Path, ...], store: str | None, quiet: bool, reprocess: b
     click.echo(
         f"{summary['articles']} new articles, {summary['places']} places resolved, "
         f"{summary['unresolved']} unresolved, {summary['already_stored']} already stored, "
-        f"{len(summary['errors'])} errors -> {describe_store(config['STORE'])}")
+        f"{len(summary['errors'])} errors -> {describe_store(config.store)}")
     if online is not None:
         click.echo(f"{online.describe()} (failed mentions keep their reason in the store)")
     if summary["errors"]:
@@ -315,8 +315,8 @@ def store_copy(source: str, target: str, quiet: bool) -> None:
     GeoParquet folder.  Articles TARGET already holds are kept as they are,
     so an interrupted copy is finished by running it again.
     """
-    from mapapp.store import Store
-    from mapapp.store_copy import copy_store
+    from mapapp.stores.geopackage import Store
+    from mapapp.stores.copy import copy_store
 
     total = len(Store(source).known_ids())  # empty when there is no store (copy_store says so)
     with _progress_bar(total, not quiet and total > 0, label="copying articles") as advance:
@@ -330,10 +330,10 @@ def store_copy(source: str, target: str, quiet: bool) -> None:
 @store_option
 def store_upgrade(store: str | None) -> None:
     """Create or upgrade a PostGIS store's schema to this mapapp's revision (migrations)."""
-    from mapapp.config import is_postgis_url
-    from mapapp.postgis_store import PostgisStore
+    from mapapp.settings import is_postgis_url
+    from mapapp.stores.postgis import PostgisStore
 
-    location = _config(store)["STORE"]
+    location = _config(store).store
     if not is_postgis_url(location):
         click.echo(f"{describe_store(location)}: a file store has no schema to upgrade")
         return
@@ -355,14 +355,14 @@ def store_upgrade(store: str | None) -> None:
               help="Port to listen on (default 5000; env MAPAPP_PORT).")
 def serve(store: str | None, host: str | None, port: int | None) -> None:
     """Serve the map on http://HOST:PORT/ with a production WSGI server."""
-    from mapapp.web import create_app
-    from mapapp.web import serve as run_server
+    from mapapp.web.app import create_app
+    from mapapp.web.app import serve as run_server
 
     config = _config(store, HOST=host, PORT=port)
-    if config["HOST"] not in ("127.0.0.1", "localhost", "::1"):
-        click.echo(f"warning: binding {config['HOST']} makes the map reachable from other "
+    if config.host not in ("127.0.0.1", "localhost", "::1"):
+        click.echo(f"warning: binding {config.host} makes the map reachable from other "
                    "machines", err=True)
-    run_server(create_app(config), config["HOST"], int(config["PORT"]))
+    run_server(create_app(config), config.host, config.port)
 
 
 # -- geoparse ---------------------------------------------------------------
@@ -453,10 +453,10 @@ def geoparse(input: BinaryIO, store: str | None) -> None:
 
 def _existing_store(store: str | None):
     """The configured store, refusing a path where nothing was ever ingested (a typo)."""
-    from mapapp.store import Store
+    from mapapp.stores.geopackage import Store
 
     
-    location = _config(store)["STORE"]
+    location = _config(store).store
     found = Store(location)
     if not found.exists():
         raise click.ClickException(f"no store at {describe_store(location)}: run 'mapapp ingest' "
@@ -483,7 +483,7 @@ def export(store: str | None, fmt: str, start, end, output: Path, view: str) -> 
         raise click.UsageError(f"cannot tell the format of {output.name!r}: give --format "
                                "geojson|csv|gpkg or a .geojson/.csv/.gpkg file name")
     if view:
-        from mapapp.web import export_view
+        from mapapp.web.app import export_view
 
         click.echo(f"wrote {export_view(_existing_store(store).location, output, fmt, view.lstrip('?'))}")
         return
@@ -512,14 +512,14 @@ def stats(store: str | None, as_json: bool) -> None:
 
 def _geocode_cache(store: str | None, cache_file: str | None):
     """The configured geocode cache; a ClickException when there is none yet."""
-    from mapapp.online import GeocodeCache, geocode_cache_path
+    from mapapp.resolution.online import GeocodeCache, geocode_cache_path
 
     config = _config(store, GEOCODE_CACHE=cache_file)
     path = geocode_cache_path(config)
     if not path.exists():
         raise click.ClickException(f"no geocode cache at {path} yet (an ingest with an online "
                                    "--geocoder creates it)")
-    return GeocodeCache(path, max_age_days=float(config.get("GEOCODE_CACHE_DAYS") or 0))
+    return GeocodeCache(path, max_age_days=config.geocode_cache_days)
 
 
 cache_file_option = click.option(

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from mapapp.errors import ArticleParseError
+from mapapp.geo import ACC_KM, haversine_km
 
 Span = tuple[int, int]
 Prediction = Mapping[str, Any]
@@ -25,9 +26,8 @@ SystemInput = tuple[str, tuple[Span, ...] | None]
 ParseFn = Callable[[str, Sequence[Span] | None], list[dict]]
 ParseManyFn = Callable[[list[SystemInput]], list[list[dict]]]
 
-EARTH_RADIUS_KM = 6371.0088
 MAX_ERROR_KM = 20039.0
-ACCURACY_KM = 161.0
+ACCURACY_KM = ACC_KM
 END_TO_END = "end_to_end"
 GOLD_SPANS = "gold_spans"
 SETTINGS = (END_TO_END, GOLD_SPANS)
@@ -153,14 +153,6 @@ def run_system(parse_many: ParseManyFn, articles: Sequence[GoldArticle], setting
 
 
 # ------------------------------------------------------------------- distances
-
-def haversine_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
-    """Great-circle distance in km on a sphere of the mean Earth radius."""
-    phi1, phi2 = math.radians(lat1), math.radians(lat2)
-    dphi, dlmb = phi2 - phi1, math.radians(lon2 - lon1)
-    a = math.sin(dphi / 2) ** 2 + math.cos(phi1) * math.cos(phi2) * math.sin(dlmb / 2) ** 2
-    return 2 * EARTH_RADIUS_KM * math.asin(math.sqrt(min(1.0, max(0.0, a))))
-
 
 def _point(prediction: Prediction | None) -> tuple[float, float] | None:
     """The predicted (lat, lon), or None when missing or unresolved."""

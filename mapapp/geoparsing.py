@@ -15,15 +15,15 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from mapapp.config import cache_dir
-from mapapp.corrections import Corrections, load_corrections
-from mapapp.gazetteer import Gazetteer, load_gazetteer
-from mapapp.geocoding import COUNTRY_CODES, Resolver, drop_unconfirmed
+from mapapp.settings import Settings
+from mapapp.recognition.corrections import Corrections, load_corrections
+from mapapp.recognition.gazetteer import Gazetteer, load_gazetteer
+from mapapp.resolution.resolver import COUNTRY_CODES, Resolver, drop_unconfirmed
 from mapapp.records import Article, Resolution, Toponym
-from mapapp.toponyms import NerModel, Recognizer, load_ner, sentence_at
+from mapapp.recognition.toponyms import NerModel, Recognizer, load_ner, sentence_at
 
 Span = tuple[int, int]
-# A second opinion on an article's resolutions, e.g. mapapp.online.OnlineFallback
+# A second opinion on an article's resolutions, e.g. mapapp.resolution.online.OnlineFallback
 Fallback = Callable[[Article, list[Resolution]], list[Resolution]]
 
 
@@ -40,13 +40,13 @@ class Geoparser:
         self.resolver = Resolver(gazetteer, corrections=self.corrections)
 
     @classmethod
-    def from_config(cls, config: Mapping[str, Any],
+    def from_settings(cls, config: Settings,
                     fallback: Fallback | None = None) -> "Geoparser":
         """Load the model, the cached gazetteer index and corrections named by ``config``."""
         with _collector_paused():  # millions of objects that live as long as the process
-            gazetteer = load_gazetteer(Path(config["DATA_PACKAGES"]), cache_dir(config))
-        return cls(gazetteer, load_ner(config.get("NER_MODEL", "")),
-                   load_corrections(config.get("CORRECTIONS")), fallback=fallback)
+            gazetteer = load_gazetteer(Path(config.data_packages), config.cache_folder)
+        return cls(gazetteer, load_ner(config.ner_model),
+                   load_corrections(config.corrections), fallback=fallback)
 
     @property
     def has_model(self) -> bool:
@@ -117,7 +117,7 @@ def given_toponyms(text: str, spans: Sequence[Span], recognizer: Recognizer) -> 
 
 
 def _demonym_key(name: str) -> str:
-    from mapapp.gazetteer import name_key
+    from mapapp.recognition.gazetteer import name_key
 
     return name_key(name)
 

@@ -47,8 +47,8 @@ sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 from test_reliability import (  # noqa: E402
     ingest_env, scratch_left, snapshot, stored_count, whole_prefixes, write_corpus)
 
-from mapapp.config import load_config  # noqa: E402
-from mapapp.gazetteer import load_gazetteer  # noqa: E402
+from mapapp.settings import load_settings  # noqa: E402
+from mapapp.recognition.gazetteer import load_gazetteer  # noqa: E402
 
 OUT_DIR = ROOT / "benchmarks" / "results"
 HOT_JOURNAL = bytes.fromhex("d9d505f920a163d7")
@@ -91,7 +91,7 @@ def summary(out: str) -> dict[str, int] | None:
 
 def whole(store: Path, reference: dict[str, tuple], run: Campaign, where: str) -> int:
     """Check the store holds only whole reference articles; returns how many."""
-    from mapapp.store import Store
+    from mapapp.stores.geopackage import Store
 
     if not store.exists():
         return 0
@@ -317,9 +317,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     rng, run, started = random.Random(args.seed), Campaign(), time.monotonic()
     with tempfile.TemporaryDirectory(prefix="mapapp-crash-") as scratch:
         folder = Path(scratch)
-        config = load_config()
+        config = load_settings()
         cache = folder / "cache"
-        load_gazetteer(Path(config["DATA_PACKAGES"]), Path(os.environ.get(
+        load_gazetteer(Path(config.data_packages), Path(os.environ.get(
             "MAPAPP_CACHE_DIR") or cache))
         env = ingest_env(Path(os.environ.get("MAPAPP_CACHE_DIR") or cache))
         corpus = write_corpus(folder / "corpus", args.takes)

@@ -42,8 +42,8 @@ sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
 from test_reliability import SUMMARY, ingest_env  # noqa: E402
 
-from mapapp.config import load_config  # noqa: E402
-from mapapp.gazetteer import load_gazetteer  # noqa: E402
+from mapapp.settings import load_settings  # noqa: E402
+from mapapp.recognition.gazetteer import load_gazetteer  # noqa: E402
 
 OUT_DIR = ROOT / "benchmarks" / "results"
 PLACES = ["Lagos", "Ibadan", "Accra", "Nairobi", "Kampala", "Dakar", "Abuja", "Kano", "Lome",
@@ -80,7 +80,7 @@ def cli(env: dict[str, str], *args: str, stdin: bytes | None = None) -> tuple[in
 
 
 def stored_ids(store: Path) -> set[str]:
-    from mapapp.store import Store
+    from mapapp.stores.geopackage import Store
 
     return Store(store).known_ids()
 
@@ -239,7 +239,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="mapapp-fuzz-") as scratch:
         folder = Path(scratch)
         cache = Path(os.environ.get("MAPAPP_CACHE_DIR") or folder / "cache")
-        load_gazetteer(Path(load_config()["DATA_PACKAGES"]), cache)
+        load_gazetteer(Path(load_settings().data_packages), cache)
         env = ingest_env(cache)
         if not args.skip_properties:
             report["properties"] = run_properties(args.scale, env)

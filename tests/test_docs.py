@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from mapapp.cli import cli
-from mapapp.config import SETTINGS
+from mapapp.settings import SETTINGS
 
 README = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
 

@@ -16,11 +16,11 @@ import pandas
 import pytest
 from geopandas.testing import assert_geodataframe_equal
 
-from mapapp import engines
+from mapapp.ingest import engines
 from mapapp.cli import cli, ingest_paths
-from mapapp.config import load_config
-from mapapp.parquet_store import ParquetStore, ParquetWriter
-from mapapp.store import Store, batch_frames
+from mapapp.settings import load_settings
+from mapapp.stores.parquet import ParquetStore, ParquetWriter
+from mapapp.stores.geopackage import Store, batch_frames
 
 pytest_plugins = ["geo_fixtures"]
 
@@ -42,7 +42,7 @@ def assert_same_store(expected: Path | str, actual: Path | str) -> None:
 def make_config(gazetteer, gazetteer_cache: Path, data_packages: Path):
     """Settings for a store; workers load the gazetteer from the session's cache."""
     def make(store: Path | str) -> dict:
-        return load_config({"STORE": str(store), "CACHE_DIR": str(gazetteer_cache),
+        return load_settings({"STORE": str(store), "CACHE_DIR": str(gazetteer_cache),
                             "DATA_PACKAGES": str(data_packages), "GEOCODER": "offline"})
     return make
 
@@ -137,7 +137,7 @@ def test_a_failed_run_leaves_the_parquet_store_as_it_was(articles_records, tmp_p
 
 
 def test_web_pages_read_a_parquet_store(articles_records, tmp_path):
-    from mapapp.web import create_app
+    from mapapp.web.app import create_app
 
     parquet = tmp_path / "stories.parquet"
     with ParquetWriter(parquet) as writer:

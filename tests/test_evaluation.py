@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from mapapp.geo import EARTH_RADIUS_KM
 from mapapp import evaluation as ev
 from mapapp.errors import ArticleParseError
 
@@ -48,7 +49,7 @@ def test_same_point_is_zero_km():
 
 def test_antipode_is_half_the_circumference():
     km = ev.error_km(pred(0, 5, 0.0, 180.0), gold(0, 5, 0.0, 0.0))
-    assert km == pytest.approx(math.pi * ev.EARTH_RADIUS_KM)
+    assert km == pytest.approx(math.pi * EARTH_RADIUS_KM)
     assert km == pytest.approx(20015, abs=1)
 
 

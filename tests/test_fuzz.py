@@ -45,7 +45,7 @@ except ImportError:  # pragma: no cover
 from mapapp.articles import MAX_ARTICLE_CHARS, content_id, iter_articles, parse_text
 from mapapp.errors import ArticleParseError
 from mapapp.records import Article
-from mapapp.store import Store
+from mapapp.stores.geopackage import Store
 
 pytest_plugins = ["geo_fixtures"]
 
@@ -298,10 +298,10 @@ def fuzz_cli(gazetteer):
 def fuzz_store(tmp_path_factory, fuzz_cli) -> Store:
     """A store already holding the sample articles (none may be lost)."""
     from mapapp.cli import ingest_paths
-    from mapapp.config import load_config
+    from mapapp.settings import load_settings
 
     store = Store(tmp_path_factory.mktemp("fuzz-store") / "mapapp.gpkg")
-    ingest_paths([ROOT / "data"], load_config({"STORE": str(store.path)}), progress=False,
+    ingest_paths([ROOT / "data"], load_settings({"STORE": str(store.path)}), progress=False,
                  echo=lambda *a, **k: None)
     return store
 
@@ -355,7 +355,7 @@ def extreme_app(store_location, tmp_path):
     from datetime import date
 
     from conftest import LAGOS, make_story
-    from mapapp.web import create_app
+    from mapapp.web.app import create_app
 
     store = Store(store_location)
     store.add([make_story(f"day-{day}", day, f"Rain on {day}", "LAGOS -- Rain.",

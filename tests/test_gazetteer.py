@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from mapapp import gazetteer as gazetteer_module
+from mapapp.recognition import gazetteer as gazetteer_module
 from mapapp.errors import GazetteerError
-from mapapp.gazetteer import (MATCH_NAME, Gazetteer, build_gazetteer, load_gazetteer,
+from mapapp.recognition.gazetteer import (MATCH_NAME, Gazetteer, build_gazetteer, load_gazetteer,
                               name_key, squash_key)
 
 pytest_plugins = ["geo_fixtures"]

@@ -10,10 +10,10 @@ import pytest
 from geopy.geocoders.base import Geocoder
 from geopy.location import Location
 
-from mapapp.corrections import Corrections, load_corrections
+from mapapp.recognition.corrections import Corrections, load_corrections
 from mapapp.errors import ConfigError
-from mapapp.gazetteer import Gazetteer
-from mapapp.geocoding import OfflineGeocoder, Resolver
+from mapapp.recognition.gazetteer import Gazetteer
+from mapapp.resolution.resolver import OfflineGeocoder, Resolver
 from mapapp.geoparsing import Geoparser
 from mapapp.records import Toponym
 

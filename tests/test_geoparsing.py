@@ -7,10 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from mapapp import gazetteer as gazetteer_module
+from mapapp.recognition import gazetteer as gazetteer_module
 from mapapp.articles import parse_file
-from mapapp.gazetteer import Gazetteer, name_key
+from mapapp.recognition.gazetteer import Gazetteer, name_key
 from mapapp.geoparsing import Geoparser
+from mapapp.settings import load_settings
 from mapapp.records import ROLES, Article, Resolution
 
 pytest_plugins = ["geo_fixtures"]
@@ -75,9 +76,9 @@ def test_from_config_uses_the_cache_and_corrections(data_packages: Path, gazette
     monkeypatch.setattr(gazetteer_module, "build_gazetteer", no_build)
     corrections = tmp_path / "corrections.json"
     corrections.write_text(json.dumps({"deny": ["Amman"]}), encoding="utf-8")
-    parser = Geoparser.from_config({"DATA_PACKAGES": str(data_packages),
+    parser = Geoparser.from_settings(load_settings({"DATA_PACKAGES": str(data_packages),
                                     "CACHE_DIR": str(gazetteer_cache), "NER_MODEL": "none",
-                                    "CORRECTIONS": str(corrections)})
+                                    "CORRECTIONS": str(corrections)}))
     assert not parser.has_model
     assert len(parser.gazetteer) == len(gazetteer)
     [found] = parser.geoparse_many([(TEXT, None)])

@@ -23,12 +23,12 @@ import pytest
 from click.testing import CliRunner
 from geopy.location import Location
 
-from mapapp import online
+from mapapp.resolution import online
 from mapapp.cli import cli, ingest_paths
-from mapapp.config import load_config
+from mapapp.settings import load_settings
 from mapapp.errors import ConfigError
 from mapapp.geoparsing import Geoparser
-from mapapp.online import (
+from mapapp.resolution.online import (
     ArticleContext, GeocodeCache, LookupFailed, OnlineFallback, PoliteRateLimiter, make_fallback,
     make_geocoder, pick_answer, to_place,
 )
@@ -108,7 +108,7 @@ class FakeNominatim:
 
     def config(self, tmp_path: Path, **extra: Any) -> dict[str, Any]:
         """Settings pointing geopy's Nominatim at this server, the store in tmp_path."""
-        return load_config({
+        return load_settings({
             "STORE": str(tmp_path / "store" / "mapapp.gpkg"), "GEOCODER": "nominatim",
             "GEOCODER_OPTIONS": f"domain=127.0.0.1:{self.port} scheme=http",
             "USER_AGENT": USER_AGENT, **extra}, environ={})
@@ -178,13 +178,13 @@ def stories(tmp_path: Path) -> Path:
 @pytest.fixture
 def quick_geoparser(gazetteer, monkeypatch: pytest.MonkeyPatch) -> None:
     """Ingest builds its Geoparser on the session's gazetteer, recognising with it alone."""
-    monkeypatch.setattr(Geoparser, "from_config", classmethod(
+    monkeypatch.setattr(Geoparser, "from_settings", classmethod(
         lambda cls, config, fallback=None: cls(gazetteer, None, fallback=fallback)))
 
 
 def stored_mentions(store: str | Path) -> dict[str, dict[str, Any]]:
     """Name as written -> its stored row (the last one of that name)."""
-    from mapapp.store import Store
+    from mapapp.stores.geopackage import Store
 
     frame = Store(store).mentions(include_undated=True, resolved_only=False)
     return {row["name"]: row for row in frame.to_dict("records")}
@@ -199,8 +199,8 @@ def test_offline_is_the_default_and_builds_nothing(monkeypatch: pytest.MonkeyPat
 
     monkeypatch.setattr(online, "get_geocoder_for_service", forbidden)
     monkeypatch.setattr(online, "GeocodeCache", forbidden)
-    config = load_config({"STORE": str(tmp_path / "s.gpkg")}, environ={})
-    assert config["GEOCODER"] == "offline"
+    config = load_settings({"STORE": str(tmp_path / "s.gpkg")}, environ={})
+    assert config.geocoder == "offline"
     assert make_fallback(config) is None
     assert not (tmp_path / online.CACHE_FILE).exists()
 
@@ -208,9 +208,9 @@ def test_offline_is_the_default_and_builds_nothing(monkeypatch: pytest.MonkeyPat
 def test_unknown_geocoder_and_bad_options_are_config_errors(tmp_path: Path) -> None:
     base = {"STORE": str(tmp_path / "s.gpkg"), "USER_AGENT": USER_AGENT}
     with pytest.raises(ConfigError, match="unknown geocoder 'nominatimm'.*nominatim"):
-        make_geocoder(load_config({**base, "GEOCODER": "nominatimm"}, environ={}))
+        make_geocoder(load_settings({**base, "GEOCODER": "nominatimm"}, environ={}))
     with pytest.raises(ConfigError, match="no option 'colour'"):
-        make_geocoder(load_config({**base, "GEOCODER": "nominatim",
+        make_geocoder(load_settings({**base, "GEOCODER": "nominatim",
                                    "GEOCODER_OPTIONS": "colour=red"}, environ={}))
 
 
@@ -304,7 +304,7 @@ def test_second_run_is_served_from_the_cache(nominatim: FakeNominatim, stories: 
     summary = ingest_paths([stories], first, progress=False)
     assert summary["online"].requests == len(nominatim.log) == 2
     assert summary["failures"] == 0 and summary["unresolved"] == 0
-    second = {**first, "STORE": str(tmp_path / "store" / "again.gpkg")}  # same cache file
+    second = first.replace(STORE=str(tmp_path / "store" / "again.gpkg"))  # same cache file
     again = ingest_paths([stories], second, progress=False)
     assert len(nominatim.log) == 2
     assert (again["online"].requests, again["online"].cache_hits) == (0, 2)
@@ -314,8 +314,8 @@ def test_second_run_is_served_from_the_cache(nominatim: FakeNominatim, stories: 
         return {n: (r["provider"], r["country_code"], r["resolved_name"])
                 for n, r in stored_mentions(store).items()}
 
-    assert places(first["STORE"]) == places(second["STORE"])
-    assert places(first["STORE"])["QUWATLI SOUK"] == ("nominatim", "SY", "Souk al-Quwatli")
+    assert places(first.store) == places(second.store)
+    assert places(first.store)["QUWATLI SOUK"] == ("nominatim", "SY", "Souk al-Quwatli")
 
 
 def test_not_found_is_cached_too(nominatim: FakeNominatim, tmp_path: Path) -> None:
@@ -352,10 +352,10 @@ def test_cached_answers_expire(tmp_path: Path) -> None:
 
 CRASHING_RUN = """
 import os, signal, sys
-from mapapp.config import load_config
-from mapapp.online import PoliteRateLimiter, make_geocoder
+from mapapp.settings import load_settings
+from mapapp.resolution.online import PoliteRateLimiter, make_geocoder
 PoliteRateLimiter._sleep = lambda self, seconds: None
-geocode = make_geocoder(load_config(dict(STORE=sys.argv[1], GEOCODER="nominatim",
+geocode = make_geocoder(load_settings(dict(STORE=sys.argv[1], GEOCODER="nominatim",
     GEOCODER_OPTIONS=sys.argv[2], USER_AGENT="crash-test/1.0"), environ={}))
 for query in ("Homs", "Damascus"):
     geocode(query)
@@ -366,8 +366,8 @@ os.kill(os.getpid(), signal.SIGKILL)  # no close(), no clean exit
 def test_cache_survives_a_crash_mid_run(nominatim: FakeNominatim, tmp_path: Path) -> None:
     config = nominatim.config(tmp_path)
     env = {**os.environ, "PYTHONPATH": str(ROOT), "NO_PROXY": "127.0.0.1"}
-    done = subprocess.run([sys.executable, "-c", CRASHING_RUN, config["STORE"],
-                           config["GEOCODER_OPTIONS"]], env=env, capture_output=True,
+    done = subprocess.run([sys.executable, "-c", CRASHING_RUN, config.store,
+                           " ".join(config.geocoder_options)], env=env, capture_output=True,
                           text=True, timeout=60)
     assert done.returncode == -9, done.stderr
     assert nominatim.queries() == ["Homs", "Damascus"]
@@ -380,7 +380,7 @@ def test_cache_survives_a_crash_mid_run(nominatim: FakeNominatim, tmp_path: Path
 def test_cache_commands(nominatim: FakeNominatim, tmp_path: Path) -> None:
     config = nominatim.config(tmp_path)
     make_geocoder(config)("Homs")
-    runner, store = CliRunner(), ["--store", config["STORE"]]
+    runner, store = CliRunner(), ["--store", config.store]
     result = runner.invoke(cli, ["cache", "stats", *store, "--json"])
     assert result.exit_code == 0, result.output
     assert json.loads(result.output)["by_service"] == {"nominatim": 1}

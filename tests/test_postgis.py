@@ -26,16 +26,16 @@ from click.testing import CliRunner
 from conftest import story_records
 from sqlalchemy import create_engine, event, pool, text
 
-from mapapp import postgis_store
+from mapapp.stores import postgis as postgis_store
 from mapapp.cli import cli
 from mapapp.errors import StoreError
-from mapapp.locking import writer_lock
-from mapapp.config import describe_store as describe
-from mapapp.config import is_postgis_url
-from mapapp.postgis_store import PostgisStore, head_revision
+from mapapp.stores.locking import writer_lock
+from mapapp.settings import describe_store as describe
+from mapapp.settings import is_postgis_url
+from mapapp.stores.postgis import PostgisStore, head_revision
 from mapapp.records import Article, Place, Resolution, Toponym
-from mapapp.store import Store
-from mapapp.store_copy import copy_store
+from mapapp.stores.geopackage import Store
+from mapapp.stores.copy import copy_store
 
 ROOT = Path(__file__).resolve().parent.parent
 HOMS = Place(169577, "Homs", 34.72682, 36.72339, "P", "PPLA", "SY", "11", "Homs", 775_404)
@@ -136,7 +136,7 @@ def test_an_unreachable_server_is_one_error_line_on_the_command_line(tmp_path):
 
 
 def test_an_unreachable_server_is_a_503_page_not_a_crash(tmp_path):
-    from mapapp.web import create_app
+    from mapapp.web.app import create_app
 
     client = create_app({"TESTING": True, "STORE": DOWN,
                          "CACHE_DIR": str(tmp_path)}).test_client()
@@ -308,8 +308,8 @@ KILLED_WRITER = textwrap.dedent("""
     import sys, time
     sys.path.insert(0, sys.argv[2])
     from test_postgis import numbered_story
-    from mapapp import postgis_store
-    from mapapp.store import Store
+    from mapapp.stores import postgis as postgis_store
+    from mapapp.stores.geopackage import Store
 
     write = postgis_store._write_mentions
     batches = 0

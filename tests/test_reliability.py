@@ -32,8 +32,8 @@ from types import SimpleNamespace
 
 import pytest
 
-from mapapp.locking import lock_path
-from mapapp.store import Store
+from mapapp.stores.locking import lock_path
+from mapapp.stores.geopackage import Store
 
 pytest_plugins = ["geo_fixtures"]
 
@@ -173,7 +173,7 @@ class StatsPoller(threading.Thread):
 
     def __init__(self, store: Path, cache: Path) -> None:
         super().__init__(name="stats-poller", daemon=True)
-        from mapapp.web import create_app
+        from mapapp.web.app import create_app
 
         self.client = create_app({"TESTING": True, "STORE": str(store),
                                   "CACHE_DIR": str(cache)}).test_client()
@@ -269,7 +269,7 @@ KILL_IN_COMMIT = textwrap.dedent("""
     import os, signal, sqlite3, sys
     sys.path.insert(0, sys.argv[2])
     from conftest import LAGOS, make_story, story_records
-    from mapapp.store import Store
+    from mapapp.stores.geopackage import Store
 
     real_connect = sqlite3.connect
 
@@ -342,7 +342,7 @@ CONCURRENT_ADD = textwrap.dedent("""
     import json, sys
     sys.path.insert(0, sys.argv[3])
     from conftest import make_story, DAMASCUS
-    from mapapp.store import Store
+    from mapapp.stores.geopackage import Store
 
     first, last = map(int, sys.argv[2].split(":"))
     stories = [make_story(f"a{i:04d}", None, f"Story {i}", "DAMASCUS -- News from Damascus.",

@@ -1,4 +1,4 @@
-"""Map HTML from mapapp.rendering: local assets only, the basemap, safe labels."""
+"""Map HTML from mapapp.maps.rendering: local assets only, the basemap, safe labels."""
 
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ from datetime import date
 import folium
 import pytest
 
-from mapapp import rendering
+from mapapp.maps import rendering
 from mapapp.records import MAP_ROLES
-from mapapp.rendering import (MapView, StoryMap, filter_mentions, highlight, map_mentions,
+from mapapp.maps.rendering import (MapView, StoryMap, filter_mentions, highlight, map_mentions,
                               mark_places, place_kind, points_payload, render_map,
                               render_story_map, split_antimeridian, story_places)
 
@@ -207,7 +207,7 @@ def test_empty_story_map_renders(store):
 
 def test_static_scripts_never_use_html_sinks():
     for name in ("map.js", "mapdata.js", "timeline.js", "story.js"):
-        source = (rendering.Path(rendering.__file__).parent / "static" / name).read_text()
+        source = (rendering.Path(rendering.__file__).parent.parent / "web" / "static" / name).read_text()
         for sink in ("innerHTML", "outerHTML", "insertAdjacentHTML", "document.write",
                      "eval(", "bindTooltip(\"", "setContent(\""):
             assert sink not in source, (name, sink)

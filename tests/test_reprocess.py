@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 from mapapp.cli import ingest_paths, reprocess_store
-from mapapp.config import load_config
+from mapapp.settings import load_settings
 from mapapp.errors import StoreError
-from mapapp.store import Store
+from mapapp.stores.geopackage import Store
 
 pytest_plugins = ["geo_fixtures"]
 
@@ -22,7 +22,7 @@ PARIS_FRANCE = 2988507
 @pytest.fixture
 def config(store_location: str, gazetteer_cache: Path, gazetteer) -> dict:
     """Settings for an empty store, on each backend."""
-    return load_config({"STORE": store_location, "CACHE_DIR": str(gazetteer_cache)})
+    return load_settings({"STORE": store_location, "CACHE_DIR": str(gazetteer_cache)})
 
 
 def paris_ids(store: Store) -> set[int]:
@@ -32,12 +32,12 @@ def paris_ids(store: Store) -> set[int]:
 
 def test_reprocess_applies_a_new_pin_to_stored_articles(config: dict, tmp_path: Path) -> None:
     ingest_paths([DATA / "2026-10-19-paris-texas-fair.txt"], config, progress=False)
-    store = Store(config["STORE"])
+    store = Store(config.store)
     assert paris_ids(store) == {PARIS_TEXAS}
     before = len(store.mentions(resolved_only=False))
     pins = tmp_path / "corrections.json"
     pins.write_text(json.dumps({"pins": {"Paris": PARIS_FRANCE}}), encoding="utf-8")
-    summary = reprocess_store({**config, "CORRECTIONS": str(pins)}, progress=False)
+    summary = reprocess_store(config.replace(CORRECTIONS=str(pins)), progress=False)
     assert summary["articles"] == 1
     assert paris_ids(store) == {PARIS_FRANCE}
     assert len(store.mentions(resolved_only=False)) == before  # replaced, not doubled
@@ -46,14 +46,14 @@ def test_reprocess_applies_a_new_pin_to_stored_articles(config: dict, tmp_path: 
 
 def test_a_failed_reprocess_leaves_the_old_places(config: dict, monkeypatch) -> None:
     ingest_paths([DATA], config, progress=False)
-    store = Store(config["STORE"])
+    store = Store(config.store)
     before = store.mentions(resolved_only=False)[["article_id", "name", "geonameid"]]
 
     def broken(*args, **kwargs):
         raise StoreError("disk full while reprocessing")
 
-    monkeypatch.setattr("mapapp.store._touch_contents", broken)  # the GeoPackage's last step
-    monkeypatch.setattr("mapapp.postgis_store._write_mentions", broken)  # PostGIS's
+    monkeypatch.setattr("mapapp.stores.geopackage._touch_contents", broken)  # the GeoPackage's last step
+    monkeypatch.setattr("mapapp.stores.postgis._write_mentions", broken)  # PostGIS's
     with pytest.raises(StoreError):
         reprocess_store(config, progress=False)
     after = store.mentions(resolved_only=False)[["article_id", "name", "geonameid"]]

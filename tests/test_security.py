@@ -94,7 +94,7 @@ def hostile_story(i: int, payload: str):
 
 @pytest.fixture(scope="module")
 def hostile_store(tmp_path_factory):
-    from mapapp.store import Store
+    from mapapp.stores.geopackage import Store
 
     store = Store(tmp_path_factory.mktemp("hostile") / "mapapp.gpkg")
     store.add([hostile_story(i, p) for i, p in enumerate(PAYLOADS)])
@@ -103,7 +103,7 @@ def hostile_store(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def hostile_app(hostile_store, tmp_path_factory):
-    from mapapp.web import create_app
+    from mapapp.web.app import create_app
 
     return create_app({"TESTING": True, "STORE": str(hostile_store.path),
                        "CACHE_DIR": str(tmp_path_factory.mktemp("cache"))})
@@ -371,7 +371,7 @@ def test_story_ids_are_only_looked_up(hostile_app):
 # ------------------------------------------------------------------ binding
 
 def test_serve_binds_loopback_unless_told_and_warns_when_told(monkeypatch, tmp_path):
-    from mapapp import web
+    from mapapp.web import app as web
     from mapapp.cli import cli
 
     calls = []

@@ -16,10 +16,10 @@ import pandas
 import pyogrio
 import pytest
 
-from mapapp import store as store_module
+from mapapp.stores import geopackage as store_module
 from mapapp.errors import StoreError
 from mapapp.records import Article, Place, Resolution, Toponym
-from mapapp.store import (ARTICLE_COLUMNS, MENTION_COLUMNS, AddResult, Store,
+from mapapp.stores.geopackage import (ARTICLE_COLUMNS, MENTION_COLUMNS, AddResult, Store,
                           resolutions_frame, to_point)
 
 DAMASCUS = Place(170654, "Damascus", 33.5, 36.3, "P", "PPLC", "SY", "13", "Dimashq", 1_569_394)
@@ -332,9 +332,9 @@ def test_bad_file_is_a_store_error(tmp_path, make, call):
 
 
 def test_store_does_not_import_the_pipeline():
-    code = ("import sys, mapapp.store; "
+    code = ("import sys, mapapp.stores.geopackage; "
             "print(sorted(m for m in sys.modules if m in "
-            "('mapapp.geocoding', 'mapapp.toponyms', 'mapapp.gazetteer')))")
+            "('mapapp.resolution.resolver', 'mapapp.recognition.toponyms', 'mapapp.recognition.gazetteer')))")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           cwd=Path(__file__).resolve().parents[1], check=True)
     assert done.stdout.strip() == "[]", done.stderr

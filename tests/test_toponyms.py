@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import pytest
 
-from mapapp.gazetteer import Gazetteer
+from mapapp.recognition.gazetteer import Gazetteer
 from mapapp.records import ROLES, Article, Toponym
-from mapapp.toponyms import Recognizer, find_dateline
+from mapapp.recognition.toponyms import Recognizer, find_dateline
 
 pytest_plugins = ["geo_fixtures"]
 

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from mapapp.config import PROJECT_ROOT
-from mapapp.web import create_app, serve
+from mapapp.settings import PROJECT_ROOT
+from mapapp.web.app import create_app, serve
 
 STORY_IDS = ("syria-0301", "geneva-0315", "lagos-0410", "xss-0420", "tokyo-0502",
              "paris-undated")
@@ -82,7 +82,7 @@ class Marks(HTMLParser):
 def test_factory_reads_settings():
     assert not create_app().testing
     app = create_app({"TESTING": True, "STORE": "elsewhere.gpkg"})
-    assert app.testing and app.config["STORE"] == "elsewhere.gpkg"
+    assert app.testing and app.config["MAPAPP_SETTINGS"].store == "elsewhere.gpkg"
     assert Path(app.template_folder) == PROJECT_ROOT / "templates"
 
 
@@ -359,7 +359,7 @@ def test_serve_uses_waitress_and_prints_the_url(app, monkeypatch, capsys):
 
 
 def test_web_does_not_import_the_geocoder():
-    code = ("import sys, mapapp.web; bad = [m for m in ('mapapp.geocoding', 'mapapp.toponyms', "
+    code = ("import sys, mapapp.web.app; bad = [m for m in ('mapapp.resolution.resolver', 'mapapp.recognition.toponyms', "
             "'spacy') if m in sys.modules]; print(','.join(bad))")
     result = subprocess.run([sys.executable, "-c", code], cwd=PROJECT_ROOT,
                             capture_output=True, text=True, timeout=120)
@@ -389,8 +389,8 @@ def test_demonyms_and_qualifiers_are_context_not_markers(tmp_path):
     """A "Syrian" demonym is stored for context but never becomes a map marker."""
     from conftest import DAMASCUS, SYRIA, make_story
 
-    from mapapp.store import Store
-    from mapapp.web import create_app
+    from mapapp.stores.geopackage import Store
+    from mapapp.web.app import create_app
 
     record = make_story("d1", date(2024, 3, 1), "Bread queues",
                         "Syrian bakers in Damascus, Syria, queued for flour.",
@@ -572,7 +572,7 @@ def test_export_of_an_unknown_format_is_404(client):
 
 def test_export_view_is_the_command_line_twin(store, tmp_path, client):
     from mapapp.errors import ConfigError
-    from mapapp.web import export_view
+    from mapapp.web.app import export_view
 
     out = export_view(store.location, tmp_path / "march.gpkg", "gpkg",
                       "start=2024-03-01&end=2024-03-31&undated=0")

@@ -87,8 +87,8 @@ def writer_lock(store_path: str | Path, *,
 
     :raise StoreError: the path is not a store, or its folder cannot be written.
     """
-    from mapapp.config import is_postgis_url
-    from mapapp.store import Store
+    from mapapp.settings import is_postgis_url
+    from mapapp.stores.geopackage import Store
 
     if is_postgis_url(store_path):
         Store(store_path).revision()  # refuses a database that is not a mapapp store

@@ -16,7 +16,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import replace
 from typing import Any, Protocol
 
-from mapapp.gazetteer import MATCH_ALTERNATE, Gazetteer, name_key
+from mapapp.recognition.gazetteer import MATCH_ALTERNATE, Gazetteer, name_key
 from mapapp.records import Article, Toponym
 
 name_key = functools.lru_cache(maxsize=1 << 16)(name_key)  # the same few names, over and over

@@ -2,7 +2,7 @@
 
 ``MAPAPP_STORE=postgresql://user@host/db`` (or ``--store``) selects it;
 ``Store(url)`` returns a `PostgisStore`, which reads and writes exactly like
-the GeoPackage `mapapp.store.Store`, so nothing above the store can tell them
+the GeoPackage `mapapp.stores.geopackage.Store`, so nothing above the store can tell them
 apart.  What differs is underneath:
 
 - the schema is made and upgraded by Alembic migrations
@@ -37,11 +37,11 @@ from typing import Any
 import geopandas
 import pandas
 
-from mapapp.config import URL_SCHEMES
-from mapapp.config import describe_store as describe
+from mapapp.settings import URL_SCHEMES
+from mapapp.settings import describe_store as describe
 from mapapp.errors import StoreError
 from mapapp.records import Article
-from mapapp.store import (ARTICLE_COLUMNS, CRS, JOINED_COLUMNS, MENTION_COLUMNS, Appending,
+from mapapp.stores.geopackage import (ARTICLE_COLUMNS, CRS, JOINED_COLUMNS, MENTION_COLUMNS, Appending,
                           Store, _typed, sql_stats)
 
 VERSION_TABLE = "mapapp_schema_version"

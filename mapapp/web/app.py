@@ -43,12 +43,12 @@ from jinja2.utils import htmlsafe_json_dumps
 from markupsafe import Markup
 from werkzeug.exceptions import HTTPException
 
-from mapapp import rendering
-from mapapp.config import PROJECT_ROOT, cache_dir, load_config
-from mapapp.errors import StoreError
+from mapapp.maps import rendering
+from mapapp.settings import DEFAULTS, PROJECT_ROOT, Settings, load_settings
+from mapapp.errors import ConfigError, StoreError
 from mapapp.records import MAP_ROLES
-from mapapp.rendering import MapView
-from mapapp.store import EXPORT_FORMATS, Store
+from mapapp.maps.rendering import MapView
+from mapapp.stores.geopackage import EXPORT_FORMATS, Store
 
 log = logging.getLogger(__name__)
 
@@ -71,10 +71,26 @@ EXPORT_TYPES = {"geojson": "application/geo+json", "csv": "text/csv",
                 "gpkg": "application/geopackage+sqlite3"}
 
 
-def create_app(config: Mapping[str, Any] | None = None) -> Flask:
-    """Build the app: defaults, then MAPAPP_* environment variables, then ``config``."""
+def create_app(config: Settings | Mapping[str, Any] | None = None) -> Flask:
+    """Build the app from ``Settings``, or from overrides of them and of Flask's own keys.
+
+    A mapping is split: mapapp's setting names (``STORE``, ``TILES``...) are
+    validated into ``Settings`` (over the defaults and ``MAPAPP_*``); Flask's
+    own keys (``TESTING``, ``MAX_CONTENT_LENGTH``...) go to ``app.config``.
+    """
     app = Flask(__name__, template_folder=str(PROJECT_ROOT / "templates"))
-    app.config.from_mapping(load_config(config))
+    if isinstance(config, Settings):
+        settings, flask_keys = config, {}
+    else:
+        given = dict(config or {})
+        flask_keys = {k: v for k, v in given.items() if k not in DEFAULTS}
+        unknown = sorted(k for k in flask_keys if k not in app.config)
+        if unknown:
+            raise ConfigError(f"unknown setting {unknown[0]!r}: neither a mapapp setting nor "
+                              "one of Flask's")
+        settings = load_settings({k: v for k, v in given.items() if k in DEFAULTS})
+    app.config.from_mapping(flask_keys)
+    app.config["MAPAPP_SETTINGS"] = settings
     if app.config.get("MAX_CONTENT_LENGTH") is None:  # Flask's default is no limit
         app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
     app.extensions["mapapp"] = {"lock": threading.Lock(), "pages": OrderedDict(),
@@ -104,10 +120,15 @@ def serve(app: Flask, host: str = "127.0.0.1", port: int = 5000) -> None:
 
 # -- resources and request parsing -------------------------------------------
 
+def settings() -> Settings:
+    """This app's validated settings (set by ``create_app``)."""
+    return current_app.config["MAPAPP_SETTINGS"]
+
+
 def get_store() -> Store:
     """The store named by the STORE setting, opened once per request."""
     if "store" not in g:
-        g.store = Store(current_app.config["STORE"])
+        g.store = Store(settings().store)
     return g.store
 
 
@@ -242,11 +263,11 @@ def parse_view(args: Mapping[str, Any]) -> MapView:
 
 def map_options() -> dict[str, Any]:
     """What both maps need from the request and settings: asset root, basemap, tiles."""
-    config = current_app.config
+    config = settings()
     return {"asset_root": request.script_root + "/",  # so a prefixed mount still works
             "basemap_url": url_for("assets.basemap"),
-            "tiles": config.get("TILES") or None,
-            "tiles_attribution": config.get("TILES_ATTRIBUTION") or None}
+            "tiles": config.tiles or None,
+            "tiles_attribution": config.tiles_attribution or None}
 
 
 def _text(value: Any) -> str | None:
@@ -558,7 +579,7 @@ def stats() -> Response:
 
 def write_export(frame: Any, path: Path, fmt: str) -> None:
     """Write mention rows to ``path`` as geojson, csv (with lat, lon) or gpkg."""
-    from mapapp.store import write_mentions
+    from mapapp.stores.geopackage import write_mentions
 
     write_mentions(frame, path, fmt)
 
@@ -594,7 +615,6 @@ def export_view(store_path: str | Path, out: str | Path, fmt: str, query: str = 
     """
     from werkzeug.datastructures import MultiDict
 
-    from mapapp.errors import ConfigError
 
     fmt = fmt.lower()
     if fmt not in EXPORT_FORMATS:
@@ -632,7 +652,7 @@ def download(fmt: str) -> Response:
 def _cached_outlines(source: Path) -> bytes:
     """The outlines as GeoJSON, built once and kept in the cache folder."""
     # v2: features carry their ISO alpha-2 code ("iso") for the country outlines
-    target = cache_dir(current_app.config) / "basemap" / f"{source.stem}.v2.geojson"
+    target = settings().cache_folder / "basemap" / f"{source.stem}.v2.geojson"
     try:
         if target.is_file() and target.stat().st_mtime >= source.stat().st_mtime:
             return target.read_bytes()
@@ -654,10 +674,10 @@ def basemap_bytes() -> bytes:
     """Country outlines as GeoJSON bytes; an empty collection without world-atlas."""
     cache = current_app.extensions["mapapp"]
     if "basemap" not in cache:
-        source = rendering.find_outlines(current_app.config["DATA_PACKAGES"])
+        source = rendering.find_outlines(settings().data_packages)
         if source is None:
             log.warning("no world-atlas outlines under %s: the map has no basemap "
-                        "(run npm install)", current_app.config["DATA_PACKAGES"])
+                        "(run npm install)", settings().data_packages)
             return rendering.EMPTY_FEATURES
         cache["basemap"] = _cached_outlines(source)
     return cache["basemap"]
@@ -747,7 +767,7 @@ def _content_security_policy() -> str:
     tile server's host is added to img-src when tiles are configured.
     """
     images = ["'self'", "data:"]
-    tiles = current_app.config.get("TILES") or ""
+    tiles = settings().tiles
     parts = urlsplit(tiles.replace("{s}", "*"))
     if parts.scheme in ("http", "https") and parts.netloc:
         images.append(f"{parts.scheme}://{parts.netloc}")

@@ -11,7 +11,7 @@ that folder under ``runs/`` and replaces ``manifest.json`` (write aside, then
 ``os.replace``).  Readers list parts from the manifest only, so they see a
 run whole or not at all, and a killed run leaves nothing they can see.
 
-`ParquetStore` reads with the same API as `mapapp.store.Store` (``Store(path)``
+`ParquetStore` reads with the same API as `mapapp.stores.geopackage.Store` (``Store(path)``
 of such a folder returns one), so the web pages and ``mapapp export/stats``
 work on it unchanged.  Writing is one run at a time, under the store's writer
 lock that ``mapapp ingest`` holds.
@@ -34,7 +34,7 @@ import pandas
 import shapely
 
 from mapapp.errors import StoreError
-from mapapp.store import (ARTICLE_COLUMNS, CRS, JOINED_COLUMNS, MENTION_COLUMNS, AddResult,
+from mapapp.stores.geopackage import (ARTICLE_COLUMNS, CRS, JOINED_COLUMNS, MENTION_COLUMNS, AddResult,
                           Store, _FileLocated, _typed, in_bbox)
 
 MANIFEST = "manifest.json"

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from mapapp.errors import ConfigError
-from mapapp.gazetteer import name_key
+from mapapp.recognition.gazetteer import name_key
 
 
 @dataclass(frozen=True)

@@ -17,9 +17,9 @@ from pathlib import Path
 
 import pandas
 
-from mapapp.config import describe_store, is_postgis_url
+from mapapp.settings import describe_store, is_postgis_url
 from mapapp.errors import StoreError
-from mapapp.store import ARTICLE_COLUMNS, MENTION_COLUMNS, Store, is_parquet_store
+from mapapp.stores.geopackage import ARTICLE_COLUMNS, MENTION_COLUMNS, Store, is_parquet_store
 
 COPY_BATCH = 500  # articles per target transaction
 
@@ -79,7 +79,7 @@ Adder = Callable[[pandas.DataFrame, pandas.DataFrame], tuple[int, int]]
 def _target_writer(target: str) -> Iterator[Adder]:
     """``add(articles, mentions) -> (articles, mentions) stored`` into ``target``, holding
     its writer lock; a GeoParquet target is one run, committed when the copy ends."""
-    from mapapp.locking import writer_lock
+    from mapapp.stores.locking import writer_lock
 
     with writer_lock(target):
         if not is_parquet_store(target):
@@ -91,8 +91,8 @@ def _target_writer(target: str) -> Iterator[Adder]:
 
             yield add
             return
-        from mapapp.engines import Part
-        from mapapp.parquet_store import ParquetWriter
+        from mapapp.ingest.engines import Part
+        from mapapp.stores.parquet import ParquetWriter
 
         known = Store(target).known_ids()
         with ParquetWriter(target) as writer:

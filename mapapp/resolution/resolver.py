@@ -28,16 +28,17 @@ import numpy as np
 from geopy.geocoders.base import DEFAULT_SENTINEL, Geocoder
 from geopy.location import Location
 
-from mapapp.corrections import Corrections
-from mapapp.gazetteer import MATCH_ALIAS, MATCH_ALTERNATE, Candidate, Gazetteer, name_key
+from mapapp.geo import EARTH_RADIUS_KM, NATURAL_AREA_CLASSES, haversine_km
+from mapapp.settings import PACKAGE_DATA
+from mapapp.recognition.corrections import Corrections
+from mapapp.recognition.gazetteer import MATCH_ALIAS, MATCH_ALTERNATE, Candidate, Gazetteer, name_key
 from mapapp.records import Place, Resolution, Toponym
 
 name_key = functools.lru_cache(maxsize=1 << 16)(name_key)  # the same few names, over and over
 
-WEIGHTS_FILE = Path(__file__).with_name("data") / "resolver_weights.json"
+WEIGHTS_FILE = PACKAGE_DATA / "resolver_weights.json"
 MAX_CANDIDATES = 40
 COUNTRY_CODES = {"PCLI", "PCLD", "PCLF", "PCLS", "PCL", "PCLIX", "TERR"}
-AREA_CLASSES = {"L", "H", "T"}
 SEAT_CODES = {"PPLA", "PPLA2", "PPLG"}
 FEATURES = (
     "log_population", "is_country", "is_admin1", "is_admin2", "is_region",
@@ -54,14 +55,6 @@ DEFAULT_WEIGHTS = {
     "namesake_town": -2.0,
     "none_of_these": -1.0,
 }
-
-
-def haversine_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
-    """Great-circle distance in km (mean Earth radius)."""
-    p1, p2 = math.radians(lat1), math.radians(lat2)
-    dp, dl = p2 - p1, math.radians(lon2 - lon1)
-    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
-    return 2 * 6371.0088 * math.asin(min(1.0, math.sqrt(a)))
 
 
 def load_weights(path: Path = WEIGHTS_FILE) -> dict[str, float]:
@@ -180,7 +173,7 @@ class Resolver:
             out[i, 1] = code in COUNTRY_CODES
             out[i, 2] = code == "ADM1"
             out[i, 3] = code == "ADM2"
-            out[i, 4] = fclass in AREA_CLASSES
+            out[i, 4] = fclass in NATURAL_AREA_CLASSES
             out[i, 5] = code == "PPLC"
             out[i, 6] = code in SEAT_CODES
             out[i, 7] = cand.match == MATCH_ALTERNATE
@@ -253,7 +246,7 @@ class Resolver:
         lon = np.radians([gaz.lon[r] for r in rows])
         a = (np.sin((lat[:, None] - lat[None, :]) / 2) ** 2 + np.cos(lat[:, None]) * np.cos(lat[None, :])
              * np.sin((lon[:, None] - lon[None, :]) / 2) ** 2)
-        km = 2 * 6371.0088 * np.arcsin(np.sqrt(np.clip(a, 0.0, 1.0)))
+        km = 2 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.clip(a, 0.0, 1.0)))
         mass = (km < 50) @ probs
         return mass
 
@@ -368,7 +361,7 @@ def _best_point(gaz: Gazetteer, m: _Mention, probs: np.ndarray) -> tuple[str, fl
         return None
     best = int(np.argmax(probs))
     row = m.rows[best]
-    if probs[best] < 0.5 or gaz.fcode[row] in COUNTRY_CODES or gaz.fclass[row] in AREA_CLASSES:
+    if probs[best] < 0.5 or gaz.fcode[row] in COUNTRY_CODES or gaz.fclass[row] in NATURAL_AREA_CLASSES:
         return None
     return (gaz.country[row], gaz.lat[row], gaz.lon[row], m.toponym.role == "dateline")
 
@@ -402,7 +395,7 @@ class _Others:
         cos_p1, sin = math.cos(p1), math.sin
         a = min(sin((p2 - p1) / 2) ** 2 + cos_p1 * cos_p2 * sin(math.radians(lon2 - lon) / 2) ** 2
                 for p2, cos_p2, lon2 in self.points)
-        km = 2 * 6371.0088 * math.asin(min(1.0, math.sqrt(a)))
+        km = 2 * EARTH_RADIUS_KM * math.asin(min(1.0, math.sqrt(a)))
         return 1.0 - math.log1p(km) / math.log1p(20039.0)
 
 

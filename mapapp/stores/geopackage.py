@@ -32,7 +32,7 @@ import pyogrio.errors
 import shapely
 from shapely.geometry import Point
 
-from mapapp.config import is_postgis_url
+from mapapp.settings import is_postgis_url
 from mapapp.errors import StoreError
 from mapapp.records import Article, Resolution
 
@@ -350,18 +350,18 @@ class Store(Appending, _FileLocated):
     """Articles and mentions kept in one GeoPackage file; appended to, never rewritten.
 
     ``Store(location)`` of a GeoParquet store (`is_parquet_store`) gives a
-    `mapapp.parquet_store.ParquetStore`, and of a ``postgresql://`` URL a
-    `mapapp.postgis_store.PostgisStore`; both read and write the same way.
+    `mapapp.stores.parquet.ParquetStore`, and of a ``postgresql://`` URL a
+    `mapapp.stores.postgis.PostgisStore`; both read and write the same way.
     """
 
     def __new__(cls, path: str | Path) -> Any:
         if cls is Store:
             if is_postgis_url(path):
-                from mapapp.postgis_store import PostgisStore
+                from mapapp.stores.postgis import PostgisStore
 
                 return PostgisStore(path)
             if is_parquet_store(path):
-                from mapapp.parquet_store import ParquetStore
+                from mapapp.stores.parquet import ParquetStore
 
                 return ParquetStore(path)
         return super().__new__(cls)

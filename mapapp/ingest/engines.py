@@ -14,7 +14,7 @@ writes.
   geoparser on a ``dask.distributed`` cluster (a `LocalCluster` of N workers
   when no scheduler is given), each worker loading the model and gazetteer
   once.  Every partition becomes one GeoParquet file, and the run is
-  committed at the end in one step (`mapapp.parquet_store`).  A worker lost
+  committed at the end in one step (`mapapp.stores.parquet`).  A worker lost
   mid-run is Dask's business: its partitions are computed again elsewhere,
   and each partition's file is written once, by the parent, under its index.
 """
@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from mapapp.settings import Settings
 from mapapp.errors import ArticleParseError, ConfigError
 from mapapp.records import Article
 
@@ -52,7 +53,7 @@ class Part:
 
 def parse_part(geoparser: Any, batch: Sequence[Article]) -> Part:
     """Geoparse ``batch`` and build its store rows."""
-    from mapapp.store import batch_frames
+    from mapapp.stores.geopackage import batch_frames
 
     parsed = geoparser.parse_articles(batch)
     articles, mentions = batch_frames(parsed)
@@ -131,7 +132,7 @@ class Outcome:
         self.has_model = self.has_model and part.has_model
 
 
-def check_engine(config: dict[str, Any], *, workers: int, engine: str,
+def check_engine(config: Settings, *, workers: int, engine: str,
                  scheduler: str | None = None, fallback: Any = None) -> None:
     """Refuse a combination that cannot work, before any file is read.
 
@@ -140,7 +141,7 @@ def check_engine(config: dict[str, Any], *, workers: int, engine: str,
         (its rate limit is per process), or the dask engine without a
         GeoParquet store.
     """
-    from mapapp.store import is_parquet_store
+    from mapapp.stores.geopackage import is_parquet_store
 
     if engine not in ENGINES:
         raise ConfigError(f"unknown engine {engine!r}: use {' or '.join(ENGINES)}")
@@ -151,12 +152,12 @@ def check_engine(config: dict[str, Any], *, workers: int, engine: str,
     if fallback is not None and (workers > 1 or engine == "dask"):
         raise ConfigError("an online geocoder keeps its rate limit in one process: ingest with "
                           "--workers 1 and the local engine, or without --geocoder")
-    if engine == "dask" and not is_parquet_store(config["STORE"]):
-        raise ConfigError(f"the dask engine writes a GeoParquet store, not {config['STORE']}: "
+    if engine == "dask" and not is_parquet_store(config.store):
+        raise ConfigError(f"the dask engine writes a GeoParquet store, not {config.store}: "
                           "give --store a folder name ending in .parquet")
 
 
-def run_ingest(paths: Sequence[Path], scan: Scan, config: dict[str, Any], *,
+def run_ingest(paths: Sequence[Path], scan: Scan, config: Settings, *,
                workers: int = 1, engine: str = "local", scheduler: str | None = None,
                batch_size: int = 64, geoparser: Any = None,
                advance: Callable[[int], None] = lambda n: None,
@@ -168,9 +169,9 @@ def run_ingest(paths: Sequence[Path], scan: Scan, config: dict[str, Any], *,
     """
     articles = fresh_articles(paths, scan)
     if engine == "dask":
-        from mapapp.parquet_store import ParquetWriter
+        from mapapp.stores.parquet import ParquetWriter
 
-        with ParquetWriter(config["STORE"]) as writer:
+        with ParquetWriter(config.store) as writer:
             return _run_dask(articles, config, writer, workers=workers, scheduler=scheduler,
                              partition_size=partition_size, advance=advance)
     if workers == 1:
@@ -180,22 +181,22 @@ def run_ingest(paths: Sequence[Path], scan: Scan, config: dict[str, Any], *,
         return _write(pool.parts(batches(articles, batch_size)), config, advance, partition_size)
 
 
-def _write(parts: Iterable[Part], config: dict[str, Any], advance: Callable[[int], None],
+def _write(parts: Iterable[Part], config: Settings, advance: Callable[[int], None],
            partition_size: int) -> Outcome:
     """Write parts in order: one transaction each, or GeoParquet files committed at the end."""
-    from mapapp.store import Store, is_parquet_store
+    from mapapp.stores.geopackage import Store, is_parquet_store
 
     outcome = Outcome()
-    if is_parquet_store(config["STORE"]):
-        from mapapp.parquet_store import ParquetWriter
+    if is_parquet_store(config.store):
+        from mapapp.stores.parquet import ParquetWriter
 
-        with ParquetWriter(config["STORE"], partition_size=partition_size) as writer:
+        with ParquetWriter(config.store, partition_size=partition_size) as writer:
             for part in parts:
                 writer.add(part)
                 outcome.count(part, len(part))
                 advance(len(part))
         return outcome
-    store = Store(config["STORE"])
+    store = Store(config.store)
     for part in parts:
         result = store.add_frames(part.articles, part.mentions)
         outcome.count(part, result.added, result)
@@ -208,10 +209,10 @@ def _write(parts: Iterable[Part], config: dict[str, Any], advance: Callable[[int
 _WORKER: dict[str, Any] = {}  # the geoparser of this worker process
 
 
-def _start_worker(config: dict[str, Any]) -> None:
+def _start_worker(config: Settings) -> None:
     from mapapp.geoparsing import Geoparser
 
-    _WORKER["geoparser"] = Geoparser.from_config(config)
+    _WORKER["geoparser"] = Geoparser.from_settings(config)
 
 
 def _parse_in_worker(batch: list[Article]) -> Part:
@@ -225,13 +226,13 @@ class _WorkerPool:
     stays flat however long the input is.
     """
 
-    def __init__(self, config: dict[str, Any], workers: int) -> None:
+    def __init__(self, config: Settings, workers: int) -> None:
         import multiprocessing
         from concurrent.futures import ProcessPoolExecutor
 
         self.window = WINDOW_PER_WORKER * workers
         self.pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"),
-                                        initializer=_start_worker, initargs=(dict(config),))
+                                        initializer=_start_worker, initargs=(config,))
 
     def __enter__(self) -> "_WorkerPool":
         return self
@@ -258,13 +259,14 @@ _DASK_GEOPARSERS: dict[str, Any] = {}  # per Dask worker process: config fingerp
 WORKER_PATHS = ("DATA_PACKAGES", "CACHE_DIR", "CORRECTIONS")  # a worker's own MAPAPP_* wins
 
 
-def _dask_geoparser(config: dict[str, Any]) -> Any:
+def _dask_geoparser(config: Settings) -> Any:
     """The geoparser for ``config`` in this Dask worker, loaded on first use only.
 
     Paths are the client's unless the worker's environment sets them
     (MAPAPP_DATA_PACKAGES, MAPAPP_CACHE_DIR, MAPAPP_CORRECTIONS): on a real
     cluster the data packages rarely sit where they do on the client.
     """
+    import dataclasses
     import json
     import os
 
@@ -272,20 +274,20 @@ def _dask_geoparser(config: dict[str, Any]) -> Any:
 
     local = {name: os.environ[f"MAPAPP_{name}"] for name in WORKER_PATHS
              if os.environ.get(f"MAPAPP_{name}")}
-    config = {**config, **local}
-    key = json.dumps(config, sort_keys=True, default=str)
+    config = config.replace(**local)
+    key = json.dumps(dataclasses.asdict(config), sort_keys=True, default=str)
     with _DASK_LOCK:
         if key not in _DASK_GEOPARSERS:
-            _DASK_GEOPARSERS[key] = Geoparser.from_config(config)
+            _DASK_GEOPARSERS[key] = Geoparser.from_settings(config)
         return _DASK_GEOPARSERS[key]
 
 
-def _parse_partition(articles: list[Article], config: dict[str, Any]) -> list[Part]:
+def _parse_partition(articles: list[Article], config: Settings) -> list[Part]:
     """One bag partition geoparsed on a Dask worker: one Part (a one-item list, for the bag)."""
     return [parse_part(_dask_geoparser(config), articles)]
 
 
-def _run_dask(articles: Iterable[Article], config: dict[str, Any], writer: Any, *,
+def _run_dask(articles: Iterable[Article], config: Settings, writer: Any, *,
               workers: int, scheduler: str | None, partition_size: int,
               advance: Callable[[int], None]) -> Outcome:
     """Geoparse a bag of ``articles`` on Dask; the writer stores each partition under its index."""
@@ -297,7 +299,7 @@ def _run_dask(articles: Iterable[Article], config: dict[str, Any], writer: Any, 
     if not articles:
         return outcome
     bag = dask.bag.from_sequence(articles, partition_size=partition_size)
-    partitions = bag.map_partitions(_parse_partition, dict(config)).to_delayed()
+    partitions = bag.map_partitions(_parse_partition, config).to_delayed()
     with _dask_client(scheduler, workers) as client:
         futures = client.compute(partitions)
         index = {future.key: i for i, future in enumerate(futures)}

@@ -43,8 +43,9 @@ from geopy.extra.rate_limiter import RateLimiter
 from geopy.geocoders import get_geocoder_for_service
 from geopy.location import Location
 
+from mapapp.settings import Settings
 from mapapp.errors import ConfigError, GeocodingError, StoreError
-from mapapp.geocoding import haversine_km
+from mapapp.geo import haversine_km
 from mapapp.records import MAP_ROLES, Article, Place, Resolution, Toponym
 
 logger = logging.getLogger(__name__)
@@ -609,23 +610,22 @@ class OnlineFallback:
 
 # -- factories -----------------------------------------------------------------------
 
-def service_name(config: Mapping[str, Any]) -> str:
+def service_name(config: Settings) -> str:
     """The configured geocoder's geopy name, lower case; ``offline`` by default."""
-    return str(config.get("GEOCODER") or OFFLINE).strip().lower()
+    return (config.geocoder or OFFLINE).strip().lower()
 
 
-def geocode_cache_path(config: Mapping[str, Any]) -> Path:
+def geocode_cache_path(config: Settings) -> Path:
     """``GEOCODE_CACHE``, else geocode-cache.sqlite beside the store."""
-    if config.get("GEOCODE_CACHE"):
-        return Path(config["GEOCODE_CACHE"])
-    from mapapp.config import store_folder
+    if config.geocode_cache:
+        return Path(config.geocode_cache)
 
-    return store_folder(config) / CACHE_FILE
+    return config.store_folder / CACHE_FILE
 
 
-def require_user_agent(service: str, config: Mapping[str, Any]) -> str:
+def require_user_agent(service: str, config: Settings) -> str:
     """The configured User-Agent; services whose policy demands one refuse to start without it."""
-    agent = str(config.get("USER_AGENT") or "").strip()
+    agent = config.user_agent.strip()
     if not agent and service in NEEDS_USER_AGENT:
         raise ConfigError(
             f"{service} requires a User-Agent that names your application and a contact "
@@ -642,10 +642,10 @@ def require_user_agent(service: str, config: Mapping[str, Any]) -> str:
     return agent
 
 
-def min_delay_for(service: str, init: Mapping[str, Any], config: Mapping[str, Any]) -> float:
+def min_delay_for(service: str, init: Mapping[str, Any], config: Settings) -> float:
     """Seconds between requests: the documented limit; slower if asked, faster only self-hosted."""
     documented = MIN_DELAY_SECONDS.get(service, DEFAULT_MIN_DELAY)
-    asked = float(config.get("GEOCODER_MIN_DELAY") or 0.0)
+    asked = config.geocoder_min_delay
     if asked <= 0:
         return documented
     return asked if asked >= documented or "domain" in init else documented
@@ -682,29 +682,29 @@ def build_geocoder(cls: type, init: Mapping[str, Any], user_agent: str, api_key:
         raise ConfigError(f"cannot set up {cls.__name__}: {err}") from err
 
 
-def make_geocoder(config: Mapping[str, Any]) -> CachedGeocoder:
+def make_geocoder(config: Settings) -> CachedGeocoder:
     """The configured online geocoder: rate-limited, retrying, never swallowing, cached."""
     service = service_name(config)
     if service == OFFLINE:
         raise ConfigError("GEOCODER is 'offline': there is no online geocoder to build")
     cls = geocoder_class(service)
-    init, call = split_options(cls, parse_options(config.get("GEOCODER_OPTIONS")))
+    init, call = split_options(cls, parse_options(config.geocoder_options))
     geocoder = build_geocoder(cls, init, require_user_agent(service, config),
-                              str(config.get("GEOCODER_API_KEY") or ""))
+                              config.geocoder_api_key)
     call = {k: v for k, v in CALL_DEFAULTS.items() if k in _parameters(cls.geocode)} | call
     stats = OnlineStats(service, min_delay_for(service, init, config))
     limiter = PoliteRateLimiter(geocoder.geocode, service=service, stats=stats,
                                 min_delay_seconds=stats.min_delay_seconds,
-                                max_retries=int(config.get("GEOCODER_MAX_RETRIES", 2)))
+                                max_retries=config.geocoder_max_retries)
     cache = GeocodeCache(geocode_cache_path(config),
-                         max_age_days=float(config.get("GEOCODE_CACHE_DAYS") or 0))
+                         max_age_days=config.geocode_cache_days)
     return CachedGeocoder(service, limiter, cache, call, key_options(init, call), stats)
 
 
-def make_fallback(config: Mapping[str, Any]) -> OnlineFallback | None:
+def make_fallback(config: Settings) -> OnlineFallback | None:
     """The online fallback the config asks for; None (and no network object) when offline."""
     if service_name(config) == OFFLINE:
         return None
     geocoder = make_geocoder(config)
     return OnlineFallback(geocoder, service=geocoder.service, stats=geocoder.stats,
-                          min_score=float(config.get("GEOCODER_MIN_SCORE", 0.3)))
+                          min_score=config.geocoder_min_score)

