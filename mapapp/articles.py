@@ -22,13 +22,16 @@ import email.utils
 import hashlib
 import io
 import json
+import os
 import re
+import stat
 from collections.abc import Callable, Iterable, Iterator
 from datetime import date
 from pathlib import Path
 
 from mapapp.errors import ArticleParseError
 from mapapp.records import Article
+from mapapp.text import strip_bidi
 
 SUFFIXES = (".txt", ".jsonl", ".csv")
 
@@ -132,37 +135,63 @@ def iter_articles(paths: Iterable[Path]) -> Iterator[Article | ArticleParseError
     Errors are yielded, not raised, so one bad input does not stop a batch.
     """
     for path in _expand(paths):
-        yield from _read_file(path)
+        if isinstance(path, ArticleParseError):
+            yield path
+        else:
+            yield from _read_file(path)
 
 
 # --- files -----------------------------------------------------------------
 
 
-def _expand(paths: Iterable[Path]) -> Iterator[Path]:
-    """Replace each folder by its story files (sorted, recursive); keep files."""
+def _expand(paths: Iterable[Path]) -> Iterator[Path | ArticleParseError]:
+    """Replace each folder by its story files (sorted, recursive); keep files.
+
+    What a folder holds but mapapp cannot read (a sub-folder it may not list,
+    a file of another type, a FIFO) comes out as an error, so it is reported
+    rather than skipped without a word; hidden files and READMEs are not stories.
+    """
     for path in map(Path, paths):
         if path.is_dir():
-            yield from sorted(p for p in path.rglob("*") if _is_story_file(p, path))
+            yield from _folder(path)
         else:
             yield path
 
 
-def _is_story_file(path: Path, root: Path) -> bool:
-    """Tell whether a file found in a folder should be read as stories."""
-    hidden = any(part.startswith(".") for part in path.relative_to(root).parts)
-    return (
-        path.is_file()
-        and path.suffix.lower() in SUFFIXES
-        and not hidden
-        and not path.name.upper().startswith("README")
-    )
+def _folder(root: Path) -> Iterator[Path | ArticleParseError]:
+    """The story files under ``root`` in name order, then an error for each thing skipped."""
+    found: list[Path] = []
+    skipped: list[ArticleParseError] = []
+
+    def unreadable(err: OSError) -> None:
+        skipped.append(ArticleParseError(
+            f"{err.filename}: cannot read this folder ({err.strerror or err}); skipped"))
+
+    for folder, subfolders, files in os.walk(root, onerror=unreadable):
+        subfolders[:] = sorted(d for d in subfolders if not d.startswith("."))
+        for name in files:
+            path = Path(folder) / name
+            if name.startswith(".") or name.upper().startswith("README"):
+                continue
+            if path.suffix.lower() not in SUFFIXES:
+                skipped.append(ArticleParseError(
+                    f"{path}: unknown format '{path.suffix or name}' (expected one of "
+                    f"{', '.join(SUFFIXES)}); skipped"))
+            else:
+                found.append(path)
+    if not found and not skipped:
+        skipped.append(ArticleParseError(
+            f"{root}: no story files in this folder (expected {', '.join(SUFFIXES)} files)"))
+    yield from sorted(found)
+    yield from sorted(skipped, key=str)
 
 
 def _read_file(path: Path) -> Iterator[Article | ArticleParseError]:
     """Yield the articles of one file, or errors for it or its bad records."""
     reader = _READERS.get(path.suffix.lower())
-    if not path.exists():
-        yield ArticleParseError(f"{path}: no such file or folder")
+    kind = _file_kind(path)
+    if kind is not None:
+        yield ArticleParseError(f"{path}: {kind}")
     elif reader is None:
         yield ArticleParseError(
             f"{path}: unknown format '{path.suffix}' (expected one of {', '.join(SUFFIXES)})"
@@ -174,6 +203,24 @@ def _read_file(path: Path) -> Iterator[Article | ArticleParseError]:
             yield err
             return
         yield from reader(text, path)
+
+
+def _file_kind(path: Path) -> str | None:
+    """Why ``path`` cannot be read as a story file (missing, a FIFO...), or None if it can.
+
+    Checked with ``stat`` before opening: opening a FIFO would wait for a writer forever.
+    """
+    try:
+        mode = path.stat().st_mode
+    except FileNotFoundError:
+        return "no such file or folder"
+    except OSError as err:
+        return f"cannot read ({err.strerror or err}); skipped"
+    if stat.S_ISREG(mode):
+        return None
+    what = ("a FIFO" if stat.S_ISFIFO(mode) else "a socket" if stat.S_ISSOCK(mode)
+            else "a device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode) else "not a file")
+    return f"{what}, not a regular file; skipped"
 
 
 def _read_text(path: Path) -> str:
@@ -230,7 +277,8 @@ def _read_csv(text: str, path: Path) -> Iterator[Article | ArticleParseError]:
     # A cell may hold a whole story, past the stdlib's 128 KiB cap: a story too long
     # is then refused by its own row, and the rows after it still land.
     csv.field_size_limit(2**31 - 1)
-    reader = csv.reader(io.StringIO(text, newline=""))
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    start = 1
     try:
         header = [name.strip().lower() for name in next(reader)]
         if not {"text", "body"} & set(header):
@@ -250,7 +298,10 @@ def _read_csv(text: str, path: Path) -> Iterator[Article | ArticleParseError]:
         if not rows:
             yield ArticleParseError(f"{path}: a header row but no stories under it")
     except csv.Error as err:
-        yield _error(f"{path} line {reader.line_num}: unreadable CSV ({err})", err)
+        # strict parsing stops at a stray or unclosed quote instead of letting one field
+        # swallow every row after it; the record that failed began at ``start``
+        yield _error(f"{path} line {start}: unreadable CSV ({err}); check the quotes of the "
+                     f"field that starts on line {start} (no row from there on was read)", err)
 
 
 _READERS: dict[str, Callable[[str, Path], Iterator[Article | ArticleParseError]]] = {
@@ -316,10 +367,11 @@ def _field(fields: dict, names: tuple[str, ...], where: str) -> str | None:
 
 def _plain_text(value: str) -> str:
     """A JSON string as text every store can hold: NUL characters (``\\u0000``) dropped,
-    halves of surrogate pairs that lost their other half (``\\ud800``) shown as U+FFFD."""
+    halves of surrogate pairs that lost their other half (``\\ud800``) shown as U+FFFD,
+    bidi controls dropped."""
     if "\x00" in value:
         value = value.replace("\x00", "")
-    return _LONE_SURROGATE.sub("\ufffd", value)
+    return strip_bidi(_LONE_SURROGATE.sub("\ufffd", value))
 
 
 _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
@@ -351,8 +403,8 @@ def _headline_from(text: str) -> str:
 
 
 def _normalise(raw: str) -> str:
-    """Drop a byte-order mark and turn CRLF/CR line ends into LF."""
-    return raw.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
+    """Drop a byte-order mark and bidi controls; turn CRLF/CR line ends into LF."""
+    return strip_bidi(raw.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n"))
 
 
 def _cut_footer(lines: list[str]) -> tuple[list[str], date | None]:

@@ -371,8 +371,11 @@ def test_folder_expansion_is_sorted_recursive_and_skips_others(tmp_path: Path) -
     write(tmp_path, "broken.txt", b"\xff\xfe\x00")
     items = list(iter_articles([tmp_path]))
     headlines = [getattr(item, "headline", None) for item in items]
-    assert headlines == ["j", "Head z", "Head b", None, "c"]
+    assert headlines == ["j", "Head z", "Head b", None, "c", None]
     assert isinstance(items[3], ArticleParseError) and "broken.txt" in str(items[3])
+    # a file of another type is not read, but it is named (hidden files and READMEs are not)
+    assert str(items[5]) == (f"{tmp_path / 'notes.md'}: unknown format '.md' (expected one of "
+                             ".txt, .jsonl, .csv); skipped")
 
 
 def test_explicit_files_and_folders_mix(tmp_path: Path) -> None:

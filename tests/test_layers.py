@@ -19,7 +19,7 @@ PACKAGE = ROOT / "mapapp"
 
 #: The layers, lowest first: a module may import its own layer's modules or earlier layers'.
 LAYERS: tuple[tuple[str, ...], ...] = (
-    ("mapapp", "mapapp.errors", "mapapp.settings", "mapapp.records", "mapapp.geo"),
+    ("mapapp", "mapapp.errors", "mapapp.settings", "mapapp.records", "mapapp.geo", "mapapp.text"),
     ("mapapp.articles",),
     ("mapapp.recognition",),
     ("mapapp.resolution",),

@@ -1,0 +1,35 @@
+"""Hygiene for untrusted text wherever it is shown or written: bidi controls, spreadsheet formulas.
+
+Story text comes from anywhere.  Two things in it can act on a reader rather
+than be read: Unicode bidi controls, which reorder the text that follows them
+on a page or in a spreadsheet, and cells that a spreadsheet runs as formulas.
+"""
+
+from __future__ import annotations
+
+import re
+
+#: Embeddings, overrides and isolates (U+202A..U+202E, U+2066..U+2069): they reorder what
+#: follows.  The plain marks LRM/RLM/ALM only set a direction at one point and stay.
+BIDI_CONTROLS = re.compile("[\u202a-\u202e\u2066-\u2069]")
+#: What a spreadsheet takes as the start of a formula (the OWASP CSV-injection rule).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+SAFE_URL_SCHEMES = ("http://", "https://")
+
+
+def strip_bidi(text: str) -> str:
+    """The text without bidi embedding/override/isolate controls, so it cannot reorder a page."""
+    return BIDI_CONTROLS.sub("", text) if text else text
+
+
+def spreadsheet_safe(cell: str) -> str:
+    """A text cell a spreadsheet shows as text: a leading formula character gets a ``'`` first."""
+    return "'" + cell if cell.startswith(FORMULA_STARTS) else cell
+
+
+def web_url(url: str | None) -> str | None:
+    """The URL if it is http(s), else None: ``javascript:``/``data:`` links never leave us."""
+    if not isinstance(url, str):
+        return None
+    cleaned = url.strip()
+    return cleaned if cleaned.lower().startswith(SAFE_URL_SCHEMES) else None
