@@ -25,7 +25,7 @@ from mapapp.records import Article, Resolution, Toponym
 from mapapp.recognition.toponyms import NerModel, Recognizer, load_ner, sentence_at
 
 Span = tuple[int, int]
-# A second opinion on an article's resolutions, e.g. mapapp.resolution.online.OnlineFallback
+# A second opinion on an article's resolutions, e.g. mapapp.resolution.online.fallback.OnlineFallback
 Fallback = Callable[[Article, list[Resolution]], list[Resolution]]
 
 
