@@ -128,6 +128,7 @@ class PoliteRateLimiter(RateLimiter):
         self.stats = stats or OnlineStats(service, min_delay_seconds)
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        """Call the service at its rate; retry transient errors, raise the rest."""
         for attempt in range(1, self.max_retries + 2):
             self._acquire_request_slot()
             self.stats.requests += 1
