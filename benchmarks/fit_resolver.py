@@ -1,7 +1,7 @@
 """Fit the resolver's weights on a documented split of the gold corpora.
 
 The resolver scores each candidate place with a log-linear model over a few
-general features (see ``mapapp.resolution.resolver.FEATURES``) plus a "none of these"
+general features (see ``mapapp.resolution.features.Feature``) plus a "none of these"
 option.  This script fits those weights by maximum likelihood (softmax over
 each mention's candidates, L2 penalty) on the TRAIN half of LGL and
 GeoWebNews, and writes ``mapapp/data/resolver_weights.json``.
@@ -31,7 +31,9 @@ if str(ROOT) not in sys.path:
 from mapapp import evaluation as ev  # noqa: E402
 from mapapp.settings import load_settings  # noqa: E402
 from mapapp.geo import haversine_km  # noqa: E402
-from mapapp.resolution.resolver import DEFAULT_WEIGHTS, FEATURES, WEIGHTS_FILE  # noqa: E402
+from mapapp.resolution.features import (  # noqa: E402
+    DEFAULT_WEIGHTS, FEATURES, NONE_OF_THESE, WEIGHTS_FILE,
+)
 from mapapp.geoparsing import Geoparser, given_toponyms  # noqa: E402
 
 TRAIN_CORPORA = ev.FIT_CORPORA
@@ -83,7 +85,7 @@ def fit(data: list[tuple[np.ndarray, int]], l2: float = 0.001, steps: int = 800,
     candidates far weaker than a plain small town.
     """
     d = len(FEATURES)
-    w = np.array([DEFAULT_WEIGHTS[f] for f in FEATURES] + [DEFAULT_WEIGHTS["none_of_these"]])
+    w = np.array([DEFAULT_WEIGHTS[f] for f in FEATURES] + [DEFAULT_WEIGHTS[NONE_OF_THESE]])
     m = np.zeros_like(w)
     v = np.zeros_like(w)
     for step in range(1, steps + 1):
@@ -126,7 +128,7 @@ def main(argv: list[str] | None = None) -> int:
     for round_ in range(1, args.rounds + 1):
         data = examples(geoparser, train)
         w = fit(data)
-        weights = dict(zip(FEATURES, map(float, w[:-1]))) | {"none_of_these": float(w[-1])}
+        weights = dict(zip(FEATURES, map(float, w[:-1]))) | {NONE_OF_THESE: float(w[-1])}
         geoparser.resolver.weights = {**DEFAULT_WEIGHTS, **weights}
         geoparser.resolver.vector = w[:-1].copy()
         held_data = examples(geoparser, held)

@@ -192,7 +192,7 @@ def _rss_mb() -> float:
 def child_footprint() -> None:
     """RSS the gazetteer index adds to a process that has imported everything else."""
     from mapapp.settings import load_settings
-    from mapapp.recognition.gazetteer import load_gazetteer
+    from mapapp.recognition.gazetteer_cache import load_gazetteer
 
     config = load_settings()
     before = _rss_mb()

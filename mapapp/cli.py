@@ -89,7 +89,7 @@ def ingest_paths(paths: Sequence[Path], config: Settings, *, echo=click.echo,
     (`mapapp.ingest.engines`).
     """
     from mapapp.ingest.engines import check_engine
-    from mapapp.resolution.online import make_fallback
+    from mapapp.resolution.online.factory import make_fallback
 
     fallback = make_fallback(config)  # refuses before any work when misconfigured
     try:
@@ -193,7 +193,7 @@ def _stderr_console():
 def _geocoder_option(ctx: click.Context, param: click.Parameter,
                      values: tuple[str, ...]) -> tuple[str, ...] | None:
     """Check each ``key=value``; secrets are refused here (shell history, ``ps``)."""
-    from mapapp.resolution.online import parse_option, refuse_secret
+    from mapapp.resolution.online.options import parse_option, refuse_secret
 
     for value in values:
         try:
@@ -512,7 +512,8 @@ def stats(store: str | None, as_json: bool) -> None:
 
 def _geocode_cache(store: str | None, cache_file: str | None):
     """The configured geocode cache; a ClickException when there is none yet."""
-    from mapapp.resolution.online import GeocodeCache, geocode_cache_path
+    from mapapp.resolution.online.cache import GeocodeCache
+    from mapapp.resolution.online.factory import geocode_cache_path
 
     config = _config(store, GEOCODE_CACHE=cache_file)
     path = geocode_cache_path(config)

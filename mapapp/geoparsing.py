@@ -17,13 +17,15 @@ from typing import Any
 
 from mapapp.settings import Settings
 from mapapp.recognition.corrections import Corrections, load_corrections
-from mapapp.recognition.gazetteer import Gazetteer, load_gazetteer
-from mapapp.resolution.resolver import COUNTRY_CODES, Resolver, drop_unconfirmed
+from mapapp.recognition.gazetteer import Gazetteer
+from mapapp.recognition.gazetteer_cache import load_gazetteer
+from mapapp.resolution.features import COUNTRY_CODES
+from mapapp.resolution.resolver import Resolver, drop_unconfirmed
 from mapapp.records import Article, Resolution, Toponym
 from mapapp.recognition.toponyms import NerModel, Recognizer, load_ner, sentence_at
 
 Span = tuple[int, int]
-# A second opinion on an article's resolutions, e.g. mapapp.resolution.online.OnlineFallback
+# A second opinion on an article's resolutions, e.g. mapapp.resolution.online.fallback.OnlineFallback
 Fallback = Callable[[Article, list[Resolution]], list[Resolution]]
 
 

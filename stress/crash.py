@@ -48,7 +48,7 @@ from test_reliability import (  # noqa: E402
     ingest_env, scratch_left, snapshot, stored_count, whole_prefixes, write_corpus)
 
 from mapapp.settings import load_settings  # noqa: E402
-from mapapp.recognition.gazetteer import load_gazetteer  # noqa: E402
+from mapapp.recognition.gazetteer_cache import load_gazetteer  # noqa: E402
 
 OUT_DIR = ROOT / "benchmarks" / "results"
 HOT_JOURNAL = bytes.fromhex("d9d505f920a163d7")

@@ -43,7 +43,7 @@ sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 from test_reliability import SUMMARY, ingest_env  # noqa: E402
 
 from mapapp.settings import load_settings  # noqa: E402
-from mapapp.recognition.gazetteer import load_gazetteer  # noqa: E402
+from mapapp.recognition.gazetteer_cache import load_gazetteer  # noqa: E402
 
 OUT_DIR = ROOT / "benchmarks" / "results"
 PLACES = ["Lagos", "Ibadan", "Accra", "Nairobi", "Kampala", "Dakar", "Abuja", "Kano", "Lome",

@@ -14,7 +14,9 @@ from pathlib import Path
 import pytest
 
 from mapapp.settings import load_settings
-from mapapp.recognition.gazetteer import CITIES_FILE, Gazetteer, load_gazetteer
+from mapapp.recognition.gazetteer import Gazetteer
+from mapapp.recognition.gazetteer_cache import load_gazetteer
+from mapapp.recognition.gazetteer_sources import CITIES_FILE
 from mapapp.geoparsing import Geoparser
 from mapapp.recognition.toponyms import NerModel, Recognizer, load_ner
 

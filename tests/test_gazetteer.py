@@ -7,10 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from mapapp.recognition import gazetteer as gazetteer_module
+from mapapp.recognition import gazetteer_cache as cache_module
 from mapapp.errors import GazetteerError
-from mapapp.recognition.gazetteer import (MATCH_NAME, Gazetteer, build_gazetteer, load_gazetteer,
-                              name_key, squash_key)
+from mapapp.recognition.gazetteer import MATCH_NAME, Gazetteer, name_key, squash_key
+from mapapp.recognition.gazetteer_cache import load_gazetteer
+from mapapp.recognition.gazetteer_sources import build_gazetteer
 
 pytest_plugins = ["geo_fixtures"]
 
@@ -168,7 +169,7 @@ def builds(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
         calls.append(data_packages)
         return tiny_gazetteer()
 
-    monkeypatch.setattr(gazetteer_module, "build_gazetteer", fake_build)
+    monkeypatch.setattr(cache_module, "build_gazetteer", fake_build)
     return calls
 
 
@@ -187,7 +188,7 @@ def test_session_cache_holds_the_real_index(gazetteer: Gazetteer, data_packages:
     def no_build(data_packages: Path) -> Gazetteer:
         raise AssertionError("the cached index should have been used")
 
-    monkeypatch.setattr(gazetteer_module, "build_gazetteer", no_build)
+    monkeypatch.setattr(cache_module, "build_gazetteer", no_build)
     reloaded = load_gazetteer(data_packages, gazetteer_cache)
     assert len(reloaded) == len(gazetteer)
     assert reloaded.geonameid[reloaded.by_geonameid[170654]] == 170654

@@ -13,7 +13,8 @@ from geopy.location import Location
 from mapapp.recognition.corrections import Corrections, load_corrections
 from mapapp.errors import ConfigError
 from mapapp.recognition.gazetteer import Gazetteer
-from mapapp.resolution.resolver import OfflineGeocoder, Resolver
+from mapapp.resolution.geocoder import OfflineGeocoder
+from mapapp.resolution.resolver import Resolver
 from mapapp.geoparsing import Geoparser
 from mapapp.records import Toponym
 

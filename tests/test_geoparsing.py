@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from mapapp.recognition import gazetteer as gazetteer_module
+from mapapp.recognition import gazetteer_cache as cache_module
 from mapapp.articles import parse_file
 from mapapp.recognition.gazetteer import Gazetteer, name_key
 from mapapp.geoparsing import Geoparser
@@ -73,7 +73,7 @@ def test_from_config_uses_the_cache_and_corrections(data_packages: Path, gazette
     def no_build(data_packages: Path) -> Gazetteer:
         raise AssertionError("the cached index should have been used")
 
-    monkeypatch.setattr(gazetteer_module, "build_gazetteer", no_build)
+    monkeypatch.setattr(cache_module, "build_gazetteer", no_build)
     corrections = tmp_path / "corrections.json"
     corrections.write_text(json.dumps({"deny": ["Amman"]}), encoding="utf-8")
     parser = Geoparser.from_settings(load_settings({"DATA_PACKAGES": str(data_packages),

@@ -23,15 +23,17 @@ import pytest
 from click.testing import CliRunner
 from geopy.location import Location
 
-from mapapp.resolution import online
+from mapapp.resolution.online import factory
 from mapapp.cli import cli, ingest_paths
 from mapapp.settings import load_settings
 from mapapp.errors import ConfigError
 from mapapp.geoparsing import Geoparser
-from mapapp.resolution.online import (
-    ArticleContext, GeocodeCache, LookupFailed, OnlineFallback, PoliteRateLimiter, make_fallback,
-    make_geocoder, pick_answer, to_place,
-)
+from mapapp.resolution.online.answers import to_place
+from mapapp.resolution.online.cache import CACHE_FILE, GeocodeCache
+from mapapp.resolution.online.context import ArticleContext, pick_answer
+from mapapp.resolution.online.factory import make_fallback, make_geocoder
+from mapapp.resolution.online.fallback import OnlineFallback
+from mapapp.resolution.online.retry import OnlineLookupError, PoliteRateLimiter
 from mapapp.records import Article, Place, Resolution, Toponym
 
 pytest_plugins = ["geo_fixtures"]
@@ -197,12 +199,12 @@ def test_offline_is_the_default_and_builds_nothing(monkeypatch: pytest.MonkeyPat
     def forbidden(*args: Any, **kwargs: Any) -> None:
         raise AssertionError("an online geocoder was built for the offline default")
 
-    monkeypatch.setattr(online, "get_geocoder_for_service", forbidden)
-    monkeypatch.setattr(online, "GeocodeCache", forbidden)
+    monkeypatch.setattr(factory, "get_geocoder_for_service", forbidden)
+    monkeypatch.setattr(factory, "GeocodeCache", forbidden)
     config = load_settings({"STORE": str(tmp_path / "s.gpkg")}, environ={})
     assert config.geocoder == "offline"
     assert make_fallback(config) is None
-    assert not (tmp_path / online.CACHE_FILE).exists()
+    assert not (tmp_path / CACHE_FILE).exists()
 
 
 def test_unknown_geocoder_and_bad_options_are_config_errors(tmp_path: Path) -> None:
@@ -331,7 +333,7 @@ def test_cache_key_includes_options(nominatim: FakeNominatim, tmp_path: Path) ->
         make_geocoder(nominatim.config(
             tmp_path, GEOCODER_OPTIONS=f"{options} language={language}"))("Homs")
     assert [e["params"]["accept-language"] for e in nominatim.log] == ["de", "fr"]
-    cache = GeocodeCache(tmp_path / "store" / online.CACHE_FILE)
+    cache = GeocodeCache(tmp_path / "store" / CACHE_FILE)
     assert cache.stats().entries == 2
 
 
@@ -353,7 +355,8 @@ def test_cached_answers_expire(tmp_path: Path) -> None:
 CRASHING_RUN = """
 import os, signal, sys
 from mapapp.settings import load_settings
-from mapapp.resolution.online import PoliteRateLimiter, make_geocoder
+from mapapp.resolution.online.factory import make_geocoder
+from mapapp.resolution.online.retry import PoliteRateLimiter
 PoliteRateLimiter._sleep = lambda self, seconds: None
 geocode = make_geocoder(load_settings(dict(STORE=sys.argv[1], GEOCODER="nominatim",
     GEOCODER_OPTIONS=sys.argv[2], USER_AGENT="crash-test/1.0"), environ={}))
@@ -429,7 +432,7 @@ def test_no_answer_in_the_articles_country_is_none_of_these() -> None:
 
 def test_confident_offline_answers_are_not_asked_again() -> None:
     def refuse(query: str) -> list[Location]:
-        raise LookupFailed("nominatim: unreachable after 3 tries")
+        raise OnlineLookupError("nominatim: unreachable after 3 tries")
 
     sure = Resolution(Toponym("Homs", 0, 4), HOMS, 0.9)
     unsure = Resolution(Toponym("Homs", 10, 14), HOMS, 0.2)

@@ -19,8 +19,6 @@ from typing import Any, Protocol
 from mapapp.recognition.gazetteer import MATCH_ALTERNATE, Gazetteer, name_key
 from mapapp.records import Article, Toponym
 
-name_key = functools.lru_cache(maxsize=1 << 16)(name_key)  # the same few names, over and over
-
 PLACE_LABELS = {"GPE", "LOC", "FAC"}
 TITLE_ABBREVIATIONS = {
     "Gen", "Brig", "Lt", "Col", "Maj", "Capt", "Sgt", "Adm", "Gov", "Sen", "Rep", "Rev",
