@@ -248,6 +248,13 @@ class PlacesLayer(JSCSSMixin, MacroElement):
 
     default_js = [("mapapp_mapdata_js", "/static/mapdata.js"),
                   ("mapapp_timeline_js", "/static/timeline.js"),
+                  ("mapapp_dom_js", "/static/dom.js"),
+                  ("mapapp_urlstate_js", "/static/urlstate.js"),
+                  ("mapapp_controls_js", "/static/controls.js"),
+                  ("mapapp_clusters_js", "/static/clusters.js"),
+                  ("mapapp_outlines_js", "/static/outlines.js"),
+                  ("mapapp_popups_js", "/static/popups.js"),
+                  ("mapapp_storylist_js", "/static/storylist.js"),
                   ("mapapp_map_js", "/static/map.js")]
 
     _template = SafeTemplate("""

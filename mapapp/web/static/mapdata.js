@@ -5,8 +5,10 @@
  * flag, position) and mentions (story, place, role and score as numbers).
  * MapData keeps them in typed arrays and filters them for a state in one
  * pass over the mentions, so dates and filters change without asking the
- * server.  The rules are mapapp.rendering.filter_mentions's, which makes the
- * exports: a download holds what the map shows.
+ * server.  The rules are mapapp.maps.rendering.filter_mentions's, which
+ * makes the exports: a download holds what the map shows.  Besides filter,
+ * the main map's modules read the columns below and call storiesAt,
+ * storiesWithin, leadPlace, compareStories and bestMention.
  */
 (function () {
   "use strict";
@@ -149,6 +151,40 @@
     return Array.from(byStory.values()).sort(function (a, b) {
       return self.compareStories(a.story, b.story);
     });
+  };
+
+  /* The stories with a shown mention at a place inside ``box`` ({south, west,
+   * north, east} in degrees, as a map's bounds: east may pass 180 and west
+   * -180; a box 360 degrees wide holds every place), newest first. */
+  MapData.prototype.storiesWithin = function (result, box) {
+    var wide = box.east - box.west >= 360, seen = new Uint8Array(this.storyCount), stories = [];
+    for (var p = 0; p < this.placeCount; p++) {
+      if (!result.placeShown[p]) { continue; }
+      var lat = this.place.lat[p], lon = this.place.lon[p];
+      if (!wide) {
+        if (lat < box.south || lat > box.north) { continue; }
+        if (!((lon >= box.west && lon <= box.east) ||
+              (lon + 360 >= box.west && lon + 360 <= box.east) ||
+              (lon - 360 >= box.west && lon - 360 <= box.east))) { continue; }
+      }
+      for (var i = this.byPlace.start[p]; i < this.byPlace.start[p + 1]; i++) {
+        var m = this.byPlace.rows[i], s = this.mention.story[m];
+        if (result.pass[m] && !seen[s]) { seen[s] = 1; stories.push(s); }
+      }
+    }
+    var self = this;
+    return stories.sort(function (a, b) { return self.compareStories(a, b); });
+  };
+
+  // The place that stands for story ``s`` in ``result``: its dateline, else its focus, else
+  // a mention; null when none of its mentions is shown.
+  MapData.prototype.leadPlace = function (result, s) {
+    var role = this.mention.role, best = null;
+    for (var i = this.byStory.start[s]; i < this.byStory.start[s + 1]; i++) {
+      var m = this.byStory.rows[i];
+      if (result.pass[m] && (best === null || role[m] < role[best])) { best = m; }
+    }
+    return best === null ? null : this.mention.place[best];
   };
 
   // Newest first, undated last, then by headline.
