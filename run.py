@@ -35,7 +35,8 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     print(f"{summary['articles']} new articles ({summary['already_stored']} already stored), "
           f"{summary['places']} places; {len(summary['errors'])} files skipped")
-    from mapapp.web.app import create_app, serve
+    from mapapp.web import create_app
+    from mapapp.web.server import serve
 
     serve(create_app(config), config.host, config.port)
     return 0

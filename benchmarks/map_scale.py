@@ -130,7 +130,7 @@ def serving(store: Store, cache: Path) -> Iterator[str]:
     """The real app on a free loopback port (werkzeug, threaded)."""
     from werkzeug.serving import make_server
 
-    from mapapp.web.app import create_app
+    from mapapp.web import create_app
 
     app = create_app({"STORE": str(store.path), "CACHE_DIR": str(cache)})
     server = make_server("127.0.0.1", 0, app, threaded=True)

@@ -355,8 +355,8 @@ def store_upgrade(store: str | None) -> None:
               help="Port to listen on (default 5000; env MAPAPP_PORT).")
 def serve(store: str | None, host: str | None, port: int | None) -> None:
     """Serve the map on http://HOST:PORT/ with a production WSGI server."""
-    from mapapp.web.app import create_app
-    from mapapp.web.app import serve as run_server
+    from mapapp.web import create_app
+    from mapapp.web.server import serve as run_server
 
     config = _config(store, HOST=host, PORT=port)
     if config.host not in ("127.0.0.1", "localhost", "::1"):
@@ -483,7 +483,7 @@ def export(store: str | None, fmt: str, start, end, output: Path, view: str) -> 
         raise click.UsageError(f"cannot tell the format of {output.name!r}: give --format "
                                "geojson|csv|gpkg or a .geojson/.csv/.gpkg file name")
     if view:
-        from mapapp.web.app import export_view
+        from mapapp.maps.export import export_view
 
         click.echo(f"wrote {export_view(_existing_store(store).location, output, fmt, view.lstrip('?'))}")
         return

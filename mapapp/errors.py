@@ -25,3 +25,7 @@ class StoreError(MapappError):
 
 class ConfigError(MapappError, ValueError):
     """A setting has a value mapapp cannot use."""
+
+
+class QueryError(MapappError, ValueError):
+    """A map query (a URL's filters, view or date range) has a value mapapp cannot read."""

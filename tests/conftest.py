@@ -152,7 +152,7 @@ def store(store_location: str, articles_records):
 @pytest.fixture
 def app(store, tmp_path: Path):
     """The app in testing mode, reading ``store``, caching into tmp_path."""
-    from mapapp.web.app import create_app
+    from mapapp.web import create_app
 
     return create_app({"TESTING": True, "STORE": store.location,
                        "CACHE_DIR": str(tmp_path / "cache")})
@@ -182,7 +182,7 @@ def counts(store) -> Callable[..., tuple[int, int]]:
 def outlines() -> Path:
     """The world-atlas countries file the basemap is drawn from (skips when not installed)."""
     from mapapp.settings import load_settings
-    from mapapp.maps.rendering import find_outlines
+    from mapapp.maps.outlines import find_outlines
 
     folder = load_settings().data_packages
     found = find_outlines(folder)

@@ -49,7 +49,7 @@ def site_store(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def site(site_store, tmp_path_factory):
-    from mapapp.web.app import create_app
+    from mapapp.web import create_app
 
     app = create_app({"TESTING": True, "STORE": str(site_store.path),
                       "CACHE_DIR": str(tmp_path_factory.mktemp("cache"))})
@@ -426,6 +426,7 @@ def test_story_page_highlights_places_and_maps_them(watched):
     tooltip.wait_for()
     assert tooltip.inner_text().startswith("Aleppo")
     assert page.url.endswith("#place-170063")
+    assert page.evaluate("typeof window.mapappPoints") == "undefined"  # found by data-point
     page.wait_for_selector(".story-map [data-basemap=ready]")
     page.screenshot(path=str(watched.shots / "story.png"), full_page=True)
     page.locator(".places li", has_text="Aleppo").locator("a.on-map").click()

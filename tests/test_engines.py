@@ -137,7 +137,7 @@ def test_a_failed_run_leaves_the_parquet_store_as_it_was(articles_records, tmp_p
 
 
 def test_web_pages_read_a_parquet_store(articles_records, tmp_path):
-    from mapapp.web.app import create_app
+    from mapapp.web import create_app
 
     parquet = tmp_path / "stories.parquet"
     with ParquetWriter(parquet) as writer:

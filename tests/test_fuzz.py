@@ -355,7 +355,7 @@ def extreme_app(store_location, tmp_path):
     from datetime import date
 
     from conftest import LAGOS, make_story
-    from mapapp.web.app import create_app
+    from mapapp.web import create_app
 
     store = Store(store_location)
     store.add([make_story(f"day-{day}", day, f"Rain on {day}", "LAGOS -- Rain.",

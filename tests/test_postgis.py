@@ -136,7 +136,7 @@ def test_an_unreachable_server_is_one_error_line_on_the_command_line(tmp_path):
 
 
 def test_an_unreachable_server_is_a_503_page_not_a_crash(tmp_path):
-    from mapapp.web.app import create_app
+    from mapapp.web import create_app
 
     client = create_app({"TESTING": True, "STORE": DOWN,
                          "CACHE_DIR": str(tmp_path)}).test_client()

@@ -173,7 +173,7 @@ class StatsPoller(threading.Thread):
 
     def __init__(self, store: Path, cache: Path) -> None:
         super().__init__(name="stats-poller", daemon=True)
-        from mapapp.web.app import create_app
+        from mapapp.web import create_app
 
         self.client = create_app({"TESTING": True, "STORE": str(store),
                                   "CACHE_DIR": str(cache)}).test_client()

@@ -1,19 +1,22 @@
-"""Map HTML from mapapp.maps.rendering: local assets only, the basemap, safe labels."""
+"""Map HTML and data from mapapp.maps: local assets only, the basemap, safe labels."""
 
 from __future__ import annotations
 
 import json
 import re
 from datetime import date
+from pathlib import Path
 
 import folium
 import pytest
 
-from mapapp.maps import rendering
+from mapapp.maps import elements
+from mapapp.maps.elements import StoryMap, render_map
+from mapapp.maps.outlines import outlines_geojson, split_antimeridian
+from mapapp.maps.points import highlight, points_payload
+from mapapp.maps.story import mark_places, render_story_map, story_places
+from mapapp.maps.view import MapView, filter_mentions, map_mentions, place_kind
 from mapapp.records import MAP_ROLES
-from mapapp.maps.rendering import (MapView, StoryMap, filter_mentions, highlight, map_mentions,
-                              mark_places, place_kind, points_payload, render_map,
-                              render_story_map, split_antimeridian, story_places)
 
 ASSET = re.compile(r'<(?:script|link)\b[^>]*?(?:src|href)="([^"]+)"')
 
@@ -180,7 +183,7 @@ def test_an_external_asset_is_refused():
     m = StoryMap()
     m.add_js_link("cdn", "https://cdn.example/evil.js")
     with pytest.raises(ValueError, match="not served by mapapp"):
-        rendering._fragment(m)
+        elements.map_fragment(m)
 
 
 def test_story_map_marks_each_place_once_in_lat_lon(store):
@@ -200,13 +203,22 @@ def test_story_map_labels_are_text_not_markup(store, payloads):
     assert "bindPopup" not in html and "innerHTML" not in html
 
 
+def test_map_scripts_set_no_global_of_their_own(store):
+    """Our static scripts read the page (data-point) or are handed the map: no window.x = ..."""
+    for html in (render_map(), render_story_map(store.mentions(article_id="syria-0301"))):
+        assert not re.search(r"window\.[\w$]+\s*=(?!=)", html)
+        assert "L_NO_TOUCH" not in html and "mapappPoints" not in html
+    story = render_story_map(store.mentions(article_id="syria-0301"))
+    assert 'element.setAttribute("data-point", "place-170063");' in story
+
+
 def test_empty_story_map_renders(store):
     html = render_story_map(store.mentions(article_id="nothing-here"))
     assert "L.map(" in html and "L.circleMarker(" not in html
 
 
 def test_static_scripts_never_use_html_sinks():
-    static = rendering.Path(rendering.__file__).parent.parent / "web" / "static"
+    static = Path(elements.__file__).parent.parent / "web" / "static"
     names = ("map.js", "mapdata.js", "timeline.js", "story.js", "dom.js", "urlstate.js",
              "controls.js", "clusters.js", "outlines.js", "popups.js", "storylist.js")
     assert sorted(path.name for path in static.glob("*.js")) == sorted(names)  # none unchecked
@@ -270,7 +282,7 @@ def test_outlines_from_a_small_topojson(tmp_path):
     }
     path = tmp_path / "countries-110m.json"
     path.write_text(json.dumps(topology))
-    data = json.loads(rendering.outlines_geojson(path))
+    data = json.loads(outlines_geojson(path))
     by_name = {f["properties"]["name"]: f["geometry"] for f in data["features"]}
     assert set(by_name) == {"Squareland", "Dateline"}
     ring = by_name["Squareland"]["coordinates"][0]
@@ -290,7 +302,7 @@ def test_split_antimeridian_leaves_ordinary_polygons_alone():
 
 
 def test_real_outlines_have_no_edge_across_the_map(outlines):
-    data = json.loads(rendering.outlines_geojson(outlines))
+    data = json.loads(outlines_geojson(outlines))
     assert len(data["features"]) > 150
     for feature in data["features"]:
         geometry = feature["geometry"]

@@ -103,7 +103,7 @@ def hostile_store(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def hostile_app(hostile_store, tmp_path_factory):
-    from mapapp.web.app import create_app
+    from mapapp.web import create_app
 
     return create_app({"TESTING": True, "STORE": str(hostile_store.path),
                        "CACHE_DIR": str(tmp_path_factory.mktemp("cache"))})
@@ -371,11 +371,11 @@ def test_story_ids_are_only_looked_up(hostile_app):
 # ------------------------------------------------------------------ binding
 
 def test_serve_binds_loopback_unless_told_and_warns_when_told(monkeypatch, tmp_path):
-    from mapapp.web import app as web
     from mapapp.cli import cli
+    from mapapp.web import server
 
     calls = []
-    monkeypatch.setattr(web, "serve", lambda app, host, port: calls.append((host, port)))
+    monkeypatch.setattr(server, "serve", lambda app, host, port: calls.append((host, port)))
     monkeypatch.delenv("MAPAPP_HOST", raising=False)
     runner = CliRunner()
     store = ["--store", str(tmp_path / "s.gpkg")]

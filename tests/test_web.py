@@ -14,7 +14,8 @@ from pathlib import Path
 import pytest
 
 from mapapp.settings import PROJECT_ROOT
-from mapapp.web.app import create_app, serve
+from mapapp.web import create_app
+from mapapp.web.server import serve
 
 STORY_IDS = ("syria-0301", "geneva-0315", "lagos-0410", "xss-0420", "tokyo-0502",
              "paris-undated")
@@ -359,7 +360,7 @@ def test_serve_uses_waitress_and_prints_the_url(app, monkeypatch, capsys):
 
 
 def test_web_does_not_import_the_geocoder():
-    code = ("import sys, mapapp.web.app; bad = [m for m in ('mapapp.resolution.resolver', 'mapapp.recognition.toponyms', "
+    code = ("import sys, mapapp.web; bad = [m for m in ('mapapp.resolution.resolver', 'mapapp.recognition.toponyms', "
             "'spacy') if m in sys.modules]; print(','.join(bad))")
     result = subprocess.run([sys.executable, "-c", code], cwd=PROJECT_ROOT,
                             capture_output=True, text=True, timeout=120)
@@ -390,7 +391,7 @@ def test_demonyms_and_qualifiers_are_context_not_markers(tmp_path):
     from conftest import DAMASCUS, SYRIA, make_story
 
     from mapapp.stores.geopackage import Store
-    from mapapp.web.app import create_app
+    from mapapp.web import create_app
 
     record = make_story("d1", date(2024, 3, 1), "Bread queues",
                         "Syrian bakers in Damascus, Syria, queued for flour.",
@@ -572,7 +573,7 @@ def test_export_of_an_unknown_format_is_404(client):
 
 def test_export_view_is_the_command_line_twin(store, tmp_path, client):
     from mapapp.errors import ConfigError
-    from mapapp.web.app import export_view
+    from mapapp.maps.export import export_view
 
     out = export_view(store.location, tmp_path / "march.gpkg", "gpkg",
                       "start=2024-03-01&end=2024-03-31&undated=0")

@@ -10,7 +10,7 @@
  * textContent.
  *
  * No bundler: plain <script> tags load these files in this order
- * (PlacesLayer.default_js in mapapp/maps/rendering.py), each adding one name
+ * (PlacesLayer.default_js in mapapp/maps/elements.py), each adding one name
  * to window.mapapp, and a module uses only the names listed here:
  *   mapdata.js   MapData(payload): the columns, filter(state) -> result,
  *                storiesAt, storiesWithin, leadPlace, ...; dayNumber, isoDay

@@ -5,7 +5,7 @@
  * flag, position) and mentions (story, place, role and score as numbers).
  * MapData keeps them in typed arrays and filters them for a state in one
  * pass over the mentions, so dates and filters change without asking the
- * server.  The rules are mapapp.maps.rendering.filter_mentions's, which
+ * server.  The rules are mapapp.maps.view.filter_mentions's, which
  * makes the exports: a download holds what the map shows.  Besides filter,
  * the main map's modules read the columns below and call storiesAt,
  * storiesWithin, leadPlace, compareStories and bestMention.

@@ -1,6 +1,6 @@
 /* mapapp: the view's state as URLs (mapapp.urlState).
  *
- * The filters are spelled as mapapp.maps.rendering.MapView.params spells
+ * The filters are spelled as mapapp.maps.view.MapView.params spells
  * them, so the server opens a link on the same view and exports the same
  * rows: the address bar holds the filters plus the map's centre and zoom,
  * each export link the filters alone.  ``state`` is the main map's filter

@@ -1,0 +1,97 @@
+"""The assets blueprint: the offline basemap's outlines and the vendored JS/CSS packages.
+
+  GET /basemap/countries.geojson country outlines for the offline basemap
+  GET /vendor/<package>/<file>   Leaflet, markercluster and jQuery, served locally
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import logging
+import os
+import tempfile
+from pathlib import Path
+
+from flask import Blueprint, Response, abort, current_app, request, send_from_directory
+
+from mapapp.maps.elements import VENDOR, vendor_dir
+from mapapp.maps.outlines import EMPTY_FEATURES, find_outlines, outlines_geojson
+from mapapp.web.cache import app_cache
+from mapapp.web.context import app_settings
+
+log = logging.getLogger(__name__)
+
+assets_bp = Blueprint("assets", __name__)
+
+ONE_DAY = 24 * 3600
+
+
+def _cached_outlines(source: Path) -> bytes:
+    """The outlines as GeoJSON, built once and kept in the cache folder."""
+    # v2: features carry their ISO alpha-2 code ("iso") for the country outlines
+    target = app_settings().cache_folder / "basemap" / f"{source.stem}.v2.geojson"
+    try:
+        if target.is_file() and target.stat().st_mtime >= source.stat().st_mtime:
+            return target.read_bytes()
+    except OSError:
+        pass
+    data = outlines_geojson(source)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, scratch = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.")
+        with os.fdopen(fd, "wb") as out:
+            out.write(data)
+        os.replace(scratch, target)
+    except OSError as err:
+        log.warning("could not cache the basemap at %s: %s", target, err)
+    return data
+
+
+def basemap_bytes() -> bytes:
+    """Country outlines as GeoJSON bytes; an empty collection without world-atlas."""
+    cache = app_cache()
+    if cache.basemap is None:
+        source = find_outlines(app_settings().data_packages)
+        if source is None:
+            log.warning("no world-atlas outlines under %s: the map has no basemap "
+                        "(run npm install)", app_settings().data_packages)
+            return EMPTY_FEATURES
+        cache.basemap = _cached_outlines(source)
+    return cache.basemap
+
+
+@assets_bp.get("/basemap/countries.geojson")
+def basemap() -> Response:
+    """Country outlines (Natural Earth, via world-atlas) for the offline basemap.
+
+    Sent gzipped when the client accepts it (a quarter of the bytes).
+    """
+    data = basemap_bytes()
+    cache = app_cache()
+    tag = hashlib.sha256(data).hexdigest()[:32]
+    if "gzip" in request.headers.get("Accept-Encoding", ""):
+        if cache.basemap_gzip is None or cache.basemap_gzip[0] != tag:
+            cache.basemap_gzip = (tag, gzip.compress(data, compresslevel=6))
+        response = current_app.response_class(cache.basemap_gzip[1],
+                                              mimetype="application/geo+json")
+        response.headers["Content-Encoding"] = "gzip"
+        tag += "-gz"
+    else:
+        response = current_app.response_class(data, mimetype="application/geo+json")
+    response.headers["Vary"] = "Accept-Encoding"
+    response.set_etag(tag)
+    response.cache_control.public = True
+    response.cache_control.max_age = ONE_DAY
+    return response.make_conditional(request)
+
+
+@assets_bp.get("/vendor/<package>/<path:filename>")
+def vendor(package: str, filename: str) -> Response:
+    """A file of a vendored JS/CSS package (Leaflet, markercluster, jQuery).
+
+    :raise 404: the package or the file is not ours to serve.
+    """
+    if package not in VENDOR:
+        abort(404, f"No vendor package {package!r}.")
+    return send_from_directory(vendor_dir(package), filename, max_age=ONE_DAY)

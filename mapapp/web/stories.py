@@ -1,0 +1,68 @@
+"""The stories blueprint: ``GET /stories/<article_id>``, one story, its places marked and mapped."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, abort, render_template, request
+
+from mapapp.maps.story import mark_places, mention_spans, render_story_map, story_places, web_link
+from mapapp.web.cache import map_data, remembered
+from mapapp.web.context import get_store, map_options
+from mapapp.web.security import with_nonce
+
+stories_bp = Blueprint("stories", __name__)
+
+
+@stories_bp.get("/stories/<article_id>")
+def show(article_id: str) -> str:
+    """One story with every recognised place marked and mapped."""
+    key = ("story", get_store().version(), article_id, request.script_root)
+    page = remembered(key, lambda: story_page(article_id))
+    return render_template("story.html", **page, story_map=with_nonce(page["map_fragment"]))
+
+
+def get_article(article_id: str) -> dict[str, Any]:
+    """The stored article with ``article_id``.
+
+    :raise 404: no stored article has that id.
+    """
+    article = get_store().article(article_id)
+    if article is None:
+        shown = article_id if len(article_id) <= 40 else article_id[:40] + "..."
+        abort(404, f"No story with id {shown!r} is in the store.")
+    return article
+
+
+def story_page(article_id: str) -> dict[str, Any]:
+    """What story.html shows of one story (its small map without this response's nonce).
+
+    :raise 404: no stored article has that id.
+    """
+    article = get_article(article_id)
+    mentions = get_store().mentions(article_id=article_id, resolved_only=False)
+    spans = mention_spans(mentions)
+    located = mentions[mentions.geometry.notna() & ~mentions.geometry.is_empty]
+    older, newer = neighbours(article_id)
+    return {"article": article, "original_url": web_link(article.get("url")),
+            "segments": mark_places(article.get("text") or "", spans),
+            "places": story_places(located),
+            "unplaced": [s for s in spans if s["key"] is None],
+            "map_fragment": render_story_map(located, **map_options()),
+            "older": older, "newer": newer}
+
+
+def neighbours(article_id: str) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
+    """The stories just before and after ``article_id`` by date (undated ones last)."""
+    articles = map_data().articles
+    index = next((i for i, a in enumerate(articles) if a[0] == article_id), None)
+    if index is None:
+        return None, None
+
+    def describe(i: int) -> dict[str, Any] | None:
+        if not 0 <= i < len(articles):
+            return None
+        story_id, headline, published = articles[i]
+        return {"article_id": story_id, "headline": headline or "(no headline)",
+                "published": published}
+    return describe(index - 1), describe(index + 1)
