@@ -32,6 +32,8 @@ from pathlib import Path
 from urllib.parse import quote
 
 import pytest
+
+from mapapp.text import strip_bidi
 from click.testing import CliRunner
 
 from conftest import make_story, serving
@@ -72,8 +74,9 @@ document.addEventListener('securitypolicyviolation', function (e) {
 
 
 def flat(text: str) -> str:
-    """Whitespace (U+2028 included) as single spaces, as a browser's innerText may show it."""
-    return " ".join(text.split())
+    """Text as a reader sees it: whitespace (U+2028 included) as single spaces, as a browser's
+    innerText may show it, and no bidi controls (pages drop them: they would reorder the page)."""
+    return " ".join(strip_bidi(text).split())
 
 
 def hostile_story(i: int, payload: str):

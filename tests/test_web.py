@@ -283,7 +283,7 @@ def test_story_page_shows_the_article(client):
     assert "Talks open in Damascus" in page
     assert "Neighbours meet as convoys move north" in page
     assert '<time class="published" datetime="2024-03-01">2024-03-01</time>' in page
-    assert '<span class="dateline">DAMASCUS</span>' in page
+    assert '<bdi class="dateline">DAMASCUS</bdi>' in page
     assert 'href="/"' in page  # back to the map
     assert 'href="https://news.example/syria-0301"' in page
     assert page.count("L.circleMarker(") == 3  # Damascus, Syria, Aleppo
@@ -311,7 +311,7 @@ def test_marks_link_to_their_place(client):
     parsed = Marks()
     parsed.feed(client.get("/stories/syria-0301").get_data(as_text=True))
     page = client.get("/stories/syria-0301").get_data(as_text=True)
-    assert '<a href="#place-170063" data-point="place-170063">Aleppo</a>' in page
+    assert '<a href="#place-170063" data-point="place-170063"><bdi>Aleppo</bdi></a>' in page
     unresolved = [a for _, _, a in parsed.marks if "unresolved" in a.get("class", "")]
     assert len(unresolved) == 1 and unresolved[0]["title"] == "Not placed: no gazetteer candidate"
 

@@ -16,6 +16,7 @@ import pandas
 
 from mapapp.maps.view import cell_text, score_milli
 from mapapp.records import MAP_ROLES
+from mapapp.text import strip_bidi
 
 #: Below this resolver score a place is drawn as uncertain (faded, dashed).
 LOW_SCORE = 0.5
@@ -57,7 +58,8 @@ def points_payload(frame: pandas.DataFrame, version: str = "") -> dict[str, Any]
         "version": version, "roles": list(MAP_ROLES), "low_score": round(LOW_SCORE * 1000),
         "country_names": {c: names[c] for c in codes if c in names},
         "stories": {"id": [str(s) for s in stories],
-                    "headline": _column(first_story["headline"]),
+                    "headline": [strip_bidi(h) if isinstance(h, str) else None
+                                 for h in first_story["headline"]],
                     "published": _column(first_story["published"])},
         "places": {"key": [str(k) for k in place_uniques],
                    "name": [cell_text(r) or cell_text(n) for r, n in

@@ -11,6 +11,7 @@ import pandas
 
 from mapapp.geo import DRAWN_AREA_CLASSES
 from mapapp.records import MAP_ROLES
+from mapapp.text import strip_bidi
 
 
 @dataclass(frozen=True)
@@ -71,10 +72,10 @@ class MapView:
 
 
 def cell_text(value: Any) -> str:
-    """A frame cell as text: missing values (None, NaN, NA) become ''."""
+    """A frame cell as text for a page: missing values become '', bidi controls are dropped."""
     if value is None or (not isinstance(value, str) and pandas.isna(value)):
         return ""
-    return str(value)
+    return strip_bidi(str(value))
 
 
 def place_kind(feature_class: Any, feature_code: Any) -> str:

@@ -22,6 +22,7 @@ from flask import Flask, render_template, request
 from werkzeug.exceptions import BadRequest, HTTPException
 
 from mapapp.errors import ConfigError, QueryError, StoreError
+from mapapp.text import strip_bidi
 from mapapp.settings import DEFAULTS, PROJECT_ROOT, Settings, load_settings
 from mapapp.web import cache, security
 from mapapp.web.api import api_bp
@@ -42,6 +43,7 @@ def create_app(config: Settings | Mapping[str, Any] | None = None) -> Flask:
     own keys (``TESTING``, ``MAX_CONTENT_LENGTH``...) go to ``app.config``.
     """
     app = Flask(__name__, template_folder=str(PROJECT_ROOT / "templates"))
+    app.add_template_filter(strip_bidi, "nobidi")  # story text can never reorder the page
     if isinstance(config, Settings):
         settings, flask_keys = config, {}
     else:
