@@ -12,13 +12,16 @@ import sys
 from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 import click
 
 from mapapp import __version__
 from mapapp.errors import MapappError
 from mapapp.settings import Settings, describe_store, load_settings
+
+if TYPE_CHECKING:
+    from mapapp.geoparsing import Geoparser
 
 store_option = click.option(
     "--store", "store", envvar="MAPAPP_STORE", type=click.Path(dir_okay=False),
@@ -36,7 +39,7 @@ def _note(line: str) -> None:
     click.echo(line, err=True)
 
 
-def _geoparser(config: Settings):
+def _geoparser(config: Settings) -> Geoparser:
     """The configured geoparser, noting on stderr when the spaCy model is missing."""
     from mapapp.geoparsing import load_geoparser
 
@@ -234,8 +237,8 @@ def store_copy(source: str, target: str, quiet: bool) -> None:
     GeoParquet folder.  Articles TARGET already holds are kept as they are,
     so an interrupted copy is finished by running it again.
     """
-    from mapapp.stores.copy import copy_store
     from mapapp.stores.geopackage import Store
+    from mapapp.stores.copy import copy_store
 
     total = len(Store(source).known_ids())  # empty when there is no store (copy_store says so)
     with _progress_bar(total, not quiet and total > 0, label="copying articles") as advance:
