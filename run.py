@@ -12,9 +12,10 @@ import argparse
 import sys
 from pathlib import Path
 
-from mapapp.cli import ingest_paths
-from mapapp.settings import load_settings
+from mapapp.cli import ProgressBar
 from mapapp.errors import MapappError
+from mapapp.ingest.pipeline import ingest
+from mapapp.settings import load_settings
 
 ROOT = Path(__file__).resolve().parent
 
@@ -29,12 +30,13 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     config = load_settings({"STORE": args.store, "HOST": args.host, "PORT": args.port})
     try:
-        summary = ingest_paths([args.data], config)
+        summary = ingest([args.data], config, progress=ProgressBar,
+                         report=lambda line: print(line, file=sys.stderr))
     except MapappError as err:
         print(f"error: {err}", file=sys.stderr)
         return 1
-    print(f"{summary['articles']} new articles ({summary['already_stored']} already stored), "
-          f"{summary['places']} places; {len(summary['errors'])} files skipped")
+    print(f"{summary.articles} new articles ({summary.already_stored} already stored), "
+          f"{summary.places} places; {len(summary.errors)} files skipped")
     from mapapp.web import create_app
     from mapapp.web.server import serve
 

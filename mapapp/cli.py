@@ -9,37 +9,41 @@ from __future__ import annotations
 
 import json
 import sys
-from dataclasses import dataclass
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
-from typing import Any, BinaryIO, TextIO
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 import click
 
 from mapapp import __version__
-from mapapp.settings import Settings, describe_store, load_settings
-from mapapp.ingest.engines import batches
 from mapapp.errors import MapappError
+from mapapp.settings import Settings, describe_store, load_settings
 
-BATCH_SIZE = 64
+if TYPE_CHECKING:
+    from mapapp.geoparsing import Geoparser
+
 store_option = click.option(
     "--store", "store", envvar="MAPAPP_STORE", type=click.Path(dir_okay=False),
     default=None, help="Store to use: a GeoPackage file or postgresql://user@host/db "
                        "(env MAPAPP_STORE).")
 
 
-def _config(store: str | None, **extra: Any) -> dict[str, Any]:
+def _config(store: str | None, **extra: Any) -> Settings:
+    """The settings, with what the command line gave on top of the environment's."""
     return load_settings({"STORE": store, **extra})
 
 
-def _geoparser(config: Settings, fallback: Any = None):
-    from mapapp.geoparsing import Geoparser
+def _note(line: str) -> None:
+    """Tell the user ``line`` on stderr (skipped files, waits, missing model)."""
+    click.echo(line, err=True)
 
-    geoparser = Geoparser.from_settings(config, fallback=fallback)
-    if not geoparser.has_model:
-        click.echo(f"note: spaCy model {config.ner_model!r} not available; "
-                   "recognising places with the gazetteer alone", err=True)
-    return geoparser
+
+def _geoparser(config: Settings) -> Geoparser:
+    """The configured geoparser, noting on stderr when the spaCy model is missing."""
+    from mapapp.geoparsing import load_geoparser
+
+    return load_geoparser(config, _note)
 
 
 class MapappGroup(click.Group):
@@ -78,77 +82,20 @@ def main() -> None:
 # -- ingest -----------------------------------------------------------------
 
 
-def ingest_paths(paths: Sequence[Path], config: Settings, *, echo=click.echo,
-                 progress: bool = True, workers: int = 1, engine: str = "local",
-                 scheduler: str | None = None) -> dict[str, Any]:
-    """Parse, geoparse and store every article under ``paths``; returns a summary.
-
-    With an online ``GEOCODER`` the summary also has ``failures`` (mentions
-    whose lookup failed, each with its reason in the store) and ``online``.
-    ``workers``, ``engine`` and ``scheduler`` choose where geoparsing runs
-    (`mapapp.ingest.engines`).
-    """
-    from mapapp.ingest.engines import check_engine
-    from mapapp.resolution.online.factory import make_fallback
-
-    fallback = make_fallback(config)  # refuses before any work when misconfigured
-    try:
-        check_engine(config, workers=workers, engine=engine, scheduler=scheduler,
-                     fallback=fallback)
-        with _writer_lock(config, echo):  # one ingest per store; a second one waits
-            return _ingest(paths, config, fallback, echo=echo, progress=progress,
-                           engine={"workers": workers, "engine": engine, "scheduler": scheduler})
-    finally:
-        if fallback is not None:
-            fallback.close()
-
-
-def _ingest(paths: Sequence[Path], config: Settings, fallback: Any, *, echo,
-            progress: bool, engine: Settings) -> dict[str, Any]:
-    from mapapp.ingest.engines import run_ingest, scan_articles
-    from mapapp.stores.geopackage import Store
-
-    scan = scan_articles(paths, Store(config.store).known_ids())  # ids only: memory stays flat
-    summary = {"articles": 0, "already_stored": scan.already_stored, "places": 0,
-               "unresolved": 0, "errors": [str(error) for error in scan.errors]}
-    for error in scan.errors:
-        echo(f"skipped: {error}", err=True)
-    if fallback is not None:
-        summary["failures"] = 0
-        summary["online"] = fallback.stats
-    if not scan.fresh:
-        return summary
-    in_process = engine["workers"] == 1 and engine["engine"] == "local"
-    geoparser = _geoparser(config, fallback) if in_process else None
-    stats = fallback.stats if fallback is not None else None
-    with _progress_bar(len(scan.fresh), progress, stats) as advance:
-        done = run_ingest(paths, scan, config, **engine, batch_size=BATCH_SIZE,
-                          geoparser=geoparser, advance=advance)
-    if not done.has_model and not in_process:
-        echo(f"note: spaCy model {config.ner_model!r} not available on the workers; "
-             "places were recognised with the gazetteer alone", err=True)
-    for key in ("articles", "already_stored", "places", "unresolved"):
-        summary[key] += getattr(done, key)
-    if stats is not None:
-        summary["failures"] = stats.failures
-    return summary
-
-
-class _progress_bar:
-    """A rich progress bar on stderr (silent when not wanted).
+class ProgressBar:
+    """A rich progress bar on stderr, entered for one run; yields its ``advance(n)``.
 
     With an online geocoder it also shows requests, cache hits, failures and
     the time its rate limit implies for the rest (read live from ``online``).
+    The class itself is the ``progress`` factory `mapapp.ingest.pipeline` takes.
     """
 
-    def __init__(self, total: int, enabled: bool, online: Any = None, *,
+    def __init__(self, total: int, online: Any = None, *,
                  label: str = "geoparsing articles") -> None:
-        self.total, self.enabled, self.progress = total, enabled, None
+        self.total, self.progress = total, None
         self.online, self.label = online, label
 
-    def __enter__(self):
-        if not self.enabled:
-            return lambda n: None
+    def __enter__(self) -> Callable[[int], None]:
         from rich.progress import Progress
 
         columns = [*Progress.get_default_columns()]
@@ -167,7 +114,15 @@ class _progress_bar:
             self.progress.__exit__(*exc)
 
 
-def _online_column(stats: Any, total: int):
+def _progress_bar(total: int, enabled: bool, online: Any = None, *,
+                  label: str = "geoparsing articles") -> AbstractContextManager[Any]:
+    """A `ProgressBar`, or nothing shown when not ``enabled``."""
+    if not enabled:
+        return nullcontext(lambda n: None)
+    return ProgressBar(total, online, label=label)
+
+
+def _online_column(stats: Any, total: int) -> Any:
     """A progress column: "nominatim 12 req · 30 cached · 1 failed · ~0:02:10 at 1 req/s"."""
     from datetime import timedelta
 
@@ -175,7 +130,7 @@ def _online_column(stats: Any, total: int):
     from rich.text import Text
 
     class OnlineColumn(ProgressColumn):
-        def render(self, task) -> Text:
+        def render(self, task: Any) -> Text:
             eta = timedelta(seconds=int(stats.eta_seconds(total)))
             return Text(f"{stats.service} {stats.requests} req · {stats.cache_hits} cached · "
                         f"{stats.failures} failed · ~{eta} at {1 / stats.min_delay_seconds:g} "
@@ -184,7 +139,8 @@ def _online_column(stats: Any, total: int):
     return OnlineColumn()
 
 
-def _stderr_console():
+def _stderr_console() -> Any:
+    """A rich console writing to stderr (stdout stays for results)."""
     from rich.console import Console
 
     return Console(stderr=True)
@@ -201,42 +157,6 @@ def _geocoder_option(ctx: click.Context, param: click.Parameter,
         except MapappError as err:
             raise click.BadParameter(str(err), ctx=ctx, param=param) from err
     return values or None
-
-
-def _writer_lock(config: Settings, echo=click.echo):
-    """The store's writer lock (``mapapp.stores.locking``), saying so when it has to wait."""
-    from mapapp.stores.locking import writer_lock
-
-    store = config.store
-    return writer_lock(store, on_wait=lambda holder: echo(
-        f"waiting: another ingest into {describe_store(store)} is running ({holder})", err=True))
-
-
-def reprocess_store(config: Settings, *, progress: bool = True) -> dict[str, Any]:
-    """Re-geoparse every stored article with today's rules and corrections, in one swap."""
-    with _writer_lock(config):
-        return _reprocess(config, progress=progress)
-
-
-def _reprocess(config: Settings, *, progress: bool) -> dict[str, Any]:
-    from mapapp.stores.geopackage import Store
-
-    store = Store(config.store)
-    articles = store.article_records()
-    summary = {"articles": 0, "places": 0, "unresolved": 0}
-    if not articles:
-        return summary
-    geoparser = _geoparser(config)
-    parsed = []
-    with _progress_bar(len(articles), progress) as advance:
-        for batch in batches(articles, BATCH_SIZE):
-            parsed.extend(geoparser.parse_articles(batch))
-            advance(len(batch))
-    summary["articles"] = store.replace(parsed)
-    for _, resolutions in parsed:
-        summary["places"] += sum(r.resolved for r in resolutions)
-        summary["unresolved"] += sum(not r.resolved for r in resolutions)
-    return summary
 
 
 @cli.command()
@@ -271,29 +191,31 @@ def ingest(paths: tuple[Path, ...], store: str | None, quiet: bool, reprocess: b
            geocoder: str | None, geocoder_options: tuple[str, ...] | None,
            user_agent: str | None, workers: int, engine: str, scheduler: str | None) -> None:
     """Geoparse article files or folders (.txt, .jsonl, .csv) into the store."""
+    from mapapp.ingest import pipeline
+
     config = _config(store, GEOCODER=geocoder, GEOCODER_OPTIONS=geocoder_options,
                      USER_AGENT=user_agent)
+    progress = None if quiet else ProgressBar
     if reprocess:
-        done = reprocess_store(config, progress=not quiet)
-        click.echo(f"{done['articles']} articles reprocessed, {done['places']} places resolved, "
-                   f"{done['unresolved']} unresolved -> {describe_store(config.store)}")
+        done = pipeline.reprocess(config, progress=progress, report=_note)
+        click.echo(f"{done.articles} articles reprocessed, {done.places} places resolved, "
+                   f"{done.unresolved} unresolved -> {describe_store(config.store)}")
         if not paths:
             return
     elif not paths:
         raise click.UsageError("give files or folders to ingest, or --reprocess")
     try:
-        summary = ingest_paths(list(paths), config, progress=not quiet, workers=workers,
-                               engine=engine, scheduler=scheduler)
+        summary = pipeline.ingest(list(paths), config, progress=progress, report=_note,
+                                  workers=workers, engine=engine, scheduler=scheduler)
     except MapappError as err:
         raise click.ClickException(str(err)) from err
-    online = summary.get("online")
     click.echo(
-        f"{summary['articles']} new articles, {summary['places']} places resolved, "
-        f"{summary['unresolved']} unresolved, {summary['already_stored']} already stored, "
-        f"{len(summary['errors'])} errors -> {describe_store(config.store)}")
-    if online is not None:
-        click.echo(f"{online.describe()} (failed mentions keep their reason in the store)")
-    if summary["errors"]:
+        f"{summary.articles} new articles, {summary.places} places resolved, "
+        f"{summary.unresolved} unresolved, {summary.already_stored} already stored, "
+        f"{len(summary.errors)} errors -> {describe_store(config.store)}")
+    if summary.online is not None:
+        click.echo(f"{summary.online.describe()} (failed mentions keep their reason in the store)")
+    if summary.errors:
         sys.exit(2)
 
 
@@ -367,61 +289,6 @@ def serve(store: str | None, host: str | None, port: int | None) -> None:
 
 # -- geoparse ---------------------------------------------------------------
 
-@dataclass(frozen=True)
-class BadLine:
-    """A geoparse input line that cannot be answered, and the id it carried if any."""
-
-    message: str
-    id: Any = None
-
-
-def _read_requests(stream: TextIO | BinaryIO) -> Iterator[tuple[int, dict | BadLine]]:
-    """(line number, request dict or BadLine) for each non-blank line (blank lines are skipped).
-
-    Lines may come as bytes: each is decoded on its own, so one line that is
-    not UTF-8 gets its own error and the others are still answered.
-    """
-    from mapapp.articles import MAX_ARTICLE_CHARS
-
-    for number, line in enumerate(stream, start=1):
-        if isinstance(line, bytes):
-            try:
-                line = line.decode("utf-8-sig" if number == 1 else "utf-8")
-            except UnicodeDecodeError as err:
-                yield number, BadLine(f"line {number}: not valid UTF-8 (byte {err.start})")
-                continue
-        if not line.strip():
-            continue
-        try:
-            obj = json.loads(line)
-        except (json.JSONDecodeError, RecursionError) as err:
-            reason = getattr(err, "msg", "nested too deeply")
-            yield number, BadLine(f"line {number}: not valid JSON ({reason})")
-            continue
-        ident = obj.get("id") if isinstance(obj, dict) else None
-        if not isinstance(obj, dict) or not isinstance(obj.get("text"), str):
-            yield number, BadLine(f"line {number}: expected an object with a string 'text'", ident)
-            continue
-        if len(obj["text"]) > MAX_ARTICLE_CHARS:
-            yield number, BadLine(f"line {number}: 'text' is {len(obj['text']):,} characters "
-                                  f"long; at most {MAX_ARTICLE_CHARS:,} are taken", ident)
-            continue
-        spans = obj.get("spans")
-        if spans is not None and not _valid_spans(spans, len(obj["text"])):
-            yield number, BadLine(
-                f"line {number}: 'spans' must be [[start, end], ...] inside the text", ident)
-            continue
-        yield number, obj
-
-
-def _valid_spans(spans: Any, length: int) -> bool:
-    return isinstance(spans, list) and all(
-        isinstance(s, (list, tuple)) and len(s) == 2
-        and all(isinstance(v, int) and not isinstance(v, bool) for v in s)
-        and 0 <= s[0] < s[1] <= length for s in spans)
-
-
-
 @cli.command()
 @click.argument("input", type=click.File("rb"), default="-")
 @store_option
@@ -432,19 +299,14 @@ def geoparse(input: BinaryIO, store: str | None) -> None:
     with "spans" given, exactly those spans are resolved.  A malformed line
     gets {"id", "error"} and a message on stderr; the others are answered.
     """
-    geoparser = _geoparser(_config(store))
+    from mapapp.geoparsing import answer_requests
+
     failed = 0
-    for chunk in batches(_read_requests(input), BATCH_SIZE):
-        good = [obj for _, obj in chunk if isinstance(obj, dict)]
-        results = iter(geoparser.geoparse_many([(o["text"], o.get("spans")) for o in good]))
-        for number, obj in chunk:
-            if isinstance(obj, BadLine):
-                failed += 1
-                click.echo(obj.message, err=True)
-                out = {"id": obj.id, "line": number, "error": obj.message}
-            else:
-                out = {"id": obj.get("id"), "toponyms": next(results)}
-            click.echo(json.dumps(out, ensure_ascii=False))
+    for answer in answer_requests(_geoparser(_config(store)), input):
+        if "error" in answer:
+            failed += 1
+            _note(answer["error"])
+        click.echo(json.dumps(answer, ensure_ascii=False))
     if failed:
         sys.exit(2)
 

@@ -2,18 +2,21 @@
 
 `Geoparser` wires the stages together once (model, gazetteer index, resolver)
 and is what ingest, ``mapapp geoparse`` and the evaluation harness all call,
-so every figure measures the code that users run.
+so every figure measures the code that users run.  The request lines of
+``mapapp geoparse`` (JSON objects ``{"id", "text"[, "spans"]}``) are read,
+checked and answered here too, so the command only wires stdin to stdout.
 """
 
 from __future__ import annotations
 
 import gc
+import json
 from collections import Counter
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO, TextIO
 
 from mapapp.settings import Settings
 from mapapp.recognition.corrections import Corrections, load_corrections
@@ -27,6 +30,7 @@ from mapapp.recognition.toponyms import NerModel, Recognizer, load_ner, sentence
 Span = tuple[int, int]
 # A second opinion on an article's resolutions, e.g. mapapp.resolution.online.fallback.OnlineFallback
 Fallback = Callable[[Article, list[Resolution]], list[Resolution]]
+REQUEST_BATCH = 64  # geoparse request lines answered together
 
 
 class Geoparser:
@@ -89,6 +93,16 @@ class Geoparser:
             resolved = self.resolver.resolve(given + context)[:len(given)]
             out.append([resolution_dict(r) for r in mark_focus(resolved)])
         return out
+
+
+def load_geoparser(config: Settings, report: Callable[[str], None],
+                   fallback: Fallback | None = None) -> Geoparser:
+    """`Geoparser.from_settings`, telling ``report`` when the spaCy model is missing."""
+    geoparser = Geoparser.from_settings(config, fallback=fallback)
+    if not geoparser.has_model:
+        report(f"note: spaCy model {config.ner_model!r} not available; "
+               "recognising places with the gazetteer alone")
+    return geoparser
 
 
 @contextmanager
@@ -155,3 +169,84 @@ def resolution_dict(r: Resolution) -> dict:
         "feature_code": p.feature_code if p else None,
         "score": round(r.score, 4), "reason": r.reason,
     }
+
+
+def batches(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
+    """``items`` in lists of ``size`` (the last one shorter)."""
+    batch: list[Any] = []
+    for item in items:
+        batch.append(item)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+# -- geoparse request lines ------------------------------------------------------
+
+@dataclass(frozen=True)
+class BadLine:
+    """A geoparse input line that cannot be answered, and the id it carried if any."""
+
+    message: str
+    id: Any = None
+
+
+def read_requests(stream: TextIO | BinaryIO) -> Iterator[tuple[int, dict | BadLine]]:
+    """(line number, request dict or BadLine) for each non-blank line (blank lines are skipped).
+
+    Lines may come as bytes: each is decoded on its own, so one line that is
+    not UTF-8 gets its own error and the others are still answered.
+    """
+    from mapapp.articles import MAX_ARTICLE_CHARS
+
+    for number, line in enumerate(stream, start=1):
+        if isinstance(line, bytes):
+            try:
+                line = line.decode("utf-8-sig" if number == 1 else "utf-8")
+            except UnicodeDecodeError as err:
+                yield number, BadLine(f"line {number}: not valid UTF-8 (byte {err.start})")
+                continue
+        if not line.strip():
+            continue
+        try:
+            obj = json.loads(line)
+        except (json.JSONDecodeError, RecursionError) as err:
+            reason = getattr(err, "msg", "nested too deeply")
+            yield number, BadLine(f"line {number}: not valid JSON ({reason})")
+            continue
+        ident = obj.get("id") if isinstance(obj, dict) else None
+        if not isinstance(obj, dict) or not isinstance(obj.get("text"), str):
+            yield number, BadLine(f"line {number}: expected an object with a string 'text'", ident)
+            continue
+        if len(obj["text"]) > MAX_ARTICLE_CHARS:
+            yield number, BadLine(f"line {number}: 'text' is {len(obj['text']):,} characters "
+                                  f"long; at most {MAX_ARTICLE_CHARS:,} are taken", ident)
+            continue
+        spans = obj.get("spans")
+        if spans is not None and not _valid_spans(spans, len(obj["text"])):
+            yield number, BadLine(
+                f"line {number}: 'spans' must be [[start, end], ...] inside the text", ident)
+            continue
+        yield number, obj
+
+
+def _valid_spans(spans: Any, length: int) -> bool:
+    return isinstance(spans, list) and all(
+        isinstance(s, (list, tuple)) and len(s) == 2
+        and all(isinstance(v, int) and not isinstance(v, bool) for v in s)
+        and 0 <= s[0] < s[1] <= length for s in spans)
+
+
+def answer_requests(geoparser: Geoparser, stream: TextIO | BinaryIO) -> Iterator[dict]:
+    """One answer per request line, in order: ``{"id", "toponyms"}``, or for a line that
+    cannot be answered ``{"id", "line", "error"}`` (the others are answered all the same)."""
+    for chunk in batches(read_requests(stream), REQUEST_BATCH):
+        good = [obj for _, obj in chunk if isinstance(obj, dict)]
+        results = iter(geoparser.geoparse_many([(o["text"], o.get("spans")) for o in good]))
+        for number, obj in chunk:
+            if isinstance(obj, BadLine):
+                yield {"id": obj.id, "line": number, "error": obj.message}
+            else:
+                yield {"id": obj.get("id"), "toponyms": next(results)}

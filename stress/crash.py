@@ -52,8 +52,8 @@ from mapapp.recognition.gazetteer_cache import load_gazetteer  # noqa: E402
 
 OUT_DIR = ROOT / "benchmarks" / "results"
 HOT_JOURNAL = bytes.fromhex("d9d505f920a163d7")
-BATCHED = ("import sys, mapapp.cli as cli; cli.BATCH_SIZE = int(sys.argv.pop(1)); "
-           "sys.argv[0] = 'mapapp'; cli.main()")
+BATCHED = ("import sys, mapapp.cli as cli, mapapp.ingest.pipeline as pipeline; "
+           "pipeline.BATCH_SIZE = int(sys.argv.pop(1)); sys.argv[0] = 'mapapp'; cli.main()")
 
 
 class Campaign:

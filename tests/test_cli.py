@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import functools
 import json
-import os
 import re
 import shutil
 import sqlite3
@@ -26,17 +25,17 @@ import geopandas
 import pandas
 import pytest
 from click.testing import CliRunner, Result
+from helpers import AMBIENT, ROOT, assert_one_line_failure, run_main, run_mapapp, subprocess_env
 
 from mapapp import geoparsing
-from mapapp.recognition import toponyms
 from mapapp.articles import iter_articles
-from mapapp.cli import cli, main
+from mapapp.cli import cli
+from mapapp.recognition import toponyms
 from mapapp.records import Article
 from mapapp.stores.geopackage import Store
 
 pytest_plugins = ["geo_fixtures"]
 
-ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "tests" / "data"
 HOMS_FILE = DATA / "2026-09-02-homs-clinic.txt"
 
@@ -45,9 +44,6 @@ SUMMARY = re.compile(r"(?P<new>\d+) new articles, (?P<places>\d+) places resolve
                      r"(?P<errors>\d+) errors -> (?P<store>.+)")
 TOPONYM_KEYS = {"start", "end", "name", "lat", "lon", "geonameid", "country_code",
                 "feature_code", "score"}
-# Settings from the developer's shell that would point a test at the wrong store
-# or send it online; None unsets a variable for the duration of an invocation.
-AMBIENT = ("MAPAPP_STORE", "MAPAPP_GEOCODER", "MAPAPP_GEOCODER_OPTIONS", "MAPAPP_CORRECTIONS")
 
 
 # ------------------------------------------------------------------ helpers
@@ -79,41 +75,13 @@ def all_mentions(store_path: Path) -> geopandas.GeoDataFrame:
     return Store(store_path).mentions(resolved_only=False)
 
 
-def subprocess_env(**settings: str) -> dict[str, str]:
-    """os.environ without the ambient mapapp settings, plus ``settings``."""
-    env = {k: v for k, v in os.environ.items() if k not in AMBIENT}
-    return {**env, **settings}
-
-
-def run_main(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture,
-             *args: str) -> SimpleNamespace:
-    """Run the console-script entry point in-process; its exit code, stdout and stderr."""
-    for name in AMBIENT:
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setattr(sys, "argv", ["mapapp", *args])
-    try:
-        main()
-        code = 0
-    except SystemExit as exit_:
-        code = exit_.code if isinstance(exit_.code, int) else 1
-    out, err = capsys.readouterr()
-    return SimpleNamespace(exit_code=code, stdout=out, stderr=err)
-
-
-def assert_one_line_failure(exit_code: int, stderr: str, *, naming: str) -> None:
-    """Non-zero exit, no traceback, and exactly one error line that names ``naming``."""
-    assert exit_code != 0, stderr
-    assert "Traceback" not in stderr, stderr
-    errors = [line for line in stderr.splitlines() if line.lower().startswith("error")]
-    assert len(errors) == 1, stderr
-    assert naming in errors[0], stderr
-
-
 # ------------------------------------------------------------------ fixtures
 
 @pytest.fixture(scope="module")
 def runner(gazetteer, gazetteer_cache: Path) -> CliRunner:
-    """A CliRunner whose geoparser reuses the session's gazetteer and one spaCy load."""
+    """A CliRunner whose geoparser reuses the session's gazetteer and one spaCy load.
+
+    The ambient mapapp settings (`helpers.AMBIENT`) are unset for every invocation."""
     load_ner = functools.cache(toponyms.load_ner)
     env = {name: None for name in AMBIENT} | {"MAPAPP_CACHE_DIR": str(gazetteer_cache)}
     with pytest.MonkeyPatch.context() as patch:
@@ -335,9 +303,7 @@ def test_geoparse_machine_interface_in_a_subprocess(gazetteer, gazetteer_cache, 
     requests = request_lines({"id": 1, "text": text}, {"id": 2, "text": "No places."})
     env = subprocess_env(MAPAPP_CACHE_DIR=str(gazetteer_cache),
                          MAPAPP_STORE=str(tmp_path / "s.gpkg"))
-    done = subprocess.run([sys.executable, "-m", "mapapp", "geoparse"], input=requests,
-                          capture_output=True, text=True, encoding="utf-8", env=env, cwd=ROOT,
-                          timeout=120)
+    done = run_mapapp("geoparse", input=requests, env=env, timeout=120)
     assert done.returncode == 0, done.stderr
     first, second = json_lines(done.stdout)
     assert (first["id"], second) == (1, {"id": 2, "toponyms": []})
@@ -458,9 +424,7 @@ def test_export_to_a_missing_folder_fails_with_one_line(monkeypatch, capsys, sto
 
 def test_a_bad_store_in_a_subprocess_has_no_traceback(tmp_path):
     store = make_bad_store("garbage", tmp_path)
-    done = subprocess.run([sys.executable, "-m", "mapapp", "stats", "--store", str(store)],
-                          capture_output=True, text=True, env=subprocess_env(), cwd=ROOT,
-                          timeout=60)
+    done = run_mapapp("stats", "--store", str(store), env=subprocess_env())
     assert_one_line_failure(done.returncode, done.stderr, naming=str(store))
 
 
@@ -530,8 +494,7 @@ def test_every_command_takes_store(command):
 
 
 def test_python_m_mapapp_help():
-    done = subprocess.run([sys.executable, "-m", "mapapp", "--help"], capture_output=True,
-                          text=True, cwd=ROOT, env=subprocess_env(), timeout=60)
+    done = run_mapapp("--help", env=subprocess_env())
     assert done.returncode == 0, done.stderr
     for command in ("ingest", "serve", "geoparse", "export", "stats", "evaluate"):
         assert command in done.stdout
@@ -549,8 +512,7 @@ def test_console_script_help():
 
 
 def test_version_without_traceback():
-    done = subprocess.run([sys.executable, "-m", "mapapp", "--version"], capture_output=True,
-                          text=True, cwd=ROOT, env=subprocess_env(), timeout=60)
+    done = run_mapapp("--version", env=subprocess_env())
     assert done.returncode == 0 and "Traceback" not in done.stderr, done.stderr
     assert done.stdout.startswith("mapapp ")
 

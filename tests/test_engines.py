@@ -16,11 +16,12 @@ import pandas
 import pytest
 from geopandas.testing import assert_geodataframe_equal
 
+from mapapp.cli import cli
 from mapapp.ingest import engines
-from mapapp.cli import cli, ingest_paths
-from mapapp.settings import load_settings
-from mapapp.stores.parquet import ParquetStore, ParquetWriter
+from mapapp.ingest.pipeline import ingest
+from mapapp.settings import Settings, load_settings
 from mapapp.stores.geopackage import Store, batch_frames
+from mapapp.stores.parquet import ParquetStore, ParquetWriter
 
 pytest_plugins = ["geo_fixtures"]
 
@@ -41,7 +42,7 @@ def assert_same_store(expected: Path | str, actual: Path | str) -> None:
 @pytest.fixture(scope="module")
 def make_config(gazetteer, gazetteer_cache: Path, data_packages: Path):
     """Settings for a store; workers load the gazetteer from the session's cache."""
-    def make(store: Path | str) -> dict:
+    def make(store: Path | str) -> Settings:
         return load_settings({"STORE": str(store), "CACHE_DIR": str(gazetteer_cache),
                             "DATA_PACKAGES": str(data_packages), "GEOCODER": "offline"})
     return make
@@ -51,15 +52,15 @@ def make_config(gazetteer, gazetteer_cache: Path, data_packages: Path):
 def one_process(make_config, tmp_path_factory: pytest.TempPathFactory):
     """data/ ingested by the local engine with one worker: the reference store."""
     store = tmp_path_factory.mktemp("one") / "mapapp.gpkg"
-    summary = ingest_paths([DATA], make_config(store), progress=False)
-    assert summary["articles"] > 30 and not summary["errors"], summary
+    summary = ingest([DATA], make_config(store))
+    assert summary.articles > 30 and not summary.errors, summary
     return store, summary
 
 
 def test_two_workers_store_what_one_process_stores(one_process, make_config, tmp_path):
     reference, summary = one_process
     store = tmp_path / "two.gpkg"
-    assert ingest_paths([DATA], make_config(store), progress=False, workers=2) == summary
+    assert ingest([DATA], make_config(store), workers=2) == summary
     assert_same_store(reference, store)
 
 
@@ -68,20 +69,20 @@ def test_dask_local_cluster_stores_what_the_local_engine_stores(one_process, mak
     reference, summary = one_process
     store = tmp_path / "archive.parquet"
     config = make_config(store)
-    assert ingest_paths([DATA], config, progress=False, engine="dask", workers=2) == summary
+    assert ingest([DATA], config, engine="dask", workers=2) == summary
     assert isinstance(Store(store), ParquetStore)
     assert_same_store(reference, store)
-    again = ingest_paths([DATA], config, progress=False, engine="dask", workers=2)
-    assert (again["articles"], again["already_stored"]) == (0, summary["articles"])
+    again = ingest([DATA], config, engine="dask", workers=2)
+    assert (again.articles, again.already_stored) == (0, summary.articles)
 
 
 def test_postgis_stores_what_the_geopackage_stores(one_process, make_config, postgis_url):
     """The same ingest (two worker processes) into a PostGIS store reads back identically."""
     reference, summary = one_process
-    assert ingest_paths([DATA], make_config(postgis_url), progress=False, workers=2) == summary
+    assert ingest([DATA], make_config(postgis_url), workers=2) == summary
     assert_same_store(reference, postgis_url)
-    again = ingest_paths([DATA], make_config(postgis_url), progress=False)
-    assert (again["articles"], again["already_stored"]) == (0, summary["articles"])
+    again = ingest([DATA], make_config(postgis_url))
+    assert (again.articles, again.already_stored) == (0, summary.articles)
 
 
 def test_dask_recovers_a_killed_worker_without_losing_or_doubling(one_process, make_config,
@@ -104,7 +105,7 @@ def test_dask_recovers_a_killed_worker_without_losing_or_doubling(one_process, m
                                   scheduler=cluster.scheduler_address, partition_size=4,
                                   advance=kill_one_worker)
         assert killed and killed[0] not in client.run(os.getpid).values()
-    assert done.articles == summary["articles"] == len(scan.fresh)
+    assert done.stored.added == summary.articles == len(scan.fresh)
     ids = Store(store).articles(include_undated=True)["article_id"]
     assert ids.is_unique and set(ids) == set(scan.fresh)
     assert_same_store(reference, store)

@@ -183,10 +183,10 @@ def test_any_file_gives_articles_or_one_line_errors_naming_it(scratch, data, suf
 @FAST
 @given(data=st.one_of(jsonl_files(), st.binary(max_size=300)))
 def test_geoparse_request_lines_are_answered_or_refused_one_by_one(data):
-    from mapapp.cli import BadLine, _read_requests
+    from mapapp.geoparsing import BadLine, read_requests
 
     lines = io.BytesIO(data).readlines()
-    answered = list(_read_requests(io.BytesIO(data)))
+    answered = list(read_requests(io.BytesIO(data)))
     numbers = [number for number, _ in answered]
     assert numbers == sorted(set(numbers)) and all(1 <= n <= len(lines) for n in numbers)
     assert {n for n, line in enumerate(lines, start=1) if b"{" in line} <= set(numbers)
@@ -297,12 +297,11 @@ def fuzz_cli(gazetteer):
 @pytest.fixture(scope="module")
 def fuzz_store(tmp_path_factory, fuzz_cli) -> Store:
     """A store already holding the sample articles (none may be lost)."""
-    from mapapp.cli import ingest_paths
+    from mapapp.ingest.pipeline import ingest
     from mapapp.settings import load_settings
 
     store = Store(tmp_path_factory.mktemp("fuzz-store") / "mapapp.gpkg")
-    ingest_paths([ROOT / "data"], load_settings({"STORE": str(store.path)}), progress=False,
-                 echo=lambda *a, **k: None)
+    ingest([ROOT / "data"], load_settings({"STORE": str(store.path)}))
     return store
 
 

@@ -24,7 +24,8 @@ from click.testing import CliRunner
 from geopy.location import Location
 
 from mapapp.resolution.online import factory
-from mapapp.cli import cli, ingest_paths
+from mapapp.cli import cli
+from mapapp.ingest.pipeline import ingest
 from mapapp.settings import load_settings
 from mapapp.errors import ConfigError
 from mapapp.geoparsing import Geoparser
@@ -303,14 +304,14 @@ def test_a_500_is_recorded_on_its_mention_while_the_batch_lands(
 def test_second_run_is_served_from_the_cache(nominatim: FakeNominatim, stories: Path,
                                              tmp_path: Path, quick_geoparser: None) -> None:
     first = nominatim.config(tmp_path)
-    summary = ingest_paths([stories], first, progress=False)
-    assert summary["online"].requests == len(nominatim.log) == 2
-    assert summary["failures"] == 0 and summary["unresolved"] == 0
+    summary = ingest([stories], first)
+    assert summary.online.requests == len(nominatim.log) == 2
+    assert summary.failures == 0 and summary.unresolved == 0
     second = first.replace(STORE=str(tmp_path / "store" / "again.gpkg"))  # same cache file
-    again = ingest_paths([stories], second, progress=False)
+    again = ingest([stories], second)
     assert len(nominatim.log) == 2
-    assert (again["online"].requests, again["online"].cache_hits) == (0, 2)
-    assert again["places"] == summary["places"]
+    assert (again.online.requests, again.online.cache_hits) == (0, 2)
+    assert again.places == summary.places
 
     def places(store: str) -> dict[str, tuple[str, str, str]]:
         return {n: (r["provider"], r["country_code"], r["resolved_name"])

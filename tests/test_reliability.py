@@ -31,13 +31,13 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
+from helpers import ROOT, assert_one_line_failure, isolated_env, start_mapapp
 
-from mapapp.stores.locking import lock_path
 from mapapp.stores.geopackage import Store
+from mapapp.stores.locking import lock_path
 
 pytest_plugins = ["geo_fixtures"]
 
-ROOT = Path(__file__).resolve().parents[1]
 TAKES = 6          # copies of data/*.txt: 37 files x 6 = 222 articles, 4 batches of 64
 KILLS = 3          # SIGKILLs of one resumed ingest
 SEED = 20261125
@@ -62,16 +62,14 @@ def write_corpus(folder: Path, takes: int) -> Path:
 
 def ingest_env(gazetteer_cache: Path) -> dict[str, str]:
     """The environment without the developer's mapapp settings; gazetteer alone, offline."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("MAPAPP_")}
-    return {**env, "MAPAPP_CACHE_DIR": str(gazetteer_cache), "MAPAPP_NER_MODEL": "none",
-            "MAPAPP_GEOCODER": "offline"}
+    return isolated_env(MAPAPP_CACHE_DIR=str(gazetteer_cache), MAPAPP_NER_MODEL="none",
+                        MAPAPP_GEOCODER="offline")
 
 
 def start_ingest(corpus: Path, store: Path, env: dict[str, str], **popen) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "mapapp", "ingest", str(corpus),
-                             "--store", str(store), "--quiet"], cwd=ROOT, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            **popen)
+    """``mapapp ingest CORPUS --store STORE --quiet`` started in a subprocess."""
+    return start_mapapp("ingest", str(corpus), "--store", str(store), "--quiet", env=env,
+                        **popen)
 
 
 def finish(proc: subprocess.Popen, timeout: float = 120) -> SimpleNamespace:
@@ -131,13 +129,6 @@ def assert_whole(store: Path, reference: dict[str, tuple]) -> int:
 
 def scratch_left(store: Path) -> list[str]:
     return sorted(p.name for p in store.parent.glob(f".{store.name}.*-*"))
-
-
-def assert_one_line_error(code: int, stderr: str, naming: str) -> None:
-    assert code != 0, stderr
-    assert "Traceback" not in stderr, stderr
-    errors = [line for line in stderr.splitlines() if line.startswith("Error:")]
-    assert len(errors) == 1 and naming in errors[0], stderr
 
 
 # ------------------------------------------------------------------ fixtures
@@ -387,7 +378,7 @@ def test_a_full_disk_gives_one_line_and_leaves_the_store_intact(corpus, referenc
         resource.setrlimit(resource.RLIMIT_FSIZE, (size, size))
 
     done = finish(start_ingest(extra, store, env, preexec_fn=small_disk))
-    assert_one_line_error(done.code, done.err, naming=str(store))
+    assert_one_line_failure(done.code, done.err, naming=str(store))
     assert snapshot(store) == before and store.stat().st_size == size
     assert scratch_left(store) == []
 
@@ -396,7 +387,7 @@ def test_a_full_disk_gives_one_line_and_leaves_the_store_intact(corpus, referenc
 def test_sqlite_disk_full_inside_the_transaction_rolls_back(store, articles_records,
                                                              monkeypatch):
     """SQLITE_FULL while copying a batch in: a StoreError, and every old row still there."""
-    from conftest import make_story, LAGOS
+    from conftest import LAGOS, make_story
 
     before = snapshot(store.path)
     real_connect = sqlite3.connect
@@ -446,7 +437,7 @@ def test_an_unwritable_folder_gives_one_line_and_leaves_the_store_intact(
     with pytest.raises(SystemExit) as exit_:
         cli.main()
     err = capsys.readouterr().err
-    assert_one_line_error(exit_.value.code, err, naming=str(store.path))
+    assert_one_line_failure(exit_.value.code, err, naming=str(store.path))
     assert os.strerror(failure) in err
     monkeypatch.undo()
     assert snapshot(store.path) == before
@@ -469,5 +460,5 @@ def test_a_really_read_only_folder(store, tmp_path, capsys, monkeypatch):
             cli.main()
     finally:
         store.path.parent.chmod(0o755)
-    assert_one_line_error(exit_.value.code, capsys.readouterr().err, naming=str(store.path))
+    assert_one_line_failure(exit_.value.code, capsys.readouterr().err, naming=str(store.path))
     assert snapshot(store.path) == before

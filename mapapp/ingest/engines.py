@@ -24,13 +24,16 @@ from __future__ import annotations
 import threading
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Self
 
-from mapapp.settings import Settings
 from mapapp.errors import ArticleParseError, ConfigError
 from mapapp.records import Article
+from mapapp.settings import Settings
+
+if TYPE_CHECKING:
+    from mapapp.stores.geopackage import AddResult
 
 ENGINES = ("local", "dask")
 PARTITION_SIZE = 500  # articles per Dask partition, and per GeoParquet file
@@ -63,12 +66,12 @@ def parse_part(geoparser: Any, batch: Sequence[Article]) -> Part:
 
 # -- reading the input ---------------------------------------------------------
 
-@dataclass
+@dataclass(frozen=True)
 class Scan:
     """The first pass over the input: ids to ingest (in order), bad files, and repeats."""
 
-    fresh: dict[str, None] = field(default_factory=dict)  # an ordered set of article ids
-    errors: list[ArticleParseError] = field(default_factory=list)
+    fresh: dict[str, None]  # an ordered set of article ids
+    errors: tuple[ArticleParseError, ...] = ()
     already_stored: int = 0
 
 
@@ -76,15 +79,17 @@ def scan_articles(paths: Sequence[Path], known: set[str]) -> Scan:
     """Which articles under ``paths`` are new: read once, keeping only their ids."""
     from mapapp.articles import iter_articles
 
-    scan = Scan()
+    fresh: dict[str, None] = {}
+    errors: list[ArticleParseError] = []
+    already_stored = 0
     for item in iter_articles(paths):
         if isinstance(item, ArticleParseError):
-            scan.errors.append(item)
-        elif item.article_id in known or item.article_id in scan.fresh:
-            scan.already_stored += 1
+            errors.append(item)
+        elif item.article_id in known or item.article_id in fresh:
+            already_stored += 1
         else:
-            scan.fresh[item.article_id] = None
-    return scan
+            fresh[item.article_id] = None
+    return Scan(fresh, tuple(errors), already_stored)
 
 
 def fresh_articles(paths: Sequence[Path], scan: Scan) -> Iterator[Article]:
@@ -98,38 +103,38 @@ def fresh_articles(paths: Sequence[Path], scan: Scan) -> Iterator[Article]:
             yield item
 
 
-def batches(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
-    """``items`` in lists of ``size`` (the last one shorter)."""
-    batch: list[Any] = []
-    for item in items:
-        batch.append(item)
-        if len(batch) >= size:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
-
-
 # -- running an ingest -----------------------------------------------------------
 
-@dataclass
-class Outcome:
-    """What an engine run added to the store."""
+@dataclass(frozen=True)
+class Written:
+    """What an engine run wrote: the store's write results summed (an ``AddResult``), and
+    whether every batch was recognised with the spaCy model (each worker loads its own)."""
 
-    articles: int = 0
-    already_stored: int = 0
-    places: int = 0
-    unresolved: int = 0
+    stored: AddResult
     has_model: bool = True
 
-    def count(self, part: Part, added: int, stored: Any = None) -> None:
-        """Count ``part``; ``stored`` (an AddResult) says which of its places really went in
-        (another ingest may have stored some of its articles first)."""
-        self.articles += added
-        self.already_stored += len(part) - added
-        self.places += part.places if stored is None else stored.resolved
-        self.unresolved += part.unresolved if stored is None else stored.mentions - stored.resolved
-        self.has_model = self.has_model and part.has_model
+    @classmethod
+    def nothing(cls) -> Written:
+        """No batch written yet."""
+        from mapapp.stores.geopackage import AddResult
+
+        return cls(AddResult(added=0, skipped=0))
+
+    def plus(self, part: Part, stored: AddResult | None = None) -> Written:
+        """These totals and ``part``; ``stored`` (the store's AddResult) says which of its
+        places really went in (another ingest may have stored some of its articles first).
+        Without it the part went in whole (a GeoParquet run)."""
+        from mapapp.stores.geopackage import AddResult
+
+        if stored is None:
+            stored = AddResult(added=len(part), skipped=0, mentions=len(part.mentions),
+                               resolved=part.places)
+        total = self.stored
+        return Written(AddResult(added=total.added + stored.added,
+                                 skipped=total.skipped + stored.skipped,
+                                 mentions=total.mentions + stored.mentions,
+                                 resolved=total.resolved + stored.resolved),
+                       self.has_model and part.has_model)
 
 
 def check_engine(config: Settings, *, workers: int, engine: str,
@@ -161,12 +166,15 @@ def run_ingest(paths: Sequence[Path], scan: Scan, config: Settings, *,
                workers: int = 1, engine: str = "local", scheduler: str | None = None,
                batch_size: int = 64, geoparser: Any = None,
                advance: Callable[[int], None] = lambda n: None,
-               partition_size: int = PARTITION_SIZE) -> Outcome:
+               partition_size: int = PARTITION_SIZE) -> Written:
     """Geoparse the new articles of ``scan`` and write them to the configured store.
 
     ``geoparser`` is used for the in-process case (one local worker); other
-    engines load their own in each worker from ``config``.
+    engines load their own in each worker from ``config``.  ``advance`` is
+    called with the number of articles of each batch written.
     """
+    from mapapp.geoparsing import batches
+
     articles = fresh_articles(paths, scan)
     if engine == "dask":
         from mapapp.stores.parquet import ParquetWriter
@@ -182,26 +190,25 @@ def run_ingest(paths: Sequence[Path], scan: Scan, config: Settings, *,
 
 
 def _write(parts: Iterable[Part], config: Settings, advance: Callable[[int], None],
-           partition_size: int) -> Outcome:
+           partition_size: int) -> Written:
     """Write parts in order: one transaction each, or GeoParquet files committed at the end."""
     from mapapp.stores.geopackage import Store, is_parquet_store
 
-    outcome = Outcome()
+    written = Written.nothing()
     if is_parquet_store(config.store):
         from mapapp.stores.parquet import ParquetWriter
 
         with ParquetWriter(config.store, partition_size=partition_size) as writer:
             for part in parts:
                 writer.add(part)
-                outcome.count(part, len(part))
+                written = written.plus(part)
                 advance(len(part))
-        return outcome
+        return written
     store = Store(config.store)
     for part in parts:
-        result = store.add_frames(part.articles, part.mentions)
-        outcome.count(part, result.added, result)
+        written = written.plus(part, store.add_frames(part.articles, part.mentions))
         advance(len(part))
-    return outcome
+    return written
 
 
 # -- local worker processes ------------------------------------------------------
@@ -234,7 +241,7 @@ class _WorkerPool:
         self.pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"),
                                         initializer=_start_worker, initargs=(config,))
 
-    def __enter__(self) -> "_WorkerPool":
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -289,40 +296,40 @@ def _parse_partition(articles: list[Article], config: Settings) -> list[Part]:
 
 def _run_dask(articles: Iterable[Article], config: Settings, writer: Any, *,
               workers: int, scheduler: str | None, partition_size: int,
-              advance: Callable[[int], None]) -> Outcome:
+              advance: Callable[[int], None]) -> Written:
     """Geoparse a bag of ``articles`` on Dask; the writer stores each partition under its index."""
     import dask.bag
     from dask.distributed import as_completed
 
     articles = list(articles)
-    outcome = Outcome()
+    written = Written.nothing()
     if not articles:
-        return outcome
+        return written
     bag = dask.bag.from_sequence(articles, partition_size=partition_size)
     partitions = bag.map_partitions(_parse_partition, config).to_delayed()
-    with _dask_client(scheduler, workers) as client:
+    with DaskClient(scheduler, workers) as client:
         futures = client.compute(partitions)
         index = {future.key: i for i, future in enumerate(futures)}
         try:
             for future, result in as_completed(futures, with_results=True):
                 (part,) = result
                 writer.write(index[future.key], part)
-                outcome.count(part, len(part))
+                written = written.plus(part)
                 advance(len(part))
         except BaseException:
             client.cancel(futures)
             raise
-    return outcome
+    return written
 
 
-class _dask_client:
+class DaskClient:
     """A Client of the scheduler at ``address``, or of a LocalCluster of ``workers`` processes."""
 
     def __init__(self, address: str | None, workers: int) -> None:
         self.address, self.workers = address, workers
         self.cluster = self.client = None
 
-    def __enter__(self):
+    def __enter__(self) -> Any:
         from dask.distributed import Client, LocalCluster
 
         if self.address:
