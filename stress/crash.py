@@ -91,12 +91,12 @@ def summary(out: str) -> dict[str, int] | None:
 
 def whole(store: Path, reference: dict[str, tuple], run: Campaign, where: str) -> int:
     """Check the store holds only whole reference articles; returns how many."""
-    from mapapp.stores.geopackage import Store
+    from mapapp.stores import open_store
 
     if not store.exists():
         return 0
     try:
-        Store(store).stats()
+        open_store(store).stats()
         held = snapshot(store)
     except Exception as err:  # noqa: BLE001 - any failure to open is what we look for
         run.check(False, f"{where}: the store does not open: {err}")

@@ -19,8 +19,10 @@ import pytest
 from mapapp.stores import geopackage as store_module
 from mapapp.errors import StoreError
 from mapapp.records import Article, Place, Resolution, Toponym
-from mapapp.stores.geopackage import (ARTICLE_COLUMNS, MENTION_COLUMNS, AddResult, Store,
-                          resolutions_frame, to_point)
+from mapapp.stores import Store, open_store
+from mapapp.stores.base import WriteResult
+from mapapp.stores.frames import resolutions_frame, to_point
+from mapapp.stores.schema import ARTICLE_COLUMNS, MENTION_COLUMNS
 
 DAMASCUS = Place(170654, "Damascus", 33.5, 36.3, "P", "PPLC", "SY", "13", "Dimashq", 1_569_394)
 HOMS = Place(169577, "Homs", 34.72682, 36.72339, "P", "PPLA", "SY", "11", "Homs", 775_404)
@@ -59,8 +61,8 @@ def stories() -> list[tuple[Article, list[Resolution]]]:
 @pytest.fixture
 def store(store_location: str, stories) -> Store:
     """A store holding the four stories (once per backend)."""
-    filled = Store(store_location)
-    assert filled.add(stories) == AddResult(added=4, skipped=0, mentions=6, resolved=5)
+    filled = open_store(store_location)
+    assert filled.add(stories) == WriteResult(added=4, skipped=0, mentions=6, resolved=5)
     return filled
 
 
@@ -158,13 +160,13 @@ def test_article_lookup(store):
 
 def test_readding_is_idempotent(store, stories):
     before = store.stats()
-    assert store.add(stories[:2]) == AddResult(added=0, skipped=2, mentions=0)
+    assert store.add(stories[:2]) == WriteResult(added=0, skipped=2, mentions=0)
     assert store.stats() == before
 
 
 def test_duplicate_within_batch_counts_as_skipped(store_location, stories):
-    fresh = Store(store_location)
-    assert fresh.add([stories[0], stories[0]]) == AddResult(added=1, skipped=1, mentions=2, resolved=1)
+    fresh = open_store(store_location)
+    assert fresh.add([stories[0], stories[0]]) == WriteResult(added=1, skipped=1, mentions=2, resolved=1)
 
 
 @pytest.mark.parametrize("bbox, expected", [
@@ -194,11 +196,11 @@ def test_version_changes_with_each_write_only(store, stories):
 
 
 def test_second_batch_appends_in_place(tmp_path, stories):
-    fresh = Store(tmp_path / "s.gpkg")
+    fresh = open_store(tmp_path / "s.gpkg")
     fresh.add(stories[:2])
     inode = fresh.path.stat().st_ino
     first = fresh.mentions(resolved_only=False)
-    assert fresh.add(stories[1:]) == AddResult(added=2, skipped=1, mentions=2, resolved=2)
+    assert fresh.add(stories[1:]) == WriteResult(added=2, skipped=1, mentions=2, resolved=2)
     assert fresh.path.stat().st_ino == inode  # appended, not replaced by a rewrite
     both = fresh.mentions(resolved_only=False)
     assert len(both) == 6
@@ -233,7 +235,7 @@ def test_reader_during_write_sees_previous_state(store, monkeypatch):
     touch = store_module._touch_contents
 
     def peek_then_touch(conn, added):
-        seen.append(Store(store.path).stats()["articles"])
+        seen.append(open_store(store.path).stats()["articles"])
         touch(conn, added)
 
     monkeypatch.setattr(store_module, "_touch_contents", peek_then_touch)
@@ -263,7 +265,7 @@ def test_is_a_real_geopackage(store):
 
 
 def test_missing_store_reads_empty(store_location):
-    absent = Store(store_location)
+    absent = open_store(store_location)
     frame = absent.mentions()
     assert frame.empty and frame.crs == "EPSG:4326"
     assert list(frame.columns) == [*MENTION_COLUMNS, "headline", "url", "geometry"]
@@ -275,8 +277,8 @@ def test_missing_store_reads_empty(store_location):
 
 
 def test_empty_batch_creates_an_empty_store(store_location):
-    fresh = Store(store_location)
-    assert fresh.add([]) == AddResult(added=0, skipped=0)
+    fresh = open_store(store_location)
+    assert fresh.add([]) == WriteResult(added=0, skipped=0)
     assert fresh.exists() and fresh.mentions().empty
 
 
@@ -327,7 +329,7 @@ def test_bad_file_is_a_store_error(tmp_path, make, call):
     make(path)
     before = path.read_bytes()
     with pytest.raises(StoreError, match=str(path)):
-        call(Store(path))
+        call(open_store(path))
     assert path.read_bytes() == before
 
 
@@ -353,7 +355,7 @@ def test_any_json_string_is_stored_and_read_back(store_location, tmp_path, escap
                     encoding="utf-8")
     (article,) = parse_file(feed)
     assert article.text == stored and article.headline == "H"
-    target = Store(store_location)
+    target = open_store(store_location)
     assert target.add([(article, [])]).added == 1
     assert target.article(article.article_id)["text"] == stored
     assert target.article("no\x00such id") is None

@@ -53,7 +53,7 @@ class Part:
 
 def parse_part(geoparser: Any, batch: Sequence[Article]) -> Part:
     """Geoparse ``batch`` and build its store rows."""
-    from mapapp.stores.geopackage import batch_frames
+    from mapapp.stores.frames import batch_frames
 
     parsed = geoparser.parse_articles(batch)
     articles, mentions = batch_frames(parsed)
@@ -123,7 +123,7 @@ class Outcome:
     has_model: bool = True
 
     def count(self, part: Part, added: int, stored: Any = None) -> None:
-        """Count ``part``; ``stored`` (an AddResult) says which of its places really went in
+        """Count ``part``; ``stored`` (a WriteResult) says which of its places really went in
         (another ingest may have stored some of its articles first)."""
         self.articles += added
         self.already_stored += len(part) - added
@@ -141,7 +141,7 @@ def check_engine(config: Settings, *, workers: int, engine: str,
         (its rate limit is per process), or the dask engine without a
         GeoParquet store.
     """
-    from mapapp.stores.geopackage import is_parquet_store
+    from mapapp.stores import open_store
 
     if engine not in ENGINES:
         raise ConfigError(f"unknown engine {engine!r}: use {' or '.join(ENGINES)}")
@@ -152,7 +152,7 @@ def check_engine(config: Settings, *, workers: int, engine: str,
     if fallback is not None and (workers > 1 or engine == "dask"):
         raise ConfigError("an online geocoder keeps its rate limit in one process: ingest with "
                           "--workers 1 and the local engine, or without --geocoder")
-    if engine == "dask" and not is_parquet_store(config.store):
+    if engine == "dask" and not open_store(config.store).partitioned:
         raise ConfigError(f"the dask engine writes a GeoParquet store, not {config.store}: "
                           "give --store a folder name ending in .parquet")
 
@@ -167,11 +167,11 @@ def run_ingest(paths: Sequence[Path], scan: Scan, config: Settings, *,
     ``geoparser`` is used for the in-process case (one local worker); other
     engines load their own in each worker from ``config``.
     """
+    from mapapp.stores import open_store
+
     articles = fresh_articles(paths, scan)
     if engine == "dask":
-        from mapapp.stores.parquet import ParquetWriter
-
-        with ParquetWriter(config.store) as writer:
+        with open_store(config.store).writer() as writer:
             return _run_dask(articles, config, writer, workers=workers, scheduler=scheduler,
                              partition_size=partition_size, advance=advance)
     if workers == 1:
@@ -184,23 +184,14 @@ def run_ingest(paths: Sequence[Path], scan: Scan, config: Settings, *,
 def _write(parts: Iterable[Part], config: Settings, advance: Callable[[int], None],
            partition_size: int) -> Outcome:
     """Write parts in order: one transaction each, or GeoParquet files committed at the end."""
-    from mapapp.stores.geopackage import Store, is_parquet_store
+    from mapapp.stores import open_store
 
     outcome = Outcome()
-    if is_parquet_store(config.store):
-        from mapapp.stores.parquet import ParquetWriter
-
-        with ParquetWriter(config.store, partition_size=partition_size) as writer:
-            for part in parts:
-                writer.add(part)
-                outcome.count(part, len(part))
-                advance(len(part))
-        return outcome
-    store = Store(config.store)
-    for part in parts:
-        result = store.add_frames(part.articles, part.mentions)
-        outcome.count(part, result.added, result)
-        advance(len(part))
+    with open_store(config.store).writer(partition_size) as writer:
+        for part in parts:
+            result = writer.add_frames(part.articles, part.mentions)
+            outcome.count(part, result.added, result)
+            advance(len(part))
     return outcome
 
 
@@ -306,7 +297,7 @@ def _run_dask(articles: Iterable[Article], config: Settings, writer: Any, *,
         try:
             for future, result in as_completed(futures, with_results=True):
                 (part,) = result
-                writer.write(index[future.key], part)
+                writer.write(index[future.key], part.articles, part.mentions)
                 outcome.count(part, len(part))
                 advance(len(part))
         except BaseException:

@@ -1,12 +1,12 @@
 """The team store: articles and mentions in PostgreSQL with PostGIS.
 
 ``MAPAPP_STORE=postgresql://user@host/db`` (or ``--store``) selects it;
-``Store(url)`` returns a `PostgisStore`, which reads and writes exactly like
-the GeoPackage `mapapp.stores.geopackage.Store`, so nothing above the store can tell them
-apart.  What differs is underneath:
+``open_store(url)`` returns a `PostgisStore`, which reads and writes exactly like
+the GeoPackage store, so nothing above the store can tell them apart.  What
+differs is underneath:
 
 - the schema is made and upgraded by Alembic migrations
-  (``mapapp/migrations/versions``), recorded in ``mapapp_schema_version``;
+  (``mapapp/stores/migrations/versions``), recorded in ``mapapp_schema_version``;
   writers upgrade an older store, readers refuse one rather than misread it,
   and a store made by a newer mapapp is refused by both;
 - rows go in through geopandas' ``to_postgis`` and come out through
@@ -37,16 +37,15 @@ from typing import Any
 import geopandas
 import pandas
 
+from mapapp.errors import StoreError
 from mapapp.settings import URL_SCHEMES
 from mapapp.settings import describe_store as describe
-from mapapp.errors import StoreError
-from mapapp.records import Article
-from mapapp.stores.geopackage import (ARTICLE_COLUMNS, CRS, JOINED_COLUMNS, MENTION_COLUMNS, Appending,
-                          Store, _typed, sql_stats)
+from mapapp.stores.base import Appending, sql_stats
+from mapapp.stores.schema import (ARTICLE_COLUMNS, CRS, GEOM, JOINED_COLUMNS, MENTION_COLUMNS,
+                                  empty_articles, empty_view, typed)
 
 VERSION_TABLE = "mapapp_schema_version"
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
-GEOM = "geom"
 _MIGRATION_LOCK = 0x6D61706170700001  # pg_advisory_xact_lock key: one upgrade at a time
 _DATE = "to_char({}, 'YYYY-MM-DD')"
 
@@ -158,12 +157,20 @@ def _older(revision: str) -> bool:
 
 
 class PostgisStore(Appending):
-    """Articles and mentions in a PostGIS database; the same reads and writes as `Store`
+    """Articles and mentions in a PostGIS database; the same reads and writes as every store
     (``add``, ``add_frames`` and ``replace`` come from `Appending`, over ``_append``)."""
+
+    kind = "PostGIS"
+    needs_writer_lock = False  # batches are transactions; the unique id keeps ingests apart
 
     def __init__(self, location: str | Path) -> None:
         self.location = str(location)
         self._ready = False  # schema known to be at head (checked once per instance)
+
+    @property
+    def identity(self) -> str:
+        """The same text for every handle on the same database (never its password)."""
+        return describe(self.location)
 
     def __repr__(self) -> str:
         return f"PostgisStore({describe(self.location)!r})"
@@ -258,6 +265,14 @@ class PostgisStore(Appending):
         """Is there a store (a mapapp schema) in the database?"""
         return self.revision() is not None
 
+    def check(self) -> None:
+        """Refuse a database holding tables mapapp did not make (an empty one is fine)."""
+        self.revision()
+
+    def scratch_paths(self) -> list[Path]:
+        """None: a failed batch is a rolled-back transaction."""
+        return []
+
     def version(self) -> str:
         """A token that changes with every committed write (readers' caches key on it)."""
         with self._reading() as conn:
@@ -347,13 +362,13 @@ class PostgisStore(Appending):
                f"m.start, m.mention_id")
         with self._reading() as conn:
             if conn is None:
-                return _empty_view()
+                return empty_view()
             frame = geopandas.read_postgis(text(sql), conn, geom_col=GEOM, crs=CRS,
                                            params=params)
         frame = frame.rename_geometry("geometry")
-        typed = _typed(pandas.DataFrame(frame.drop(columns="geometry")),
-                       {**MENTION_COLUMNS, **JOINED_COLUMNS})
-        return geopandas.GeoDataFrame(typed, geometry=frame.geometry, crs=CRS)
+        rows = typed(pandas.DataFrame(frame.drop(columns="geometry")),
+                     {**MENTION_COLUMNS, **JOINED_COLUMNS})
+        return geopandas.GeoDataFrame(rows, geometry=frame.geometry, crs=CRS)
 
     def articles(self, start: date | None = None, end: date | None = None, *,
                  include_undated: bool = False) -> pandas.DataFrame:
@@ -366,13 +381,9 @@ class PostgisStore(Appending):
                f'article_id COLLATE "C"')
         with self._reading() as conn:
             if conn is None:
-                return _typed(pandas.DataFrame(columns=list(ARTICLE_COLUMNS)), ARTICLE_COLUMNS)
+                return empty_articles()
             frame = pandas.read_sql_query(text(sql), conn, params=params)
-        return _typed(frame, ARTICLE_COLUMNS)
-
-    def article_records(self) -> list[Article]:
-        """Every stored article as an `Article` record (for reprocessing)."""
-        return Store.article_records(self)  # the same code: it reads through self.articles()
+        return typed(frame, ARTICLE_COLUMNS)
 
     def article(self, article_id: str) -> dict[str, Any] | None:
         """One stored article as a dict of its columns, or None if it is not stored."""
@@ -402,18 +413,6 @@ class PostgisStore(Appending):
             return sql_stats(lambda sql: conn.exec_driver_sql(sql).fetchall(),
                              day=_DATE.format,
                              text=lambda column: f'{column} COLLATE "C" NULLS FIRST')
-
-    def export(self, out: Path, fmt: str, start: date | None = None,
-               end: date | None = None) -> Path:
-        """Write the resolved mentions in [start, end] as geojson, csv or gpkg, atomically."""
-        return Store.export(self, out, fmt, start, end)  # the same code: it reads self.mentions()
-
-
-def _empty_view() -> geopandas.GeoDataFrame:
-    """What `PostgisStore.mentions` gives before anything is stored (as the GeoPackage does)."""
-    columns = {**MENTION_COLUMNS, **JOINED_COLUMNS}
-    frame = _typed(pandas.DataFrame(columns=list(columns)), columns)
-    return geopandas.GeoDataFrame(frame, geometry=geopandas.GeoSeries([], crs=CRS), crs=CRS)
 
 
 def _plain(value: Any) -> Any:

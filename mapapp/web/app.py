@@ -48,7 +48,8 @@ from mapapp.settings import DEFAULTS, PROJECT_ROOT, Settings, load_settings
 from mapapp.errors import ConfigError, StoreError
 from mapapp.records import MAP_ROLES
 from mapapp.maps.rendering import MapView
-from mapapp.stores.geopackage import EXPORT_FORMATS, Store
+from mapapp.stores import Store, open_store
+from mapapp.stores.exports import EXPORT_FORMATS
 
 log = logging.getLogger(__name__)
 
@@ -128,7 +129,7 @@ def settings() -> Settings:
 def get_store() -> Store:
     """The store named by the STORE setting, opened once per request."""
     if "store" not in g:
-        g.store = Store(settings().store)
+        g.store = open_store(settings().store)
     return g.store
 
 
@@ -579,7 +580,7 @@ def stats() -> Response:
 
 def write_export(frame: Any, path: Path, fmt: str) -> None:
     """Write mention rows to ``path`` as geojson, csv (with lat, lon) or gpkg."""
-    from mapapp.stores.geopackage import write_mentions
+    from mapapp.stores.exports import write_mentions
 
     write_mentions(frame, path, fmt)
 
@@ -623,7 +624,7 @@ def export_view(store_path: str | Path, out: str | Path, fmt: str, query: str = 
         view = parse_view(MultiDict(parse_qs(query.lstrip("?"), keep_blank_values=True)))
     except HTTPException as err:
         raise ConfigError(f"bad export query {query!r}: {err.description}") from err
-    store = Store(store_path)
+    store = open_store(store_path)
     frame = rendering.filter_mentions(rendering.map_mentions(
         store.mentions(include_undated=True)), view)
     out = Path(out)
