@@ -45,7 +45,7 @@ import pandas  # noqa: E402
 from map_scale import synthetic_batch  # noqa: E402
 
 from mapapp.settings import describe_store  # noqa: E402
-from mapapp.stores.postgis import dispose_engines  # noqa: E402
+from mapapp.stores.postgis_db import dispose_engines  # noqa: E402
 from mapapp.stores import open_store  # noqa: E402
 from mapapp.stores.copy import copy_store  # noqa: E402
 

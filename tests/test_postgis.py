@@ -26,16 +26,17 @@ from click.testing import CliRunner
 from conftest import story_records
 from sqlalchemy import create_engine, event, pool, text
 
-from mapapp.stores import postgis as postgis_store
 from mapapp.cli import cli
 from mapapp.errors import StoreError
-from mapapp.stores.locking import writer_lock
+from mapapp.records import Article, Place, Resolution, Toponym
 from mapapp.settings import describe_store as describe
 from mapapp.settings import is_postgis_url
-from mapapp.stores.postgis import PostgisStore, head_revision
-from mapapp.records import Article, Place, Resolution, Toponym
-from mapapp.stores import open_store
+from mapapp.stores import open_store, postgis_db
+from mapapp.stores import postgis as postgis_store
 from mapapp.stores.copy import copy_store
+from mapapp.stores.locking import writer_lock
+from mapapp.stores.postgis import PostgisStore
+from mapapp.stores.postgis_db import head_revision
 
 ROOT = Path(__file__).resolve().parent.parent
 HOMS = Place(169577, "Homs", 34.72682, 36.72339, "P", "PPLA", "SY", "11", "Homs", 775_404)
@@ -73,7 +74,7 @@ def migrate_to(url: str, revision: str) -> None:
     engine = create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1),
                            poolclass=pool.NullPool)
     with engine.begin() as conn:
-        command.upgrade(postgis_store._alembic_config(conn), revision)
+        command.upgrade(postgis_db.alembic_config(conn), revision)
 
 
 def frames_of(store) -> tuple[pandas.DataFrame, pandas.DataFrame, dict]:
@@ -238,7 +239,7 @@ def captured(postgis_url):
     store = open_store(postgis_url)
     store.add([numbered_story(n) for n in range(40)])
     statements = []
-    engine = postgis_store._engine(postgis_url)
+    engine = postgis_db.engine_for(postgis_url)
 
     def remember(conn, cursor, statement, parameters, context, executemany):
         statements.append((statement, parameters))

@@ -4,6 +4,7 @@ their PostGIS counterparts are in test_postgis.py."""
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import subprocess
 import sys
@@ -16,12 +17,12 @@ import pandas
 import pyogrio
 import pytest
 
-from mapapp.stores import geopackage as store_module
 from mapapp.errors import StoreError
 from mapapp.records import Article, Place, Resolution, Toponym
 from mapapp.stores import Store, open_store
+from mapapp.stores import geopackage as store_module
 from mapapp.stores.base import WriteResult
-from mapapp.stores.frames import resolutions_frame, to_point
+from mapapp.stores.frames import batch_frames, resolutions_frame, to_point
 from mapapp.stores.schema import ARTICLE_COLUMNS, MENTION_COLUMNS
 
 DAMASCUS = Place(170654, "Damascus", 33.5, 36.3, "P", "PPLC", "SY", "13", "Dimashq", 1_569_394)
@@ -360,3 +361,68 @@ def test_any_json_string_is_stored_and_read_back(store_location, tmp_path, escap
     assert target.article(article.article_id)["text"] == stored
     assert target.article("no\x00such id") is None
     assert target.mentions(article_id="x\x00y").empty
+
+
+# ------------------------------------------------------------------ one door, every backend
+
+@pytest.mark.parametrize("name, kind", [
+    ("mapapp.gpkg", "GeoPackage"), ("archive.parquet", "GeoParquet"),
+    ("ARCHIVE.PARQUET", "GeoParquet"), ("postgresql://desk@db.example/mapapp", "PostGIS"),
+])
+def test_open_store_picks_the_backend_from_the_location(tmp_path, name, kind):
+    location = name if "://" in name else tmp_path / name
+    store = open_store(location)
+    assert store.kind == kind and store.partitioned is (kind == "GeoParquet")
+    assert store.needs_writer_lock is (kind != "PostGIS")
+
+
+def _parquet_store(folder: Path, stories) -> Path:
+    """A GeoParquet store holding ``stories``, written as one run (as the Dask engine does)."""
+    location = folder / "archive.parquet"
+    with open_store(location).writer() as writer:
+        assert writer.add_frames(*batch_frames(stories)).added == len(stories)
+    return location
+
+
+def test_a_folder_with_a_manifest_is_a_parquet_store_whatever_its_name(tmp_path, stories):
+    renamed = tmp_path / "archive"
+    _parquet_store(tmp_path, stories).rename(renamed)
+    assert open_store(renamed).kind == "GeoParquet"
+    assert open_store(renamed).known_ids() == {article.article_id for article, _ in stories}
+
+
+def test_stats_and_export_read_a_parquet_store(tmp_path, stories):
+    """Every command takes every store the project writes: a GeoParquet folder too."""
+    from click.testing import CliRunner
+
+    from mapapp.cli import cli
+
+    location = _parquet_store(tmp_path, stories)
+    stats = CliRunner().invoke(cli, ["stats", "--json", "--store", str(location)])
+    assert stats.exit_code == 0, stats.output
+    data = json.loads(stats.output)
+    assert (data["articles"], data["mentions"], data["resolved"]) == (4, 6, 5)
+    out = tmp_path / "places.geojson"
+    export = CliRunner().invoke(cli, ["export", "--store", str(location), "-o", str(out),
+                                      "--start", "2024-05-01", "--end", "2024-05-03"])
+    assert export.exit_code == 0, export.output
+    assert set(geopandas.read_file(out)["article_id"]) == {"a-0501", "b-0503"}
+    view = tmp_path / "view.csv"
+    shown = CliRunner().invoke(cli, ["export", "--store", str(location), "-o", str(view),
+                                     "--view", "country=CH"])
+    assert shown.exit_code == 0, shown.output
+    assert set(pandas.read_csv(view)["resolved_name"]) == {"Geneva"}
+
+
+def test_the_writer_lock_sweeps_what_a_dead_parquet_run_left(tmp_path, stories):
+    from mapapp.stores.locking import writer_lock
+
+    location = _parquet_store(tmp_path, stories)
+    (location / ".run-20240501T000000Z-dead0000-x").mkdir()
+    (location / ".manifest.json.tmp-dead0000.json").write_text("{")  # a manifest half-written
+    (tmp_path / f".{location.name}.new-dead0000").mkdir()  # a store half-made beside it
+    with writer_lock(location):
+        pass
+    assert sorted(p.name for p in location.iterdir()) == ["manifest.json", "runs"]
+    assert not list(tmp_path.glob(f".{location.name}.new-*"))
+    assert open_store(location).stats()["articles"] == 4

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, Self
 
 if TYPE_CHECKING:
     import geopandas
@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 class StoreWriter(Protocol):
     """One run of writes into a store (a ``with`` block: leaving it commits what is pending)."""
 
-    def __enter__(self) -> StoreWriter: ...
+    def __enter__(self) -> Self: ...
 
     def __exit__(self, *exc: object) -> None: ...
 

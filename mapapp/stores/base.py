@@ -12,15 +12,20 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 import geopandas
 import pandas
 
 from mapapp.records import Article, Resolution
 from mapapp.stores.exports import export_format, export_mentions
-from mapapp.stores.frames import article_records, articles_frame, batch_frames, mentions_frame
-from mapapp.stores.frames import utc_now
+from mapapp.stores.frames import (
+    article_records,
+    articles_frame,
+    batch_frames,
+    mentions_frame,
+    utc_now,
+)
 from mapapp.stores.schema import GEOM
 
 
@@ -176,7 +181,7 @@ class BatchWriter:
     def __init__(self, store: Appending) -> None:
         self.store = store
 
-    def __enter__(self) -> BatchWriter:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -219,4 +224,3 @@ class FileLocated:
 
     def upgrade(self) -> None:
         """A file store has no schema revisions: nothing to upgrade (None)."""
-        return None

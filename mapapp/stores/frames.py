@@ -6,8 +6,9 @@ whoever writes them only writes; see ``Store.add_frames``.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from typing import Any
 
 import geopandas
@@ -29,7 +30,7 @@ def to_point(lat: float, lon: float) -> Point:
 
 def utc_now() -> str:
     """The ingestion timestamp: ISO 8601, UTC, whole seconds."""
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+    return datetime.now(UTC).isoformat(timespec="seconds")
 
 
 def resolutions_frame(article: Article,
@@ -119,4 +120,4 @@ def article_records(frame: pandas.DataFrame) -> list[Article]:
 
 def _or_none(value: Any) -> Any:
     """pandas' missing values (NaN, None) as None."""
-    return None if value is None or (isinstance(value, float) and value != value) else value
+    return None if value is None or (isinstance(value, float) and math.isnan(value)) else value

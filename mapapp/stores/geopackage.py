@@ -31,8 +31,7 @@ from mapapp.errors import StoreError
 from mapapp.files import atomic_path, leftovers, scratch_folder
 from mapapp.stores.base import Appending, FileLocated, sql_stats
 from mapapp.stores.frames import articles_frame, empty_mentions, in_bbox
-from mapapp.stores.schema import (ARTICLE_COLUMNS, CRS, GEOM, JOINED_COLUMNS, MENTION_COLUMNS,
-                                  typed)
+from mapapp.stores.schema import ARTICLE_COLUMNS, CRS, GEOM, JOINED_COLUMNS, MENTION_COLUMNS, typed
 
 BUSY_TIMEOUT = 30.0  # seconds a reader or writer waits for another writer
 NEW, BATCH = "new", "batch"  # the scratch this store leaves beside its file (see scratch_paths)

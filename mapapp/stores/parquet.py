@@ -25,9 +25,9 @@ import shutil
 import tempfile
 import uuid
 from collections.abc import Sequence
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 import geopandas
 import pandas
@@ -238,21 +238,21 @@ class ParquetWriter:
         self.store = ParquetStore(path)
         self.path = Path(path)
         self.partition_size = partition_size
-        stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
         self.run = f"{stamp}-{uuid.uuid4().hex[:8]}"
         self.counts: dict[int, int] = {}  # partition index -> articles
         self.buffer: list[tuple[pandas.DataFrame, geopandas.GeoDataFrame]] = []
         self.known: set[str] | None = None  # stored ids and this run's, read on first add
         self.scratch: Path | None = None
 
-    def __enter__(self) -> ParquetWriter:
+    def __enter__(self) -> Self:
         self._create_store()
         self.store.manifest()  # refuse a folder that is not a store before any work
         self.scratch = Path(tempfile.mkdtemp(dir=self.path, prefix=f"{RUN_SCRATCH}{self.run}-"))
         self.scratch.chmod(0o755)
         return self
 
-    def __exit__(self, exc_type: Any, *exc: object) -> None:
+    def __exit__(self, exc_type: type[BaseException] | None, *exc: object) -> None:
         if exc_type is None:
             self.commit()
         elif self.scratch is not None:
