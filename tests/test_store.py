@@ -167,7 +167,8 @@ def test_readding_is_idempotent(store, stories):
 
 def test_duplicate_within_batch_counts_as_skipped(store_location, stories):
     fresh = open_store(store_location)
-    assert fresh.add([stories[0], stories[0]]) == WriteResult(added=1, skipped=1, mentions=2, resolved=1)
+    assert fresh.add([stories[0], stories[0]]) == WriteResult(added=1, skipped=1, mentions=2,
+                                                               resolved=1)
 
 
 @pytest.mark.parametrize("bbox, expected", [

@@ -19,13 +19,7 @@ import pandas
 
 from mapapp.records import Article, Resolution
 from mapapp.stores.exports import export_format, export_mentions
-from mapapp.stores.frames import (
-    article_records,
-    articles_frame,
-    batch_frames,
-    mentions_frame,
-    utc_now,
-)
+from mapapp.stores.frames import article_records, batch_frames
 from mapapp.stores.schema import GEOM
 
 
@@ -165,8 +159,7 @@ class Appending(StoreBase):
         pairs, _ = unique_articles(batch)
         if not pairs or not self.exists():
             return 0
-        articles = articles_frame([article for article, _ in pairs], utc_now())
-        self._append(articles, mentions_frame(pairs), replace=True)
+        self._append(*batch_frames(pairs), replace=True)
         return len(pairs)
 
     def writer(self, partition_size: int | None = None) -> BatchWriter:
