@@ -47,7 +47,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from mapapp.records import Article, Place, Resolution, Toponym  # noqa: E402
-from mapapp.stores.geopackage import Store  # noqa: E402
+from mapapp.stores import Store, open_store  # noqa: E402
 
 DEFAULT_SIZES = (1_000, 10_000, 50_000)
 DEFAULT_OUT_DIR = ROOT / "benchmarks" / "results"
@@ -117,7 +117,7 @@ def synthetic_batch(mentions: int, seed: int = 1) -> list[tuple[Article, list[Re
 
 
 def build_store(folder: Path, mentions: int) -> Store:
-    store = Store(folder / f"store-{mentions}.gpkg")
+    store = open_store(folder / f"store-{mentions}.gpkg")
     batch = synthetic_batch(mentions)
     store.add([])  # an empty store is a valid store
     for i in range(0, len(batch), 2_000):

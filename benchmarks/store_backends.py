@@ -45,8 +45,8 @@ import pandas  # noqa: E402
 from map_scale import synthetic_batch  # noqa: E402
 
 from mapapp.settings import describe_store  # noqa: E402
-from mapapp.stores.postgis import dispose_engines  # noqa: E402
-from mapapp.stores.geopackage import Store  # noqa: E402
+from mapapp.stores.postgis_db import dispose_engines  # noqa: E402
+from mapapp.stores import open_store  # noqa: E402
 from mapapp.stores.copy import copy_store  # noqa: E402
 
 OUT_DIR = ROOT / "benchmarks" / "results"
@@ -128,7 +128,8 @@ def run(mentions: int, repeat: int, admin: str) -> dict[str, Any]:
     databases = Databases(admin)
     folder = Path(tempfile.mkdtemp(prefix="mapapp-bench-stores-"))
     try:
-        stores = {"GeoPackage": Store(folder / "bench.gpkg"), "PostGIS": Store(databases.create())}
+        stores = {"GeoPackage": open_store(folder / "bench.gpkg"),
+                  "PostGIS": open_store(databases.create())}
         writes, reads, rows = {}, {}, {}
         for backend, store in stores.items():
             writes[backend] = fill(store, batch)
@@ -158,7 +159,7 @@ def run(mentions: int, repeat: int, admin: str) -> dict[str, Any]:
         "write_seconds": writes,
         "write_articles_per_second": {b: stories / s for b, s in writes.items()},
         "read_seconds": reads, "rows": rows["PostGIS"],
-        "copy": {"seconds": copy_seconds, "articles": copied.articles,
+        "copy": {"seconds": copy_seconds, "articles": copied.added,
                  "mentions": copied.mentions},
     }
 

@@ -24,9 +24,9 @@ if TYPE_CHECKING:
     from mapapp.geoparsing import Geoparser
 
 store_option = click.option(
-    "--store", "store", envvar="MAPAPP_STORE", type=click.Path(dir_okay=False),
-    default=None, help="Store to use: a GeoPackage file or postgresql://user@host/db "
-                       "(env MAPAPP_STORE).")
+    "--store", "store", envvar="MAPAPP_STORE", type=click.Path(), default=None,
+    help="Store to use: a GeoPackage file, a GeoParquet folder (NAME.parquet) or "
+         "postgresql://user@host/db (env MAPAPP_STORE).")
 
 
 def _config(store: str | None, **extra: Any) -> Settings:
@@ -237,14 +237,14 @@ def store_copy(source: str, target: str, quiet: bool) -> None:
     GeoParquet folder.  Articles TARGET already holds are kept as they are,
     so an interrupted copy is finished by running it again.
     """
-    from mapapp.stores.geopackage import Store
+    from mapapp.stores import open_store
     from mapapp.stores.copy import copy_store
 
-    total = len(Store(source).known_ids())  # empty when there is no store (copy_store says so)
+    total = len(open_store(source).known_ids())  # 0 without a store (copy_store says so)
     with _progress_bar(total, not quiet and total > 0, label="copying articles") as advance:
         done = copy_store(source, target, advance=advance)
-    click.echo(f"copied {done.articles} articles and {done.mentions} mentions "
-               f"({done.already_there} already there): {describe_store(source)} -> "
+    click.echo(f"copied {done.added} articles and {done.mentions} mentions "
+               f"({done.skipped} already there): {describe_store(source)} -> "
                f"{describe_store(target)}")
 
 
@@ -252,14 +252,14 @@ def store_copy(source: str, target: str, quiet: bool) -> None:
 @store_option
 def store_upgrade(store: str | None) -> None:
     """Create or upgrade a PostGIS store's schema to this mapapp's revision (migrations)."""
-    from mapapp.settings import is_postgis_url
-    from mapapp.stores.postgis import PostgisStore
+    from mapapp.stores import open_store
 
     location = _config(store).store
-    if not is_postgis_url(location):
+    revisions = open_store(location).upgrade()
+    if revisions is None:
         click.echo(f"{describe_store(location)}: a file store has no schema to upgrade")
         return
-    before, after = PostgisStore(location).upgrade()
+    before, after = revisions
     if before == after:
         click.echo(f"{describe_store(location)}: schema already at revision {after}")
     else:
@@ -315,11 +315,10 @@ def geoparse(input: BinaryIO, store: str | None) -> None:
 
 def _existing_store(store: str | None):
     """The configured store, refusing a path where nothing was ever ingested (a typo)."""
-    from mapapp.stores.geopackage import Store
+    from mapapp.stores import open_store
 
-    
     location = _config(store).store
-    found = Store(location)
+    found = open_store(location)
     if not found.exists():
         raise click.ClickException(f"no store at {describe_store(location)}: run 'mapapp ingest' "
                                    "first or check --store")

@@ -45,7 +45,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
 from test_reliability import (  # noqa: E402
-    ingest_env, scratch_left, snapshot, stored_count, whole_prefixes, write_corpus)
+    ingest_env, scratch_left, snapshot, whole_prefixes, write_corpus)
 
 from mapapp.settings import load_settings  # noqa: E402
 from mapapp.recognition.gazetteer_cache import load_gazetteer  # noqa: E402
@@ -91,12 +91,12 @@ def summary(out: str) -> dict[str, int] | None:
 
 def whole(store: Path, reference: dict[str, tuple], run: Campaign, where: str) -> int:
     """Check the store holds only whole reference articles; returns how many."""
-    from mapapp.stores.geopackage import Store
+    from mapapp.stores import open_store
 
     if not store.exists():
         return 0
     try:
-        Store(store).stats()
+        open_store(store).stats()
         held = snapshot(store)
     except Exception as err:  # noqa: BLE001 - any failure to open is what we look for
         run.check(False, f"{where}: the store does not open: {err}")

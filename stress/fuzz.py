@@ -80,9 +80,9 @@ def cli(env: dict[str, str], *args: str, stdin: bytes | None = None) -> tuple[in
 
 
 def stored_ids(store: Path) -> set[str]:
-    from mapapp.stores.geopackage import Store
+    from mapapp.stores import open_store
 
-    return Store(store).known_ids()
+    return open_store(store).known_ids()
 
 
 class Big:

@@ -142,9 +142,9 @@ def store_location(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 @pytest.fixture
 def store(store_location: str, articles_records):
     """A Store holding every story in ``articles_records`` (on each backend in turn)."""
-    from mapapp.stores.geopackage import Store
+    from mapapp.stores import open_store
 
-    filled = Store(store_location)
+    filled = open_store(store_location)
     result = filled.add(articles_records)
     assert result.added == len(articles_records), result
     return filled

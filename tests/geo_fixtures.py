@@ -17,7 +17,6 @@ from helpers import installed_data_packages, installed_model
 from mapapp.settings import load_settings
 from mapapp.recognition.gazetteer import Gazetteer
 from mapapp.recognition.gazetteer_cache import load_gazetteer
-from mapapp.recognition.gazetteer_sources import CITIES_FILE
 from mapapp.geoparsing import Geoparser
 from mapapp.recognition.toponyms import NerModel, Recognizer
 

@@ -79,7 +79,7 @@ class PostgresServer:
         return name
 
     def drop_database(self, name: str) -> None:
-        from mapapp.stores.postgis import dispose_engines
+        from mapapp.stores.postgis_db import dispose_engines
 
         dispose_engines()
         self.sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

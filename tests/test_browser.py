@@ -40,9 +40,9 @@ def low_confidence_story():
 
 @pytest.fixture(scope="module")
 def site_store(tmp_path_factory):
-    from mapapp.stores.geopackage import Store
+    from mapapp.stores import open_store
 
-    store = Store(tmp_path_factory.mktemp("browser") / "mapapp.gpkg")
+    store = open_store(tmp_path_factory.mktemp("browser") / "mapapp.gpkg")
     store.add([*story_records(), low_confidence_story()])
     return store
 

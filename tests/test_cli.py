@@ -32,7 +32,7 @@ from mapapp.articles import iter_articles
 from mapapp.cli import cli
 from mapapp.recognition import toponyms
 from mapapp.records import Article
-from mapapp.stores.geopackage import Store
+from mapapp.stores import open_store
 
 pytest_plugins = ["geo_fixtures"]
 
@@ -72,7 +72,7 @@ def parsed_articles(*paths: Path) -> list[Article]:
 
 def all_mentions(store_path: Path) -> geopandas.GeoDataFrame:
     """Every stored mention, resolved or not, dated or not."""
-    return Store(store_path).mentions(resolved_only=False)
+    return open_store(store_path).mentions(resolved_only=False)
 
 
 # ------------------------------------------------------------------ fixtures
@@ -102,7 +102,7 @@ def ingested(runner: CliRunner, tmp_path_factory: pytest.TempPathFactory) -> Sim
 def stored(ingested: SimpleNamespace) -> SimpleNamespace:
     """What the shared store holds, read back with the Store API."""
     assert ingested.result.exit_code == 0, ingested.result.output
-    store = Store(ingested.store)
+    store = open_store(ingested.store)
     return SimpleNamespace(path=ingested.store, articles=store.articles(),
                            mentions=all_mentions(ingested.store),
                            resolved=store.mentions())
@@ -124,13 +124,13 @@ def test_ingest_summary_counts_what_landed(ingested, stored):
 
 
 def test_reingest_adds_nothing(runner, stored):
-    before = Store(stored.path).stats()
+    before = open_store(stored.path).stats()
     result = runner.invoke(cli, ["ingest", str(DATA), "--store", str(stored.path), "--quiet"])
     assert result.exit_code == 0, result.output
     summary = summary_of(result)
     assert summary["new"] == "0"
     assert int(summary["already"]) == len(stored.articles)
-    assert Store(stored.path).stats() == before
+    assert open_store(stored.path).stats() == before
 
 
 BAD_FILES = {
@@ -159,7 +159,7 @@ def test_ingest_skips_a_bad_file_and_keeps_the_rest(runner, tmp_path, name, cont
     summary = summary_of(result)
     good = parsed_articles(folder / HOMS_FILE.name, folder / "feed.jsonl")
     assert (int(summary["new"]), summary["errors"]) == (len(good), "1")
-    assert set(Store(store).articles()["article_id"]) == {a.article_id for a in good}
+    assert set(open_store(store).articles()["article_id"]) == {a.article_id for a in good}
 
 
 @pytest.mark.parametrize("how", ["option", "env"])
@@ -173,7 +173,7 @@ def test_store_from_option_or_environment(runner, tmp_path, how):
     result = runner.invoke(cli, ["ingest", str(HOMS_FILE), "--quiet", *args], env=env)
     assert result.exit_code == 0, result.output
     assert summary_of(result)["store"] == str(store)
-    assert len(Store(store).articles()) == 1
+    assert len(open_store(store).articles()) == 1
 
     stats = runner.invoke(cli, ["stats", "--json", *args], env=env)
     assert stats.exit_code == 0, stats.output

@@ -20,7 +20,8 @@ from mapapp.cli import cli
 from mapapp.ingest import engines
 from mapapp.ingest.pipeline import ingest
 from mapapp.settings import Settings, load_settings
-from mapapp.stores.geopackage import Store, batch_frames
+from mapapp.stores import open_store
+from mapapp.stores.frames import batch_frames
 from mapapp.stores.parquet import ParquetStore, ParquetWriter
 
 pytest_plugins = ["geo_fixtures"]
@@ -30,7 +31,7 @@ DATA = Path(__file__).resolve().parent.parent / "data"
 
 def assert_same_store(expected: Path | str, actual: Path | str) -> None:
     """Same articles, same mentions (all columns and points), same stats."""
-    want, got = Store(expected), Store(actual)
+    want, got = open_store(expected), open_store(actual)
     assert_geodataframe_equal(got.mentions(include_undated=True, resolved_only=False),
                               want.mentions(include_undated=True, resolved_only=False))
     pandas.testing.assert_frame_equal(
@@ -70,7 +71,7 @@ def test_dask_local_cluster_stores_what_the_local_engine_stores(one_process, mak
     store = tmp_path / "archive.parquet"
     config = make_config(store)
     assert ingest([DATA], config, engine="dask", workers=2) == summary
-    assert isinstance(Store(store), ParquetStore)
+    assert isinstance(open_store(store), ParquetStore)
     assert_same_store(reference, store)
     again = ingest([DATA], config, engine="dask", workers=2)
     assert (again.articles, again.already_stored) == (0, summary.articles)
@@ -106,7 +107,7 @@ def test_dask_recovers_a_killed_worker_without_losing_or_doubling(one_process, m
                                   advance=kill_one_worker)
         assert killed and killed[0] not in client.run(os.getpid).values()
     assert done.stored.added == summary.articles == len(scan.fresh)
-    ids = Store(store).articles(include_undated=True)["article_id"]
+    ids = open_store(store).articles(include_undated=True)["article_id"]
     assert ids.is_unique and set(ids) == set(scan.fresh)
     assert_same_store(reference, store)
 
@@ -117,10 +118,10 @@ def test_parquet_store_reads_like_the_others(store, articles_records, tmp_path):
     parquet = tmp_path / "stories.parquet"
     with ParquetWriter(parquet, partition_size=2) as writer:
         for article, resolutions in articles_records:
-            writer.add(engines.Part(*batch_frames([(article, resolutions)]), 0, 0, True))
+            writer.add_frames(*batch_frames([(article, resolutions)]))
     assert len(ParquetStore(parquet).manifest()["parts"]) == 3
     assert_same_store(store.location, parquet)
-    got, want = Store(parquet), store
+    got, want = open_store(parquet), store
     day = pandas.Timestamp("2024-04-01").date()
     assert_geodataframe_equal(got.mentions(day, None), want.mentions(day, None))
     assert got.article("syria-0301")["headline"] == want.article("syria-0301")["headline"]
@@ -131,9 +132,9 @@ def test_parquet_store_reads_like_the_others(store, articles_records, tmp_path):
 def test_a_failed_run_leaves_the_parquet_store_as_it_was(articles_records, tmp_path):
     parquet = tmp_path / "stories.parquet"
     with pytest.raises(RuntimeError), ParquetWriter(parquet, partition_size=1) as writer:
-        writer.add(engines.Part(*batch_frames(articles_records[:1]), 0, 0, True))
+        writer.add_frames(*batch_frames(articles_records[:1]))
         raise RuntimeError("killed mid-run")
-    assert Store(parquet).known_ids() == set()
+    assert open_store(parquet).known_ids() == set()
     assert [p.name for p in parquet.iterdir()] == ["manifest.json"]
 
 
@@ -142,7 +143,7 @@ def test_web_pages_read_a_parquet_store(articles_records, tmp_path):
 
     parquet = tmp_path / "stories.parquet"
     with ParquetWriter(parquet) as writer:
-        writer.add(engines.Part(*batch_frames(articles_records), 0, 0, True))
+        writer.add_frames(*batch_frames(articles_records))
     client = create_app({"TESTING": True, "STORE": str(parquet),
                          "CACHE_DIR": str(tmp_path / "cache")}).test_client()
     for url in ("/", "/stories/syria-0301", "/api/stats", "/export.csv"):

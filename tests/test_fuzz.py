@@ -45,7 +45,7 @@ except ImportError:  # pragma: no cover
 from mapapp.articles import MAX_ARTICLE_CHARS, content_id, iter_articles, parse_text
 from mapapp.errors import ArticleParseError
 from mapapp.records import Article
-from mapapp.stores.geopackage import Store
+from mapapp.stores import Store, open_store
 
 pytest_plugins = ["geo_fixtures"]
 
@@ -300,7 +300,7 @@ def fuzz_store(tmp_path_factory, fuzz_cli) -> Store:
     from mapapp.ingest.pipeline import ingest
     from mapapp.settings import load_settings
 
-    store = Store(tmp_path_factory.mktemp("fuzz-store") / "mapapp.gpkg")
+    store = open_store(tmp_path_factory.mktemp("fuzz-store") / "mapapp.gpkg")
     ingest([ROOT / "data"], load_settings({"STORE": str(store.path)}))
     return store
 
@@ -356,7 +356,7 @@ def extreme_app(store_location, tmp_path):
     from conftest import LAGOS, make_story
     from mapapp.web import create_app
 
-    store = Store(store_location)
+    store = open_store(store_location)
     store.add([make_story(f"day-{day}", day, f"Rain on {day}", "LAGOS -- Rain.",
                           [("LAGOS", LAGOS, "dateline")])
                for day in (date(1, 1, 1), date(2024, 5, 1), date(9999, 12, 31))])

@@ -19,7 +19,8 @@ PACKAGE = ROOT / "mapapp"
 
 #: The layers, lowest first: a module may import its own layer's modules or earlier layers'.
 LAYERS: tuple[tuple[str, ...], ...] = (
-    ("mapapp", "mapapp.errors", "mapapp.settings", "mapapp.records", "mapapp.geo", "mapapp.text"),
+    ("mapapp", "mapapp.errors", "mapapp.settings", "mapapp.records", "mapapp.geo", "mapapp.text",
+     "mapapp.files"),
     ("mapapp.articles",),
     ("mapapp.recognition",),
     ("mapapp.resolution",),
@@ -158,7 +159,7 @@ def test_importing_the_web_layer_loads_no_geoparsing_code() -> None:
     ("def later():\n    from mapapp.web import create_app\n", {"mapapp.web"}),
     ("import mapapp.stores.postgis as pg\n", {"mapapp.stores.postgis"}),
     ("from . import postgis\n", {"mapapp.stores.postgis"}),
-    ("from .geopackage import Store\n", {"mapapp.stores.geopackage"}),
+    ("from .geopackage import GeoPackageStore\n", {"mapapp.stores.geopackage"}),
     ("if True:\n    from mapapp.errors import StoreError\n", {"mapapp.errors"}),
 ])
 def test_the_reader_sees_every_kind_of_import(source: str, expected: set[str]) -> None:

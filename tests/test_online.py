@@ -187,9 +187,9 @@ def quick_geoparser(gazetteer, monkeypatch: pytest.MonkeyPatch) -> None:
 
 def stored_mentions(store: str | Path) -> dict[str, dict[str, Any]]:
     """Name as written -> its stored row (the last one of that name)."""
-    from mapapp.stores.geopackage import Store
+    from mapapp.stores import open_store
 
-    frame = Store(store).mentions(include_undated=True, resolved_only=False)
+    frame = open_store(store).mentions(include_undated=True, resolved_only=False)
     return {row["name"]: row for row in frame.to_dict("records")}
 
 

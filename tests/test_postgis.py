@@ -26,16 +26,17 @@ from click.testing import CliRunner
 from conftest import story_records
 from sqlalchemy import create_engine, event, pool, text
 
-from mapapp.stores import postgis as postgis_store
 from mapapp.cli import cli
 from mapapp.errors import StoreError
-from mapapp.stores.locking import writer_lock
+from mapapp.records import Article, Place, Resolution, Toponym
 from mapapp.settings import describe_store as describe
 from mapapp.settings import is_postgis_url
-from mapapp.stores.postgis import PostgisStore, head_revision
-from mapapp.records import Article, Place, Resolution, Toponym
-from mapapp.stores.geopackage import Store
+from mapapp.stores import open_store, postgis_db
+from mapapp.stores import postgis as postgis_store
 from mapapp.stores.copy import copy_store
+from mapapp.stores.locking import writer_lock
+from mapapp.stores.postgis import PostgisStore
+from mapapp.stores.postgis_db import head_revision
 
 ROOT = Path(__file__).resolve().parent.parent
 HOMS = Place(169577, "Homs", 34.72682, 36.72339, "P", "PPLA", "SY", "11", "Homs", 775_404)
@@ -73,7 +74,7 @@ def migrate_to(url: str, revision: str) -> None:
     engine = create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1),
                            poolclass=pool.NullPool)
     with engine.begin() as conn:
-        command.upgrade(postgis_store._alembic_config(conn), revision)
+        command.upgrade(postgis_db.alembic_config(conn), revision)
 
 
 def frames_of(store) -> tuple[pandas.DataFrame, pandas.DataFrame, dict]:
@@ -102,12 +103,12 @@ def assert_same_contents(one, other) -> None:
 ])
 def test_a_postgresql_url_selects_postgis(location, expected):
     assert is_postgis_url(location) is expected
-    assert isinstance(Store(location), PostgisStore) is expected
+    assert isinstance(open_store(location), PostgisStore) is expected
 
 
 def test_the_password_is_never_shown(postgis_url, postgres_server):
     wrong = postgis_url.replace(":mapapp@", ":s3cret-pw@")
-    store = Store(wrong)
+    store = open_store(wrong)
     assert "s3cret-pw" not in repr(store) and "***" in describe(wrong)
     with pytest.raises(StoreError) as caught:
         store.stats()
@@ -117,7 +118,7 @@ def test_the_password_is_never_shown(postgis_url, postgres_server):
 
 
 def test_an_unreachable_server_is_a_store_error_naming_it():
-    store = Store("postgresql://nobody:pw@127.0.0.1:9/nothing")  # port 9: nothing listens
+    store = open_store("postgresql://nobody:pw@127.0.0.1:9/nothing")  # port 9: nothing listens
     with pytest.raises(StoreError, match=r"postgresql://nobody:\*\*\*@127.0.0.1:9/nothing"):
         store.known_ids()
 
@@ -173,7 +174,7 @@ def test_an_older_store_is_upgraded_never_misread(postgis_url):
     sql(postgis_url, "INSERT INTO mentions (article_id, name, start, \"end\", role, "
                      "published, geom) VALUES ('old-1', 'Homs', 12, 16, 'mention', "
                      "'2024-03-01', ST_SetSRID(ST_MakePoint(36.72, 34.73), 4326))")
-    store = Store(postgis_url)
+    store = open_store(postgis_url)
     for read in (store.mentions, store.stats, store.known_ids):
         with pytest.raises(StoreError, match="'0001'.*mapapp store upgrade"):
             read()
@@ -188,20 +189,20 @@ def test_an_older_store_is_upgraded_never_misread(postgis_url):
 
 def test_a_writer_upgrades_an_older_store_itself(postgis_url):
     migrate_to(postgis_url, "0001")
-    store = Store(postgis_url)
+    store = open_store(postgis_url)
     assert store.add([numbered_story(1)]).added == 1
     assert store.revision() == head_revision()
     assert store.known_ids() == {"story-00001"}
 
 
 def test_a_store_from_a_newer_mapapp_is_refused(postgis_url):
-    store = Store(postgis_url)
+    store = open_store(postgis_url)
     store.add([numbered_story(1)])
     sql(postgis_url, "UPDATE mapapp_schema_version SET version_num = '9999'")
     for call in (lambda s: s.mentions(), lambda s: s.add([numbered_story(2)]),
                  lambda s: PostgisStore(postgis_url).upgrade()):
         with pytest.raises(StoreError, match="newer mapapp"):
-            call(Store(postgis_url))
+            call(open_store(postgis_url))
     assert sql(postgis_url, "SELECT count(*) FROM articles") == [(1,)]
 
 
@@ -209,7 +210,7 @@ def test_a_database_with_other_tables_is_not_taken_over(postgis_url):
     sql(postgis_url, "CREATE TABLE articles (id int)")
     for call in (lambda s: s.known_ids(), lambda s: s.add([numbered_story(1)])):
         with pytest.raises(StoreError, match="did not make"):
-            call(Store(postgis_url))
+            call(open_store(postgis_url))
     assert sql(postgis_url, "SELECT count(*) FROM articles") == [(0,)]
 
 
@@ -223,7 +224,7 @@ def test_a_user_who_may_not_create_postgis_is_told_what_to_ask(postgres_server):
     try:
         url = postgres_server.url(name).replace("mapapp:mapapp@", "mapapp_desk:desk@")
         with pytest.raises(StoreError, match="CREATE EXTENSION postgis"):
-            Store(url).add([numbered_story(1)])
+            open_store(url).add([numbered_story(1)])
         assert PostgisStore(url).revision() is None  # the failed upgrade left nothing behind
     finally:
         postgres_server.drop_database(name)
@@ -235,10 +236,10 @@ def test_a_user_who_may_not_create_postgis_is_told_what_to_ask(postgres_server):
 @pytest.fixture
 def captured(postgis_url):
     """The SQL statements (and parameters) the store sends, as they are sent."""
-    store = Store(postgis_url)
+    store = open_store(postgis_url)
     store.add([numbered_story(n) for n in range(40)])
     statements = []
-    engine = postgis_store._engine(postgis_url)
+    engine = postgis_db.engine_for(postgis_url)
 
     def remember(conn, cursor, statement, parameters, context, executemany):
         statements.append((statement, parameters))
@@ -285,7 +286,7 @@ def test_filtered_results_match_the_filter(captured):
 # ------------------------------------------------------------------ transactions
 
 def test_a_failed_batch_leaves_no_trace(postgis_url, monkeypatch):
-    store = Store(postgis_url)
+    store = open_store(postgis_url)
     store.add([numbered_story(n) for n in range(3)])
     before = frames_of(store)
 
@@ -309,7 +310,7 @@ KILLED_WRITER = textwrap.dedent("""
     sys.path.insert(0, sys.argv[2])
     from test_postgis import numbered_story
     from mapapp.stores import postgis as postgis_store
-    from mapapp.stores.geopackage import Store
+    from mapapp.stores import open_store
 
     write = postgis_store._write_mentions
     batches = 0
@@ -321,7 +322,7 @@ KILLED_WRITER = textwrap.dedent("""
             time.sleep(60)
 
     postgis_store._write_mentions = slow_write
-    store = Store(sys.argv[1])
+    store = open_store(sys.argv[1])
     for first in range(0, 100, 10):
         store.add([numbered_story(n) for n in range(first, first + 10)])
         batches += 1
@@ -346,7 +347,7 @@ def test_kill_9_mid_batch_leaves_whole_articles_only(postgis_url):
                            "current_database() AND state LIKE 'idle in transaction%'") != [(0,)]:
         assert time.monotonic() < deadline
         time.sleep(0.1)
-    store = Store(postgis_url)
+    store = open_store(postgis_url)
     assert store.known_ids() == {f"story-{n:05d}" for n in range(30)}
     counts = store.mentions(resolved_only=False).groupby("article_id").size()
     assert (counts == 3).all() and len(counts) == 30
@@ -359,7 +360,7 @@ def _ingest_shuffled(url: str, seed: int, barrier) -> int:
     stories = [numbered_story(n) for n in range(60)]
     random.Random(seed).shuffle(stories)
     barrier.wait()
-    store = Store(url)
+    store = open_store(url)
     return sum(store.add(stories[i:i + 7]).added for i in range(0, len(stories), 7))
 
 
@@ -373,7 +374,7 @@ def test_concurrent_ingests_never_double_an_article(postgis_url):
             added = workers.starmap(_ingest_shuffled,
                                     [(postgis_url, seed, barrier) for seed in range(4)])
     assert sum(added) == 60  # each story was added by exactly one of them
-    store = Store(postgis_url)
+    store = open_store(postgis_url)
     counts = store.mentions(resolved_only=False).groupby("article_id").size()
     assert len(counts) == 60 and (counts == 3).all()
 
@@ -381,31 +382,31 @@ def test_concurrent_ingests_never_double_an_article(postgis_url):
 def test_team_ingests_do_not_wait_for_each_other(postgis_url):
     with writer_lock(postgis_url):
         with writer_lock(postgis_url):  # a second ingest runs alongside, no file lock
-            assert Store(postgis_url).add([numbered_story(1)]).added == 1
+            assert open_store(postgis_url).add([numbered_story(1)]).added == 1
 
 
 # ------------------------------------------------------------------ store copy
 
 def test_copy_geopackage_to_postgis_and_back_is_lossless(postgis_url, tmp_path):
-    original = Store(tmp_path / "original.gpkg")
+    original = open_store(tmp_path / "original.gpkg")
     original.add(story_records() + [numbered_story(n) for n in range(25)])
     first = copy_store(original.location, postgis_url, batch_size=7)
-    assert (first.articles, first.already_there) == (31, 0)
+    assert (first.added, first.skipped) == (31, 0)
     assert first.mentions == original.stats()["mentions"]
-    assert_same_contents(original, Store(postgis_url))
-    back = Store(tmp_path / "back.gpkg")
+    assert_same_contents(original, open_store(postgis_url))
+    back = open_store(tmp_path / "back.gpkg")
     copy_store(postgis_url, back.location)
     assert_same_contents(original, back)
-    parquet = Store(tmp_path / "archive.parquet")
+    parquet = open_store(tmp_path / "archive.parquet")
     copy_store(postgis_url, parquet.location)
     assert_same_contents(original, parquet)
     again = copy_store(original.location, postgis_url)  # re-running adds nothing
-    assert (again.articles, again.already_there) == (0, 31)
+    assert (again.added, again.skipped) == (0, 31)
 
 
 def test_copy_postgis_to_geopackage_and_back_is_lossless(postgres_server, postgis_url,
                                                          tmp_path):
-    Store(postgis_url).add(story_records() + [numbered_story(n) for n in range(5)])
+    open_store(postgis_url).add(story_records() + [numbered_story(n) for n in range(5)])
     middle = tmp_path / "middle.gpkg"
     result = CliRunner().invoke(cli, ["store", "copy", postgis_url, str(middle), "--quiet"])
     assert result.exit_code == 0, result.output
@@ -415,7 +416,7 @@ def test_copy_postgis_to_geopackage_and_back_is_lossless(postgres_server, postgi
         target = postgres_server.url(name)
         result = CliRunner().invoke(cli, ["store", "copy", str(middle), target, "--quiet"])
         assert result.exit_code == 0, result.output
-        assert_same_contents(Store(postgis_url), Store(target))
+        assert_same_contents(open_store(postgis_url), open_store(target))
     finally:
         postgres_server.drop_database(name)
 
@@ -423,7 +424,7 @@ def test_copy_postgis_to_geopackage_and_back_is_lossless(postgres_server, postgi
 def test_copy_refuses_a_missing_source_and_the_same_store(postgis_url, tmp_path):
     with pytest.raises(StoreError, match="no store at"):
         copy_store(tmp_path / "absent.gpkg", postgis_url)
-    Store(postgis_url).add([numbered_story(1)])
+    open_store(postgis_url).add([numbered_story(1)])
     with pytest.raises(StoreError, match="same store"):
         copy_store(postgis_url, postgis_url)
     result = CliRunner().invoke(cli, ["store", "copy", str(tmp_path / "absent.gpkg"),

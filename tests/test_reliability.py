@@ -33,7 +33,7 @@ from types import SimpleNamespace
 import pytest
 from helpers import ROOT, assert_one_line_failure, isolated_env, start_mapapp
 
-from mapapp.stores.geopackage import Store
+from mapapp.stores import open_store
 from mapapp.stores.locking import lock_path
 
 pytest_plugins = ["geo_fixtures"]
@@ -118,7 +118,7 @@ def stored_count(store: Path) -> int:
 
 def assert_whole(store: Path, reference: dict[str, tuple]) -> int:
     """The store opens and holds only whole articles of the reference; returns how many."""
-    Store(store).stats()  # opens through the app's own reader (rolls back a hot journal)
+    open_store(store).stats()  # opens through the app's own reader (rolls back a hot journal)
     held = snapshot(store)
     orphans = [k for k in held if k.startswith("orphan:")]
     assert orphans == [], f"mentions without their article: {orphans[:3]}"
@@ -247,7 +247,7 @@ def test_two_ingests_into_postgis_at_once_store_each_article_once(corpus, refere
     assert all(d.summary["new"] + d.summary["already"] == total for d in done)
     for key in ("places", "unresolved"):  # each run counts only the places it stored
         assert sum(d.summary[key] for d in done) == reference.summary[key], done
-    want, got = Store(reference.store), Store(postgis_url)
+    want, got = open_store(reference.store), open_store(postgis_url)
     assert got.stats() == want.stats()
     columns = ["article_id", "name", "start", "end", "role", "geonameid"]
     assert (got.mentions(include_undated=True, resolved_only=False)[columns]
@@ -260,7 +260,7 @@ KILL_IN_COMMIT = textwrap.dedent("""
     import os, signal, sqlite3, sys
     sys.path.insert(0, sys.argv[2])
     from conftest import LAGOS, make_story, story_records
-    from mapapp.stores.geopackage import Store
+    from mapapp.stores import open_store
 
     real_connect = sqlite3.connect
 
@@ -283,7 +283,7 @@ KILL_IN_COMMIT = textwrap.dedent("""
     floods = [make_story(f"flood-{i}", None, f"Flood {i}", "LAGOS -- " + "Rain in Lagos. " * 200,
                          [("LAGOS", LAGOS, "dateline"), ("Lagos", LAGOS, "focus")])
               for i in range(60)]
-    Store(sys.argv[1]).add(story_records()[3:] + floods)
+    open_store(sys.argv[1]).add(story_records()[3:] + floods)
 """)
 
 
@@ -291,7 +291,7 @@ def test_kill_inside_the_transaction_rolls_back_on_next_open(tmp_path):
     """Killed with half the batch already in the file: the hot journal puts the old state back."""
     from conftest import story_records
 
-    store = Store(tmp_path / "mapapp.gpkg")
+    store = open_store(tmp_path / "mapapp.gpkg")
     store.add(story_records()[:3])
     before, old_bytes = snapshot(store.path), store.path.read_bytes()
     done = subprocess.run([sys.executable, "-c", KILL_IN_COMMIT, str(store.path),
@@ -333,13 +333,13 @@ CONCURRENT_ADD = textwrap.dedent("""
     import json, sys
     sys.path.insert(0, sys.argv[3])
     from conftest import make_story, DAMASCUS
-    from mapapp.stores.geopackage import Store
+    from mapapp.stores import open_store
 
     first, last = map(int, sys.argv[2].split(":"))
     stories = [make_story(f"a{i:04d}", None, f"Story {i}", "DAMASCUS -- News from Damascus.",
                           [("DAMASCUS", DAMASCUS, "dateline"), ("Damascus", DAMASCUS, "focus")])
                for i in range(first, last)]
-    added = sum(Store(sys.argv[1]).add(stories[i:i + 7]).added
+    added = sum(open_store(sys.argv[1]).add(stories[i:i + 7]).added
                 for i in range(0, len(stories), 7))
     print(added)
 """)
@@ -348,7 +348,7 @@ CONCURRENT_ADD = textwrap.dedent("""
 def test_writers_without_the_lock_interleave_batches_safely(tmp_path):
     """Two processes appending overlapping batches straight through the Store API."""
     store = tmp_path / "mapapp.gpkg"
-    Store(store).add([])
+    open_store(store).add([])
     procs = [subprocess.Popen([sys.executable, "-c", CONCURRENT_ADD, str(store), span,
                                str(ROOT / "tests")], cwd=ROOT, stdout=subprocess.PIPE,
                               stderr=subprocess.PIPE, text=True)
@@ -367,7 +367,7 @@ def test_a_full_disk_gives_one_line_and_leaves_the_store_intact(corpus, referenc
     """A real write failure: the process may not grow any file past the store's size."""
     store = tmp_path / "mapapp.gpkg"
     shutil.copyfile(reference.store, store)
-    Store(store).stats()
+    open_store(store).stats()
     before, size = snapshot(store), store.stat().st_size
     extra = write_corpus(tmp_path / "more", 1)
     for path in extra.glob("*.txt"):  # new headlines, so new articles

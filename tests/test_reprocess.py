@@ -10,7 +10,7 @@ import pytest
 from mapapp.errors import StoreError
 from mapapp.ingest.pipeline import ingest, reprocess
 from mapapp.settings import Settings, load_settings
-from mapapp.stores.geopackage import Store
+from mapapp.stores import Store, open_store
 
 pytest_plugins = ["geo_fixtures"]
 
@@ -32,7 +32,7 @@ def paris_ids(store: Store) -> set[int]:
 
 def test_reprocess_applies_a_new_pin_to_stored_articles(config: Settings, tmp_path: Path) -> None:
     ingest([DATA / "2026-10-19-paris-texas-fair.txt"], config)
-    store = Store(config.store)
+    store = open_store(config.store)
     assert paris_ids(store) == {PARIS_TEXAS}
     before = len(store.mentions(resolved_only=False))
     pins = tmp_path / "corrections.json"
@@ -46,7 +46,7 @@ def test_reprocess_applies_a_new_pin_to_stored_articles(config: Settings, tmp_pa
 
 def test_a_failed_reprocess_leaves_the_old_places(config: Settings, monkeypatch) -> None:
     ingest([DATA], config)
-    store = Store(config.store)
+    store = open_store(config.store)
     before = store.mentions(resolved_only=False)[["article_id", "name", "geonameid"]]
 
     def broken(*args, **kwargs):

@@ -97,9 +97,9 @@ def hostile_story(i: int, payload: str):
 
 @pytest.fixture(scope="module")
 def hostile_store(tmp_path_factory):
-    from mapapp.stores.geopackage import Store
+    from mapapp.stores import open_store
 
-    store = Store(tmp_path_factory.mktemp("hostile") / "mapapp.gpkg")
+    store = open_store(tmp_path_factory.mktemp("hostile") / "mapapp.gpkg")
     store.add([hostile_story(i, p) for i, p in enumerate(PAYLOADS)])
     return store
 

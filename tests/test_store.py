@@ -4,6 +4,7 @@ their PostGIS counterparts are in test_postgis.py."""
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import subprocess
 import sys
@@ -16,11 +17,13 @@ import pandas
 import pyogrio
 import pytest
 
-from mapapp.stores import geopackage as store_module
 from mapapp.errors import StoreError
 from mapapp.records import Article, Place, Resolution, Toponym
-from mapapp.stores.geopackage import (ARTICLE_COLUMNS, MENTION_COLUMNS, AddResult, Store,
-                          resolutions_frame, to_point)
+from mapapp.stores import Store, open_store
+from mapapp.stores import geopackage as store_module
+from mapapp.stores.base import WriteResult
+from mapapp.stores.frames import batch_frames, resolutions_frame, to_point
+from mapapp.stores.schema import ARTICLE_COLUMNS, MENTION_COLUMNS
 
 DAMASCUS = Place(170654, "Damascus", 33.5, 36.3, "P", "PPLC", "SY", "13", "Dimashq", 1_569_394)
 HOMS = Place(169577, "Homs", 34.72682, 36.72339, "P", "PPLA", "SY", "11", "Homs", 775_404)
@@ -59,8 +62,8 @@ def stories() -> list[tuple[Article, list[Resolution]]]:
 @pytest.fixture
 def store(store_location: str, stories) -> Store:
     """A store holding the four stories (once per backend)."""
-    filled = Store(store_location)
-    assert filled.add(stories) == AddResult(added=4, skipped=0, mentions=6, resolved=5)
+    filled = open_store(store_location)
+    assert filled.add(stories) == WriteResult(added=4, skipped=0, mentions=6, resolved=5)
     return filled
 
 
@@ -158,13 +161,14 @@ def test_article_lookup(store):
 
 def test_readding_is_idempotent(store, stories):
     before = store.stats()
-    assert store.add(stories[:2]) == AddResult(added=0, skipped=2, mentions=0)
+    assert store.add(stories[:2]) == WriteResult(added=0, skipped=2, mentions=0)
     assert store.stats() == before
 
 
 def test_duplicate_within_batch_counts_as_skipped(store_location, stories):
-    fresh = Store(store_location)
-    assert fresh.add([stories[0], stories[0]]) == AddResult(added=1, skipped=1, mentions=2, resolved=1)
+    fresh = open_store(store_location)
+    assert fresh.add([stories[0], stories[0]]) == WriteResult(added=1, skipped=1, mentions=2,
+                                                               resolved=1)
 
 
 @pytest.mark.parametrize("bbox, expected", [
@@ -194,11 +198,11 @@ def test_version_changes_with_each_write_only(store, stories):
 
 
 def test_second_batch_appends_in_place(tmp_path, stories):
-    fresh = Store(tmp_path / "s.gpkg")
+    fresh = open_store(tmp_path / "s.gpkg")
     fresh.add(stories[:2])
     inode = fresh.path.stat().st_ino
     first = fresh.mentions(resolved_only=False)
-    assert fresh.add(stories[1:]) == AddResult(added=2, skipped=1, mentions=2, resolved=2)
+    assert fresh.add(stories[1:]) == WriteResult(added=2, skipped=1, mentions=2, resolved=2)
     assert fresh.path.stat().st_ino == inode  # appended, not replaced by a rewrite
     both = fresh.mentions(resolved_only=False)
     assert len(both) == 6
@@ -233,7 +237,7 @@ def test_reader_during_write_sees_previous_state(store, monkeypatch):
     touch = store_module._touch_contents
 
     def peek_then_touch(conn, added):
-        seen.append(Store(store.path).stats()["articles"])
+        seen.append(open_store(store.path).stats()["articles"])
         touch(conn, added)
 
     monkeypatch.setattr(store_module, "_touch_contents", peek_then_touch)
@@ -263,7 +267,7 @@ def test_is_a_real_geopackage(store):
 
 
 def test_missing_store_reads_empty(store_location):
-    absent = Store(store_location)
+    absent = open_store(store_location)
     frame = absent.mentions()
     assert frame.empty and frame.crs == "EPSG:4326"
     assert list(frame.columns) == [*MENTION_COLUMNS, "headline", "url", "geometry"]
@@ -275,8 +279,8 @@ def test_missing_store_reads_empty(store_location):
 
 
 def test_empty_batch_creates_an_empty_store(store_location):
-    fresh = Store(store_location)
-    assert fresh.add([]) == AddResult(added=0, skipped=0)
+    fresh = open_store(store_location)
+    assert fresh.add([]) == WriteResult(added=0, skipped=0)
     assert fresh.exists() and fresh.mentions().empty
 
 
@@ -327,7 +331,7 @@ def test_bad_file_is_a_store_error(tmp_path, make, call):
     make(path)
     before = path.read_bytes()
     with pytest.raises(StoreError, match=str(path)):
-        call(Store(path))
+        call(open_store(path))
     assert path.read_bytes() == before
 
 
@@ -353,8 +357,73 @@ def test_any_json_string_is_stored_and_read_back(store_location, tmp_path, escap
                     encoding="utf-8")
     (article,) = parse_file(feed)
     assert article.text == stored and article.headline == "H"
-    target = Store(store_location)
+    target = open_store(store_location)
     assert target.add([(article, [])]).added == 1
     assert target.article(article.article_id)["text"] == stored
     assert target.article("no\x00such id") is None
     assert target.mentions(article_id="x\x00y").empty
+
+
+# ------------------------------------------------------------------ one door, every backend
+
+@pytest.mark.parametrize("name, kind", [
+    ("mapapp.gpkg", "GeoPackage"), ("archive.parquet", "GeoParquet"),
+    ("ARCHIVE.PARQUET", "GeoParquet"), ("postgresql://desk@db.example/mapapp", "PostGIS"),
+])
+def test_open_store_picks_the_backend_from_the_location(tmp_path, name, kind):
+    location = name if "://" in name else tmp_path / name
+    store = open_store(location)
+    assert store.kind == kind and store.partitioned is (kind == "GeoParquet")
+    assert store.needs_writer_lock is (kind != "PostGIS")
+
+
+def _parquet_store(folder: Path, stories) -> Path:
+    """A GeoParquet store holding ``stories``, written as one run (as the Dask engine does)."""
+    location = folder / "archive.parquet"
+    with open_store(location).writer() as writer:
+        assert writer.add_frames(*batch_frames(stories)).added == len(stories)
+    return location
+
+
+def test_a_folder_with_a_manifest_is_a_parquet_store_whatever_its_name(tmp_path, stories):
+    renamed = tmp_path / "archive"
+    _parquet_store(tmp_path, stories).rename(renamed)
+    assert open_store(renamed).kind == "GeoParquet"
+    assert open_store(renamed).known_ids() == {article.article_id for article, _ in stories}
+
+
+def test_stats_and_export_read_a_parquet_store(tmp_path, stories):
+    """Every command takes every store the project writes: a GeoParquet folder too."""
+    from click.testing import CliRunner
+
+    from mapapp.cli import cli
+
+    location = _parquet_store(tmp_path, stories)
+    stats = CliRunner().invoke(cli, ["stats", "--json", "--store", str(location)])
+    assert stats.exit_code == 0, stats.output
+    data = json.loads(stats.output)
+    assert (data["articles"], data["mentions"], data["resolved"]) == (4, 6, 5)
+    out = tmp_path / "places.geojson"
+    export = CliRunner().invoke(cli, ["export", "--store", str(location), "-o", str(out),
+                                      "--start", "2024-05-01", "--end", "2024-05-03"])
+    assert export.exit_code == 0, export.output
+    assert set(geopandas.read_file(out)["article_id"]) == {"a-0501", "b-0503"}
+    view = tmp_path / "view.csv"
+    shown = CliRunner().invoke(cli, ["export", "--store", str(location), "-o", str(view),
+                                     "--view", "country=CH"])
+    assert shown.exit_code == 0, shown.output
+    assert set(pandas.read_csv(view)["resolved_name"]) == {"Geneva"}
+
+
+def test_the_writer_lock_sweeps_what_a_dead_parquet_run_left(tmp_path, stories):
+    from mapapp.stores.locking import writer_lock
+
+    location = _parquet_store(tmp_path, stories)
+    (location / ".run-20240501T000000Z-dead0000-x").mkdir()
+    (location / ".manifest.json.tmp-dead0000.json").write_text("{")  # a manifest half-written
+    (tmp_path / f".{location.name}.new-dead0000").mkdir()  # a store half-made beside it
+    with writer_lock(location):
+        pass
+    assert sorted(p.name for p in location.iterdir()) == ["manifest.json", "runs"]
+    assert not list(tmp_path.glob(f".{location.name}.new-*"))
+    assert open_store(location).stats()["articles"] == 4

@@ -390,14 +390,14 @@ def test_demonyms_and_qualifiers_are_context_not_markers(tmp_path):
     """A "Syrian" demonym is stored for context but never becomes a map marker."""
     from conftest import DAMASCUS, SYRIA, make_story
 
-    from mapapp.stores.geopackage import Store
+    from mapapp.stores import open_store
     from mapapp.web import create_app
 
     record = make_story("d1", date(2024, 3, 1), "Bread queues",
                         "Syrian bakers in Damascus, Syria, queued for flour.",
                         [("Syrian", SYRIA, "demonym"), ("Damascus", DAMASCUS, "mention"),
                          ("Syria", SYRIA, "qualifier")])
-    store = Store(tmp_path / "demonym.gpkg")
+    store = open_store(tmp_path / "demonym.gpkg")
     store.add([record])
     client = create_app({"TESTING": True, "STORE": store.location,
                          "CACHE_DIR": str(tmp_path / "cache")}).test_client()

@@ -26,14 +26,12 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Self
+from typing import Any, Self
 
 from mapapp.errors import ArticleParseError, ConfigError
 from mapapp.records import Article
 from mapapp.settings import Settings
-
-if TYPE_CHECKING:
-    from mapapp.stores.geopackage import AddResult
+from mapapp.stores.base import NOTHING, WriteResult
 
 ENGINES = ("local", "dask")
 PARTITION_SIZE = 500  # articles per Dask partition, and per GeoParquet file
@@ -56,7 +54,7 @@ class Part:
 
 def parse_part(geoparser: Any, batch: Sequence[Article]) -> Part:
     """Geoparse ``batch`` and build its store rows."""
-    from mapapp.stores.geopackage import batch_frames
+    from mapapp.stores.frames import batch_frames
 
     parsed = geoparser.parse_articles(batch)
     articles, mentions = batch_frames(parsed)
@@ -107,34 +105,25 @@ def fresh_articles(paths: Sequence[Path], scan: Scan) -> Iterator[Article]:
 
 @dataclass(frozen=True)
 class Written:
-    """What an engine run wrote: the store's write results summed (an ``AddResult``), and
+    """What an engine run wrote: the store's write results summed (a ``WriteResult``), and
     whether every batch was recognised with the spaCy model (each worker loads its own)."""
 
-    stored: AddResult
+    stored: WriteResult
     has_model: bool = True
 
     @classmethod
     def nothing(cls) -> Written:
         """No batch written yet."""
-        from mapapp.stores.geopackage import AddResult
+        return cls(NOTHING)
 
-        return cls(AddResult(added=0, skipped=0))
-
-    def plus(self, part: Part, stored: AddResult | None = None) -> Written:
-        """These totals and ``part``; ``stored`` (the store's AddResult) says which of its
+    def plus(self, part: Part, stored: WriteResult | None = None) -> Written:
+        """These totals and ``part``; ``stored`` (the store's WriteResult) says which of its
         places really went in (another ingest may have stored some of its articles first).
         Without it the part went in whole (a GeoParquet run)."""
-        from mapapp.stores.geopackage import AddResult
-
         if stored is None:
-            stored = AddResult(added=len(part), skipped=0, mentions=len(part.mentions),
-                               resolved=part.places)
-        total = self.stored
-        return Written(AddResult(added=total.added + stored.added,
-                                 skipped=total.skipped + stored.skipped,
-                                 mentions=total.mentions + stored.mentions,
-                                 resolved=total.resolved + stored.resolved),
-                       self.has_model and part.has_model)
+            stored = WriteResult(added=len(part), skipped=0, mentions=len(part.mentions),
+                                 resolved=part.places)
+        return Written(self.stored + stored, self.has_model and part.has_model)
 
 
 def check_engine(config: Settings, *, workers: int, engine: str,
@@ -146,7 +135,7 @@ def check_engine(config: Settings, *, workers: int, engine: str,
         (its rate limit is per process), or the dask engine without a
         GeoParquet store.
     """
-    from mapapp.stores.geopackage import is_parquet_store
+    from mapapp.stores import open_store
 
     if engine not in ENGINES:
         raise ConfigError(f"unknown engine {engine!r}: use {' or '.join(ENGINES)}")
@@ -157,7 +146,7 @@ def check_engine(config: Settings, *, workers: int, engine: str,
     if fallback is not None and (workers > 1 or engine == "dask"):
         raise ConfigError("an online geocoder keeps its rate limit in one process: ingest with "
                           "--workers 1 and the local engine, or without --geocoder")
-    if engine == "dask" and not is_parquet_store(config.store):
+    if engine == "dask" and not open_store(config.store).partitioned:
         raise ConfigError(f"the dask engine writes a GeoParquet store, not {config.store}: "
                           "give --store a folder name ending in .parquet")
 
@@ -174,12 +163,11 @@ def run_ingest(paths: Sequence[Path], scan: Scan, config: Settings, *,
     called with the number of articles of each batch written.
     """
     from mapapp.geoparsing import batches
+    from mapapp.stores import open_store
 
     articles = fresh_articles(paths, scan)
     if engine == "dask":
-        from mapapp.stores.parquet import ParquetWriter
-
-        with ParquetWriter(config.store) as writer:
+        with open_store(config.store).writer() as writer:
             return _run_dask(articles, config, writer, workers=workers, scheduler=scheduler,
                              partition_size=partition_size, advance=advance)
     if workers == 1:
@@ -192,22 +180,13 @@ def run_ingest(paths: Sequence[Path], scan: Scan, config: Settings, *,
 def _write(parts: Iterable[Part], config: Settings, advance: Callable[[int], None],
            partition_size: int) -> Written:
     """Write parts in order: one transaction each, or GeoParquet files committed at the end."""
-    from mapapp.stores.geopackage import Store, is_parquet_store
+    from mapapp.stores import open_store
 
     written = Written.nothing()
-    if is_parquet_store(config.store):
-        from mapapp.stores.parquet import ParquetWriter
-
-        with ParquetWriter(config.store, partition_size=partition_size) as writer:
-            for part in parts:
-                writer.add(part)
-                written = written.plus(part)
-                advance(len(part))
-        return written
-    store = Store(config.store)
-    for part in parts:
-        written = written.plus(part, store.add_frames(part.articles, part.mentions))
-        advance(len(part))
+    with open_store(config.store).writer(partition_size) as writer:
+        for part in parts:
+            written = written.plus(part, writer.add_frames(part.articles, part.mentions))
+            advance(len(part))
     return written
 
 
@@ -313,7 +292,7 @@ def _run_dask(articles: Iterable[Article], config: Settings, writer: Any, *,
         try:
             for future, result in as_completed(futures, with_results=True):
                 (part,) = result
-                writer.write(index[future.key], part)
+                writer.write(index[future.key], part.articles, part.mentions)
                 written = written.plus(part)
                 advance(len(part))
         except BaseException:

@@ -86,9 +86,9 @@ def _ingest(paths: Sequence[Path], settings: Settings, fallback: Any, progress: 
             report: Report, *, engine: dict[str, Any]) -> IngestSummary:
     """The ingest itself, under the writer lock: scan, geoparse the new articles, write."""
     from mapapp.geoparsing import load_geoparser
-    from mapapp.stores.geopackage import Store
+    from mapapp.stores import open_store
 
-    scan = scan_articles(paths, Store(settings.store).known_ids())  # ids only: flat memory
+    scan = scan_articles(paths, open_store(settings.store).known_ids())  # ids only: flat memory
     for error in scan.errors:
         report(f"skipped: {error}")
     stats = fallback.stats if fallback is not None else None
@@ -127,9 +127,9 @@ def reprocess(settings: Settings, *, progress: Progress | None = None,
 def _reprocess(settings: Settings, progress: Progress, report: Report) -> IngestSummary:
     """The reprocess itself, under the writer lock."""
     from mapapp.geoparsing import batches, load_geoparser
-    from mapapp.stores.geopackage import Store
+    from mapapp.stores import open_store
 
-    store = Store(settings.store)
+    store = open_store(settings.store)
     articles = store.article_records()
     if not articles:
         return IngestSummary()

@@ -13,7 +13,7 @@ from mapapp.errors import ConfigError, QueryError
 from mapapp.maps.query import parse_view
 from mapapp.maps.view import MapView, filter_mentions, map_mentions
 from mapapp.stores import open_store
-from mapapp.stores.geopackage import EXPORT_FORMATS, write_mentions
+from mapapp.stores.exports import EXPORT_FORMATS, export_mentions, write_mentions
 
 __all__ = ["EXPORT_FORMATS", "export_bytes", "export_name", "export_view"]
 
@@ -56,6 +56,4 @@ def export_view(store_path: str | Path, out: str | Path, fmt: str, query: str = 
         raise ConfigError(f"bad export query {query!r}: {err}") from err
     store = open_store(store_path)
     frame = filter_mentions(map_mentions(store.mentions(include_undated=True)), view)
-    out = Path(out)
-    out.write_bytes(export_bytes(frame, fmt))
-    return out
+    return export_mentions(frame, out, fmt)

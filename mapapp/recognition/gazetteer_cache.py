@@ -41,18 +41,9 @@ def load_gazetteer(data_packages: Path, cache_dir: Path | None) -> Gazetteer:
 
 
 def _write_cache(path: Path, payload: object) -> None:
-    """Pickle to a temp file and rename, so a crash never leaves half a cache."""
-    import os
-    import tempfile
+    """Pickle beside the cache and rename, so a crash never leaves half a cache."""
+    from mapapp.files import atomic_path
 
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".gazetteer-", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            pickle.dump(payload, handle, protocol=pickle.HIGHEST_PROTOCOL)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_path(path, kind="gazetteer") as tmp, tmp.open("wb") as handle:
+        pickle.dump(payload, handle, protocol=pickle.HIGHEST_PROTOCOL)

@@ -1,4 +1,4 @@
-"""The persisted store: articles and their resolved mentions in one GeoPackage.
+"""The GeoPackage store: articles and their resolved mentions in one file.
 
 The file holds a point layer ``mentions`` (EPSG:4326, one row per Resolution,
 NULL geometry when unresolved) and an attribute table ``articles``.  The
@@ -13,15 +13,11 @@ This module knows only records; it must not import geocoding or toponyms.
 
 from __future__ import annotations
 
-import hashlib
 import os
-import shutil
 import sqlite3
-import tempfile
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
-from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import ExitStack, contextmanager
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -30,30 +26,15 @@ import pandas
 import pyogrio
 import pyogrio.errors
 import shapely
-from shapely.geometry import Point
 
-from mapapp.settings import is_postgis_url
 from mapapp.errors import StoreError
-from mapapp.records import Article, Resolution
+from mapapp.files import atomic_path, leftovers, scratch_folder
+from mapapp.stores.base import Appending, FileLocated, sql_stats
+from mapapp.stores.frames import articles_frame, empty_mentions, in_bbox
+from mapapp.stores.schema import ARTICLE_COLUMNS, CRS, GEOM, JOINED_COLUMNS, MENTION_COLUMNS, typed
 
-CRS = "EPSG:4326"
-GEOM = "geom"  # the geometry column's name inside the GeoPackage
 BUSY_TIMEOUT = 30.0  # seconds a reader or writer waits for another writer
-EXPORT_FORMATS = ("geojson", "csv", "gpkg")
-
-MENTION_COLUMNS: dict[str, str] = {
-    "article_id": "str", "name": "str", "start": "int64", "end": "int64",
-    "role": "str", "source": "str", "sentence": "str", "geonameid": "Int64",
-    "resolved_name": "str", "country_code": "str", "admin1_name": "str",
-    "feature_class": "str", "feature_code": "str", "population": "Int64",
-    "score": "float64", "reason": "str", "provider": "str", "provider_id": "str",
-    "published": "str",
-}
-ARTICLE_COLUMNS: dict[str, str] = {
-    name: "str" for name in ("article_id", "headline", "deck", "dateline", "published",
-                             "url", "source", "text", "ingested_at")
-}
-JOINED_COLUMNS: dict[str, str] = {"headline": "str", "url": "str"}
+NEW, BATCH = "new", "batch"  # the scratch this store leaves beside its file (see scratch_paths)
 
 _INDEXES = (
     'CREATE UNIQUE INDEX IF NOT EXISTS "articles_article_id" ON "articles" ("article_id")',
@@ -64,104 +45,6 @@ _INDEXES = (
 _ENVELOPE_BYTES = {0: 0, 1: 32, 2: 48, 3: 48, 4: 64}  # GeoPackage blob header
 
 
-@dataclass(frozen=True)
-class AddResult:
-    """What one ``Store.add`` call did: articles added, those already stored, and the
-    mentions stored with the added ones (``resolved`` of them with a point)."""
-
-    added: int
-    skipped: int
-    mentions: int = 0
-    resolved: int = 0
-
-
-def to_point(lat: float, lon: float) -> Point:
-    """Turn a (lat, lon) pair into a shapely Point (x=lon, y=lat): the one place order flips."""
-    if not (-90.0 <= lat <= 90.0 and -180.0 <= lon <= 180.0):
-        raise ValueError(f"({lat}, {lon}) is not a (lat, lon) pair in degrees")
-    return Point(float(lon), float(lat))
-
-
-def _typed(frame: pandas.DataFrame, columns: dict[str, str]) -> pandas.DataFrame:
-    """Give every known column its declared dtype, so all readers see one schema."""
-    return frame.astype({name: dtype for name, dtype in columns.items() if name in frame})
-
-
-def resolutions_frame(article: Article,
-                      resolutions: Sequence[Resolution]) -> geopandas.GeoDataFrame:
-    """One mention row per Resolution of ``article``; unresolved rows get no geometry."""
-    return _mentions_frame([(article, resolutions)])
-
-
-def _mentions_frame(batch: Sequence[tuple[Article, Sequence[Resolution]]]
-                    ) -> geopandas.GeoDataFrame:
-    """The mention rows of many articles at once (one frame, not one per article)."""
-    rows, points = [], []
-    for article, resolutions in batch:
-        published = article.published.isoformat() if article.published else None
-        for res in resolutions:
-            rows.append(_mention_row(article.article_id, published, res))
-            points.append(to_point(res.place.latitude, res.place.longitude)
-                          if res.place else None)
-    frame = pandas.DataFrame(rows, columns=list(MENTION_COLUMNS))
-    text = [name for name, dtype in MENTION_COLUMNS.items() if dtype == "str"]
-    frame[text] = frame[text].replace("", None)  # empty means absent, in every backend
-    geometry = geopandas.GeoSeries(points, index=frame.index, crs=CRS)
-    return geopandas.GeoDataFrame(_typed(frame, MENTION_COLUMNS), geometry=geometry, crs=CRS)
-
-
-def _mention_row(article_id: str, published: str | None, res: Resolution) -> dict[str, Any]:
-    """The attribute values of one mention (everything but the point)."""
-    top, place = res.toponym, res.place
-    return {
-        "article_id": article_id, "name": top.name, "start": top.start, "end": top.end,
-        "role": top.role, "source": top.source, "sentence": top.sentence,
-        "geonameid": place.geonameid if place else None,
-        "resolved_name": place.name if place else None,
-        "country_code": place.country_code if place else None,
-        "admin1_name": place.admin1_name if place else None,
-        "feature_class": place.feature_class if place else None,
-        "feature_code": place.feature_code if place else None,
-        "population": place.population if place else None,
-        "score": float(res.score), "reason": res.reason, "provider": res.provider,
-        "provider_id": getattr(place, "provider_id", None) if place else None,
-        "published": published,
-    }
-
-
-def _articles_frame(articles: Sequence[Article], ingested_at: str) -> pandas.DataFrame:
-    """One row per article for the ``articles`` table."""
-    rows = [{
-        "article_id": a.article_id, "headline": a.headline, "deck": a.deck,
-        "dateline": a.dateline, "published": a.published.isoformat() if a.published else None,
-        "url": a.url, "source": a.source, "text": a.text, "ingested_at": ingested_at,
-    } for a in articles]
-    return _typed(pandas.DataFrame(rows, columns=list(ARTICLE_COLUMNS)), ARTICLE_COLUMNS)
-
-
-def batch_frames(batch: Sequence[tuple[Article, Sequence[Resolution]]]
-                 ) -> tuple[pandas.DataFrame, geopandas.GeoDataFrame]:
-    """The rows a geoparsed batch adds: its articles and their mentions.
-
-    Built where the batch was geoparsed (a worker process, a Dask worker), so
-    whoever writes them only writes; see `Store.add_frames`.
-    """
-    return _articles_frame([article for article, _ in batch], _utc_now()), _mentions_frame(batch)
-
-
-def is_parquet_store(path: str | Path) -> bool:
-    """Does ``path`` name a GeoParquet store (a folder ending in .parquet, or with a manifest)?"""
-    if is_postgis_url(path):
-        return False
-    path = Path(path)
-    return path.suffix.lower() == ".parquet" or (path / "manifest.json").is_file()
-
-
-def _utc_now() -> str:
-    """The ingestion timestamp: ISO 8601, UTC, whole seconds."""
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
-
-
 def _write_layers(path: Path, articles: pandas.DataFrame,
                   mentions: geopandas.GeoDataFrame) -> None:
     """Write both layers to a new GeoPackage with the store's layout."""
@@ -169,11 +52,6 @@ def _write_layers(path: Path, articles: pandas.DataFrame,
         mentions, path, layer="mentions", driver="GPKG", geometry_type="Point",
         layer_options={"SPATIAL_INDEX": "NO", "GEOMETRY_NAME": GEOM})
     pyogrio.write_dataframe(articles, path, layer="articles", driver="GPKG")
-
-
-def _empty_mentions() -> geopandas.GeoDataFrame:
-    """A mentions frame with no rows but the full schema and crs."""
-    return resolutions_frame(Article(article_id="", headline="", text=""), [])
 
 
 def _from_gpkg_blobs(blobs: Iterable[bytes | None]) -> list[Any]:
@@ -224,153 +102,16 @@ def _touch_contents(conn: sqlite3.Connection, added: geopandas.GeoDataFrame) -> 
                  " WHERE table_name IN ('mentions', 'articles')")
 
 
-def file_version(path: Path) -> str:
-    """A token that changes whenever the file (or folder) at ``path`` does; 'empty' without one."""
-    try:
-        st = path.stat()
-    except OSError:
-        return "empty"
-    digest = hashlib.sha256(f"{path.resolve()}|{st.st_mtime_ns}|{st.st_size}|{st.st_ino}"
-                            .encode()).hexdigest()
-    return digest[:16]
+class GeoPackageStore(Appending, FileLocated):
+    """Articles and mentions kept in one GeoPackage file; appended to, never rewritten."""
 
-
-def in_bbox(frame: geopandas.GeoDataFrame,
-            bbox: tuple[float, float, float, float] | None) -> geopandas.GeoDataFrame:
-    """The rows of ``frame`` whose point lies in (west, south, east, north), edges included."""
-    if bbox is None:
-        return frame
-    west, south, east, north = (float(v) for v in bbox)
-    x, y = frame.geometry.x, frame.geometry.y
-    keep = (x >= west) & (x <= east) & (y >= south) & (y <= north)
-    return frame[keep.fillna(False).astype(bool)].reset_index(drop=True)
-
-
-def sql_stats(fetch: Callable[[str], list[tuple]] | None, *,
-              day: Callable[[str], str] = lambda expr: expr,
-              text: Callable[[str], str] = lambda column: column) -> dict[str, Any]:
-    """`Store.stats` from SQL, for any backend: ``fetch(sql)`` runs a query (None: no store
-    yet), ``day`` turns a date expression into ISO text, ``text`` orders a text column
-    byte by byte with NULL first (SQLite's order)."""
-    result: dict[str, Any] = {"articles": 0, "mentions": 0, "resolved": 0, "unresolved": 0,
-                              "undated_articles": 0, "first_date": None, "last_date": None,
-                              "top_places": []}
-    if fetch is None:
-        return result
-    first, last = day('min("published")'), day('max("published")')
-    (result["articles"], result["undated_articles"], result["first_date"],
-     result["last_date"]) = fetch(
-        f'SELECT count(*), count(*) - count("published"), {first}, {last} FROM "articles"')[0]
-    result["mentions"], result["resolved"] = fetch(
-        f'SELECT count(*), count("{GEOM}") FROM "mentions"')[0]
-    by_name, by_country = text('"resolved_name"'), text('"country_code"')
-    result["top_places"] = [list(row) for row in fetch(
-        f'SELECT "resolved_name", "country_code", count(*) AS n FROM "mentions" '
-        f'WHERE "{GEOM}" IS NOT NULL GROUP BY "resolved_name", "country_code" '
-        f'ORDER BY n DESC, {by_name}, {by_country} LIMIT 10')]
-    result["unresolved"] = result["mentions"] - result["resolved"]
-    return result
-
-
-def unique_articles(batch: Iterable[tuple[Article, Sequence[Resolution]]]
-                    ) -> tuple[list[tuple[Article, Sequence[Resolution]]], int]:
-    """The batch with each article once (its first copy), and how many copies were dropped."""
-    pairs, duplicates, seen = [], 0, set()
-    for article, resolutions in batch:
-        if article.article_id in seen:
-            duplicates += 1
-            continue
-        seen.add(article.article_id)
-        pairs.append((article, resolutions))
-    return pairs, duplicates
-
-
-class Appending:
-    """``add``, ``add_frames`` and ``replace`` of every writable store.
-
-    Built on the store's ``exists()`` and ``_append(articles, mentions, replace)``,
-    which stores the rows of unseen articles in one transaction and returns
-    (articles, mentions, resolved mentions) stored.
-    """
-
-    def _append(self, articles: pandas.DataFrame, mentions: geopandas.GeoDataFrame,
-                replace: bool = False) -> tuple[int, int, int]:
-        raise NotImplementedError
-
-    def add(self, batch: Iterable[tuple[Article, Sequence[Resolution]]]) -> AddResult:
-        """Append articles and their mentions in one transaction; stored ids are skipped."""
-        pairs, duplicates = unique_articles(batch)
-        articles = _articles_frame([article for article, _ in pairs], _utc_now())
-        added, n_mentions, resolved = self._append(articles, _mentions_frame(pairs))
-        return AddResult(added=added, skipped=len(pairs) - added + duplicates,
-                         mentions=n_mentions, resolved=resolved)
-
-    def add_frames(self, articles: pandas.DataFrame,
-                   mentions: geopandas.GeoDataFrame) -> AddResult:
-        """Append the rows of `batch_frames` in one transaction; stored ids are skipped."""
-        added, n_mentions, resolved = self._append(articles, mentions)
-        return AddResult(added=added, skipped=len(articles) - added, mentions=n_mentions,
-                         resolved=resolved)
-
-    def replace(self, batch: Iterable[tuple[Article, Sequence[Resolution]]]) -> int:
-        """Swap the mentions of already-stored articles for new ones, all in one transaction.
-
-        This is how ``mapapp ingest --reprocess`` applies new rules and
-        corrections: a crash leaves every article with its old mentions or
-        every article with its new ones.  Returns the number of articles redone.
-        """
-        pairs = list({a.article_id: (a, r) for a, r in batch}.values())
-        if not pairs or not self.exists():
-            return 0
-        articles = _articles_frame([article for article, _ in pairs], _utc_now())
-        self._append(articles, _mentions_frame(pairs), replace=True)
-        return len(pairs)
-
-
-class _FileLocated:
-    """Where a file (or folder) store is, whether it exists, and its version token."""
-
-    path: Path
-
-    @property
-    def location(self) -> str:
-        """Where the store is, as given to ``Store(...)`` (printable)."""
-        return str(self.path)
-
-    def exists(self) -> bool:
-        """Has anything ever been stored here?"""
-        return self.path.exists()
-
-    def version(self) -> str:
-        """A token that changes with every committed write (readers' caches key on it)."""
-        return file_version(self.path)
-
-
-class Store(Appending, _FileLocated):
-    """Articles and mentions kept in one GeoPackage file; appended to, never rewritten.
-
-    ``Store(location)`` of a GeoParquet store (`is_parquet_store`) gives a
-    `mapapp.stores.parquet.ParquetStore`, and of a ``postgresql://`` URL a
-    `mapapp.stores.postgis.PostgisStore`; both read and write the same way.
-    """
-
-    def __new__(cls, path: str | Path) -> Any:
-        if cls is Store:
-            if is_postgis_url(path):
-                from mapapp.stores.postgis import PostgisStore
-
-                return PostgisStore(path)
-            if is_parquet_store(path):
-                from mapapp.stores.parquet import ParquetStore
-
-                return ParquetStore(path)
-        return super().__new__(cls)
+    kind = "GeoPackage"
 
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
 
     def __repr__(self) -> str:
-        return f"Store({str(self.path)!r})"
+        return f"GeoPackageStore({str(self.path)!r})"
 
     # -- opening ---------------------------------------------------------
 
@@ -415,40 +156,40 @@ class Store(Appending, _FileLocated):
         finally:
             conn.close()
 
+    def check(self) -> None:
+        """Refuse a file that is not a GeoPackage holding our two layers (none yet is fine)."""
+        with self._reading():
+            pass
+
+    def scratch_paths(self) -> list[Path]:
+        """Half-made stores and staged batches of writers that died, beside the file."""
+        return leftovers(self.path, NEW) + leftovers(self.path, BATCH)
+
     def _query(self, sql: str, params: Sequence[Any], columns: dict[str, str]) -> pandas.DataFrame:
         """Run one SELECT; an absent store gives an empty frame with ``columns``."""
         with self._reading() as conn:
             if conn is None:
-                return _typed(pandas.DataFrame(columns=list(columns)), columns)
-            return _typed(pandas.read_sql_query(sql, conn, params=list(params)), columns)
+                return typed(pandas.DataFrame(columns=list(columns)), columns)
+            return typed(pandas.read_sql_query(sql, conn, params=list(params)), columns)
 
     # -- writing ---------------------------------------------------------
 
     def _create(self) -> None:
         """Create an empty store atomically: built aside, then linked into place."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        scratch = Path(tempfile.mkdtemp(dir=self.path.parent, prefix=f".{self.path.name}.new-"))
         try:
-            fresh = scratch / "store.gpkg"
-            _write_layers(fresh, _articles_frame([], ""), _empty_mentions())
-            conn = sqlite3.connect(fresh)
-            with conn:
-                for statement in _INDEXES:
-                    conn.execute(statement)
-            conn.close()
-            try:
-                os.link(fresh, self.path)  # fails if another writer created it first
-            except FileExistsError:
-                pass
-            except OSError:  # no hard links on this file system: a smaller race window
-                if not self.path.exists():
-                    os.replace(fresh, self.path)
+            with atomic_path(self.path, kind=NEW, exclusive=True) as fresh:
+                _write_layers(fresh, articles_frame([], ""), empty_mentions())
+                conn = sqlite3.connect(fresh)
+                with conn:
+                    for statement in _INDEXES:
+                        conn.execute(statement)
+                conn.close()
+        except FileExistsError:
+            pass  # another writer created it first
         except (OSError, sqlite3.Error, pyogrio.errors.DataSourceError,
                 pyogrio.errors.DataLayerError) as err:
             raise self._fail(err, "create") from err
-        finally:
-            shutil.rmtree(scratch, ignore_errors=True)
-
 
     def _append(self, articles: pandas.DataFrame, mentions: geopandas.GeoDataFrame,
                 replace: bool = False) -> tuple[int, int, int]:
@@ -459,12 +200,11 @@ class Store(Appending, _FileLocated):
         if articles.empty:
             with self._reading():  # still refuse a file that is not a store
                 return 0, 0, 0
-        try:  # a read-only or full folder fails here, before the store is touched
-            scratch = Path(tempfile.mkdtemp(dir=self.path.parent,
-                                            prefix=f".{self.path.name}.batch-"))
-        except OSError as err:
-            raise self._fail(err, "stage a batch for") from err
-        try:
+        with ExitStack() as cleanup:
+            try:  # a read-only or full folder fails here, before the store is touched
+                scratch = cleanup.enter_context(scratch_folder(self.path, BATCH))
+            except OSError as err:
+                raise self._fail(err, "stage a batch for") from err
             staged = scratch / "batch.gpkg"
             try:
                 _write_layers(staged, articles, mentions)
@@ -479,8 +219,6 @@ class Store(Appending, _FileLocated):
                 raise self._fail(err, "append to") from err
             finally:
                 conn.close()
-        finally:
-            shutil.rmtree(scratch, ignore_errors=True)
 
     def _copy_new(self, conn: sqlite3.Connection, mentions: geopandas.GeoDataFrame,
                   replace: bool = False) -> tuple[int, int, int]:
@@ -553,19 +291,6 @@ class Store(Appending, _FileLocated):
                f'ORDER BY "published" IS NULL, "published", "headline", "article_id"')
         return self._query(sql, params, ARTICLE_COLUMNS)
 
-    def article_records(self) -> list[Article]:
-        """Every stored article as an `Article` record (for reprocessing)."""
-        frame = self.articles(include_undated=True)
-        records = []
-        for row in frame.itertuples(index=False):
-            published = date.fromisoformat(row.published) if isinstance(row.published, str) else None
-            records.append(Article(
-                article_id=row.article_id, headline=_or_none(row.headline) or "",
-                text=_or_none(row.text) or "", published=published,
-                dateline=_or_none(row.dateline), deck=_or_none(row.deck),
-                url=_or_none(row.url), source=_or_none(row.source) or ""))
-        return records
-
     def article(self, article_id: str) -> dict[str, Any] | None:
         """One stored article as a dict of its columns, or None if it is not stored."""
         with self._reading() as conn:
@@ -588,47 +313,3 @@ class Store(Appending, _FileLocated):
             if conn is None:
                 return sql_stats(None)
             return sql_stats(lambda sql: conn.execute(sql).fetchall())
-
-    # -- export ----------------------------------------------------------
-
-    def export(self, out: Path, fmt: str, start: date | None = None,
-               end: date | None = None) -> Path:
-        """Write the resolved mentions in [start, end] as geojson, csv or gpkg, atomically."""
-        fmt = fmt.lower()
-        if fmt not in EXPORT_FORMATS:
-            raise StoreError(f"unknown export format {fmt!r}: "
-                             f"use one of {', '.join(EXPORT_FORMATS)}")
-        out = Path(out)
-        frame = self.mentions(start, end)
-        try:
-            scratch = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}.export-"))
-        except OSError as err:
-            raise StoreError(f"{out}: could not export the store ({err})") from err
-        try:
-            written = scratch / f"export.{fmt}"
-            write_mentions(frame, written, fmt)
-            os.replace(written, out)
-        except (OSError, pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError) as err:
-            raise StoreError(f"{out}: could not export the store ({err})") from err
-        finally:
-            shutil.rmtree(scratch, ignore_errors=True)
-        return out
-
-
-def _or_none(value: Any) -> Any:
-    """pandas' missing values (NaN, None) as None."""
-    return None if value is None or (isinstance(value, float) and value != value) else value
-
-
-def write_mentions(frame: geopandas.GeoDataFrame, path: Path, fmt: str) -> None:
-    """Write ``frame`` to ``path`` in one of EXPORT_FORMATS."""
-    if fmt == "csv":
-        table = pandas.DataFrame(frame.drop(columns=frame.geometry.name))
-        table["lat"] = frame.geometry.y
-        table["lon"] = frame.geometry.x
-        table.to_csv(path, index=False)
-    elif fmt == "geojson":
-        pyogrio.write_dataframe(frame, path, driver="GeoJSON", geometry_type="Point")
-    else:
-        pyogrio.write_dataframe(frame, path, layer="mentions", driver="GPKG",
-                                geometry_type="Point")

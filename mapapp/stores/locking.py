@@ -8,22 +8,23 @@ nothing is parsed twice.  The lock is ``flock`` on a hidden file beside the
 store (``.mapapp.gpkg.lock``); the kernel drops it when its holder exits, even
 on ``kill -9``, so a dead ingest never blocks the next one.
 
-Whoever holds the lock also removes the scratch folders a killed writer left
-beside the store (its half-written batches were never part of the store: the
-transaction that would have copied them in never committed).
+Whoever holds the lock also removes the scratch a killed writer left (each
+store says what that is, `Store.scratch_paths`): its half-written batches were
+never part of the store, as the step that would have committed them never ran.
 """
 
 from __future__ import annotations
 
 import logging
 import os
-import shutil
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 from mapapp.errors import StoreError
+from mapapp.files import remove
+from mapapp.stores import Store, open_store
 
 try:
     import fcntl
@@ -31,8 +32,6 @@ except ImportError:  # pragma: no cover - not POSIX: no lock, batches stay atomi
     fcntl = None
 
 log = logging.getLogger(__name__)
-
-SCRATCH_KINDS = ("batch", "new")  # the scratch folders Store._append and Store._create make
 
 
 def lock_path(store_path: str | Path) -> Path:
@@ -59,17 +58,15 @@ def _open(store: Path) -> int:
                          "the store's folder must be writable to ingest") from err
 
 
-def sweep_scratch(store_path: str | Path) -> int:
-    """Remove the scratch folders of writers that died; only call it holding the lock."""
-    store = Path(store_path)
+def sweep_scratch(store: Store) -> int:
+    """Remove the scratch of writers that died; only call it holding the store's lock."""
     removed = 0
-    for kind in SCRATCH_KINDS:
-        for folder in store.parent.glob(f".{store.name}.{kind}-*"):
-            shutil.rmtree(folder, ignore_errors=True)
-            removed += not folder.exists()
+    for leftover in store.scratch_paths():
+        remove(leftover)
+        removed += not leftover.exists()
     if removed:
-        log.info("removed %d scratch folders left by an interrupted ingest into %s",
-                 removed, store)
+        log.info("removed %d scratch files and folders left by an interrupted ingest into %s",
+                 removed, store.location)
     return removed
 
 
@@ -81,25 +78,22 @@ def writer_lock(store_path: str | Path, *,
     A path that exists but is not a store is refused first, so nothing is
     written beside it.
 
-    A PostGIS store needs no lock: its batches are transactions, and the
-    unique content hash keeps concurrent ingests from storing a story twice,
-    so a team's ingests run side by side.
+    A store that does not need one (PostGIS: its batches are transactions,
+    and the unique content hash keeps concurrent ingests from storing a story
+    twice) is only checked, so a team's ingests run side by side.
 
     :raise StoreError: the path is not a store, or its folder cannot be written.
     """
-    from mapapp.settings import is_postgis_url
-    from mapapp.stores.geopackage import Store
-
-    if is_postgis_url(store_path):
-        Store(store_path).revision()  # refuses a database that is not a mapapp store
+    store = open_store(store_path)
+    store.check()  # refuses a location that holds something else
+    if not store.needs_writer_lock:
         yield
         return
-    store = Path(store_path)
-    Store(store).known_ids()  # refuses a file that is not a mapapp store
     if fcntl is None:  # pragma: no cover
         yield
         return
-    fd = _open(store)
+    path = Path(store.location)
+    fd = _open(path)
     try:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)

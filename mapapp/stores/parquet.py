@@ -11,10 +11,10 @@ that folder under ``runs/`` and replaces ``manifest.json`` (write aside, then
 ``os.replace``).  Readers list parts from the manifest only, so they see a
 run whole or not at all, and a killed run leaves nothing they can see.
 
-`ParquetStore` reads with the same API as `mapapp.stores.geopackage.Store` (``Store(path)``
-of such a folder returns one), so the web pages and ``mapapp export/stats``
-work on it unchanged.  Writing is one run at a time, under the store's writer
-lock that ``mapapp ingest`` holds.
+`ParquetStore` reads with the same API as every store (`mapapp.stores.open_store` of
+such a folder returns one), so the web pages and ``mapapp export/stats`` work on
+it unchanged.  Writing is one run at a time (`ParquetStore.writer`), under the
+store's writer lock that ``mapapp ingest`` and ``mapapp store copy`` hold.
 """
 
 from __future__ import annotations
@@ -25,25 +25,30 @@ import shutil
 import tempfile
 import uuid
 from collections.abc import Sequence
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 import geopandas
 import pandas
 import shapely
 
 from mapapp.errors import StoreError
-from mapapp.stores.geopackage import (ARTICLE_COLUMNS, CRS, JOINED_COLUMNS, MENTION_COLUMNS, AddResult,
-                          Store, _FileLocated, _typed, in_bbox)
+from mapapp.files import atomic_path, leftovers
+from mapapp.stores.base import FileLocated, StoreBase, WriteResult, stored_result
+from mapapp.stores.frames import in_bbox
+from mapapp.stores.schema import ARTICLE_COLUMNS, CRS, JOINED_COLUMNS, MENTION_COLUMNS, typed
 
 MANIFEST = "manifest.json"
 FORMAT = "mapapp-geoparquet/1"
 PARTITION_SIZE = 500  # articles per part file when parts are added one batch at a time
+NEW = "new"  # the scratch of a store being created, beside its folder
+RUN_SCRATCH = ".run-"  # a run's part files, inside the folder until the run commits
 _SEQ = "seq"  # a mention's position among its article's mentions (the GeoPackage's fid order)
 
 
 def _iso(bound: date | datetime | None) -> str | None:
+    """A date bound as ISO text (a datetime's day)."""
     if bound is None:
         return None
     return (bound.date() if isinstance(bound, datetime) else bound).isoformat()
@@ -51,7 +56,7 @@ def _iso(bound: date | datetime | None) -> str | None:
 
 def _in_range(published: pandas.Series, start: date | None, end: date | None,
               include_undated: bool) -> pandas.Series:
-    """Rows whose ISO date lies in [start, end] (as `store._date_filter` does in SQL)."""
+    """Rows whose ISO date lies in [start, end] (as the SQL stores filter)."""
     if start is None and end is None:
         return pandas.Series(True, index=published.index)
     keep = published.notna()
@@ -63,14 +68,31 @@ def _in_range(published: pandas.Series, start: date | None, end: date | None,
     return keep | published.isna() if include_undated else keep
 
 
-class ParquetStore(_FileLocated):
-    """Articles and mentions as GeoParquet part files listed by a manifest (read API of Store)."""
+class ParquetStore(StoreBase, FileLocated):
+    """Articles and mentions as GeoParquet part files listed by a manifest."""
+
+    kind = "GeoParquet"
+    partitioned = True
 
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
 
     def __repr__(self) -> str:
         return f"ParquetStore({str(self.path)!r})"
+
+    @staticmethod
+    def recognises(path: Path) -> bool:
+        """Does ``path`` name a GeoParquet store (a name ending in .parquet, or a manifest)?"""
+        return path.suffix.lower() == ".parquet" or (path / MANIFEST).is_file()
+
+    def check(self) -> None:
+        """Refuse a folder that is not a mapapp GeoParquet store (none yet is fine)."""
+        self.manifest()
+
+    def scratch_paths(self) -> list[Path]:
+        """A half-made store beside the folder, and unfinished runs and manifests in it."""
+        return (leftovers(self.path, NEW) + sorted(self.path.glob(f"{RUN_SCRATCH}*"))
+                + leftovers(self.path / MANIFEST, "tmp"))
 
     # -- the manifest -----------------------------------------------------
 
@@ -92,6 +114,7 @@ class ParquetStore(_FileLocated):
         return data
 
     def _files(self, kind: str) -> list[Path]:
+        """The part files of ``kind`` ("articles" or "mentions") the manifest lists."""
         manifest = self.manifest()
         return [self.path / part[kind] for part in (manifest or {}).get("parts", [])]
 
@@ -134,8 +157,8 @@ class ParquetStore(_FileLocated):
         wkb = frame.pop("geometry")
         geometry = geopandas.GeoSeries(shapely.from_wkb(wkb.to_numpy(dtype=object)),
                                        index=frame.index, crs=CRS)
-        typed = _typed(frame, {**MENTION_COLUMNS, **JOINED_COLUMNS})
-        return in_bbox(geopandas.GeoDataFrame(typed, geometry=geometry, crs=CRS), bbox)
+        rows = typed(frame, {**MENTION_COLUMNS, **JOINED_COLUMNS})
+        return in_bbox(geopandas.GeoDataFrame(rows, geometry=geometry, crs=CRS), bbox)
 
     def articles(self, start: date | None = None, end: date | None = None, *,
                  include_undated: bool = False) -> pandas.DataFrame:
@@ -144,7 +167,7 @@ class ParquetStore(_FileLocated):
         frame = frame[_in_range(frame["published"], start, end, include_undated)]
         frame = frame.assign(_undated=frame["published"].isna()).sort_values(
             ["_undated", "published", "headline", "article_id"], kind="stable")
-        return _typed(frame.drop(columns="_undated").reset_index(drop=True), ARTICLE_COLUMNS)
+        return typed(frame.drop(columns="_undated").reset_index(drop=True), ARTICLE_COLUMNS)
 
     def article(self, article_id: str) -> dict[str, Any] | None:
         """One stored article as a dict of its columns, or None if it is not stored."""
@@ -153,10 +176,6 @@ class ParquetStore(_FileLocated):
             return None
         row = frame.iloc[0]
         return {name: (None if pandas.isna(row[name]) else row[name]) for name in ARTICLE_COLUMNS}
-
-    def article_records(self) -> list:
-        """Every stored article as an `Article` record."""
-        return Store.article_records(self)  # the same code: it reads through self.articles()
 
     def known_ids(self) -> set[str]:
         """The ids of every stored article (to skip re-ingesting them)."""
@@ -183,11 +202,6 @@ class ParquetStore(_FileLocated):
                             int(n)] for name, cc, n in top.head(10).itertuples(index=False)],
         }
 
-    def export(self, out: Path, fmt: str, start: date | None = None,
-               end: date | None = None) -> Path:
-        """Write the resolved mentions in [start, end] as geojson, csv or gpkg, atomically."""
-        return Store.export(self, out, fmt, start, end)  # the same code: it reads self.mentions()
-
     def replace(self, batch: Any) -> int:
         """Not for this store: reprocessing rewrites mentions in place, which parts never are.
 
@@ -196,42 +210,49 @@ class ParquetStore(_FileLocated):
         raise StoreError(f"{self.path}: a GeoParquet store cannot be reprocessed in place; "
                          "ingest the articles again into a new store instead")
 
-    def add(self, batch: Any) -> AddResult:
-        """Not for this store: runs write it through `ParquetWriter`.
+    def add_frames(self, articles: pandas.DataFrame,
+                   mentions: geopandas.GeoDataFrame) -> WriteResult:
+        """Not for this store: runs write it, through `writer`.
 
         :raise StoreError: always.
         """
         raise StoreError(f"{self.path}: a GeoParquet store is written by 'mapapp ingest', "
                          "one run at a time")
 
+    def writer(self, partition_size: int | None = None) -> ParquetWriter:
+        """One run into this store, committed when its ``with`` block ends."""
+        return ParquetWriter(self.path, partition_size or PARTITION_SIZE)
+
 
 class ParquetWriter:
     """One run into a GeoParquet store: part files in a hidden folder, committed at the end.
 
-    ``add(part)`` gathers parts until they hold ``partition_size`` articles,
-    then writes one file pair; ``write(index, part)`` writes partition
-    ``index`` directly (the Dask engine, whose partitions finish in any order).
-    Leaving the ``with`` block commits; an exception leaves the store as it was.
+    ``add_frames(articles, mentions)`` gathers batches (skipping stored ids)
+    until they hold ``partition_size`` articles, then writes one file pair;
+    ``write(index, articles, mentions)`` writes partition ``index`` directly
+    (the Dask engine, whose partitions finish in any order).  Leaving the
+    ``with`` block commits; an exception leaves the store as it was.
     """
 
     def __init__(self, path: str | Path, partition_size: int = PARTITION_SIZE) -> None:
         self.store = ParquetStore(path)
         self.path = Path(path)
         self.partition_size = partition_size
-        stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
         self.run = f"{stamp}-{uuid.uuid4().hex[:8]}"
         self.counts: dict[int, int] = {}  # partition index -> articles
-        self.buffer: list[Any] = []
+        self.buffer: list[tuple[pandas.DataFrame, geopandas.GeoDataFrame]] = []
+        self.known: set[str] | None = None  # stored ids and this run's, read on first add
         self.scratch: Path | None = None
 
-    def __enter__(self) -> "ParquetWriter":
+    def __enter__(self) -> Self:
         self._create_store()
         self.store.manifest()  # refuse a folder that is not a store before any work
-        self.scratch = Path(tempfile.mkdtemp(dir=self.path, prefix=f".run-{self.run}-"))
+        self.scratch = Path(tempfile.mkdtemp(dir=self.path, prefix=f"{RUN_SCRATCH}{self.run}-"))
         self.scratch.chmod(0o755)
         return self
 
-    def __exit__(self, exc_type: Any, *exc: object) -> None:
+    def __exit__(self, exc_type: type[BaseException] | None, *exc: object) -> None:
         if exc_type is None:
             self.commit()
         elif self.scratch is not None:
@@ -241,49 +262,55 @@ class ParquetWriter:
         """An empty store (a manifest with no parts), made aside and renamed into place."""
         if self.path.exists():
             return
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fresh = Path(tempfile.mkdtemp(dir=self.path.parent, prefix=f".{self.path.name}.new-"))
         try:
-            fresh.chmod(0o755)  # readable by the web server, like a GeoPackage file
-            _write_json(fresh / MANIFEST, {"format": FORMAT, "parts": []})
-            try:
-                os.rename(fresh, self.path)
-            except OSError:  # another writer created it first
-                if not self.path.exists():
-                    raise
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            with atomic_path(self.path, kind=NEW, folder=True, exclusive=True) as fresh:
+                _write_json(fresh / MANIFEST, {"format": FORMAT, "parts": []})
         except OSError as err:
+            if isinstance(err, FileExistsError) and self.path.exists():
+                return  # another writer created it first
             raise StoreError(f"{self.path}: could not create the store ({err})") from err
-        finally:
-            shutil.rmtree(fresh, ignore_errors=True)
 
-    def add(self, part: Any) -> None:
-        """Gather ``part``; write a partition once ``partition_size`` articles are gathered."""
-        self.buffer.append(part)
-        if sum(len(p) for p in self.buffer) >= self.partition_size:
-            self._flush()
+    def add_frames(self, articles: pandas.DataFrame,
+                   mentions: geopandas.GeoDataFrame) -> WriteResult:
+        """Gather the rows of unseen articles; write a partition once ``partition_size``
+        articles are gathered."""
+        if self.known is None:
+            self.known = self.store.known_ids()
+        fresh = articles[~articles["article_id"].isin(self.known)]
+        rows = mentions[mentions["article_id"].isin(set(fresh["article_id"]))]
+        self.known.update(fresh["article_id"])
+        if len(fresh):
+            self.buffer.append((fresh, rows.reset_index(drop=True)))
+            if sum(len(gathered) for gathered, _ in self.buffer) >= self.partition_size:
+                self._flush()
+        return stored_result(len(articles), len(fresh), rows)
 
     def _flush(self) -> None:
+        """Write the gathered batches as the next partition."""
         if self.buffer:
-            articles = pandas.concat([p.articles for p in self.buffer], ignore_index=True)
-            mentions = pandas.concat([p.mentions for p in self.buffer], ignore_index=True)
-            self.write(len(self.counts), _Rows(articles, mentions))
+            articles = pandas.concat([a for a, _ in self.buffer], ignore_index=True)
+            mentions = pandas.concat([m for _, m in self.buffer], ignore_index=True)
+            self.write(len(self.counts), articles, mentions)
             self.buffer = []
 
-    def write(self, index: int, part: Any) -> None:
+    def write(self, index: int, articles: pandas.DataFrame,
+              mentions: geopandas.GeoDataFrame) -> WriteResult:
         """Write partition ``index`` (again, if a retried task delivers it twice: same files)."""
         assert self.scratch is not None, "use ParquetWriter in a with block"
-        articles = part.articles.sort_values("article_id", kind="stable")
-        mentions = part.mentions.assign(**{_SEQ: part.mentions.groupby("article_id").cumcount()})
-        mentions = mentions.sort_values(["article_id", _SEQ], kind="stable")
+        ordered = articles.sort_values("article_id", kind="stable")
+        rows = mentions.assign(**{_SEQ: mentions.groupby("article_id").cumcount()})
+        rows = rows.sort_values(["article_id", _SEQ], kind="stable")
         name = f"part-{index:05d}"
         try:
-            _replace_into(self.scratch / f"{name}.articles.parquet",
-                          lambda p: articles.to_parquet(p, index=False, row_group_size=128))
-            _replace_into(self.scratch / f"{name}.mentions.parquet",
-                          lambda p: mentions.to_parquet(p, index=False, row_group_size=1024))
+            with atomic_path(self.scratch / f"{name}.articles.parquet") as tmp:
+                ordered.to_parquet(tmp, index=False, row_group_size=128)
+            with atomic_path(self.scratch / f"{name}.mentions.parquet") as tmp:
+                rows.to_parquet(tmp, index=False, row_group_size=1024)
         except (OSError, ValueError) as err:
             raise StoreError(f"{self.path}: could not write partition {index} ({err})") from err
-        self.counts[index] = len(articles)
+        self.counts[index] = len(ordered)
+        return stored_result(len(ordered), len(ordered), mentions)
 
     def commit(self) -> int:
         """Move the run's files under runs/ and list them in the manifest; returns articles added."""
@@ -309,28 +336,7 @@ class ParquetWriter:
         return sum(self.counts.values())
 
 
-class _Rows:
-    """Gathered parts as one (articles, mentions) pair."""
-
-    def __init__(self, articles: pandas.DataFrame, mentions: geopandas.GeoDataFrame) -> None:
-        self.articles, self.mentions = articles, mentions
-
-
-def _replace_into(path: Path, write: Any) -> None:
-    """Write a file under a temporary name, then rename it: never seen half-written."""
-    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.tmp")
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
-
-
 def _write_json(path: Path, data: dict[str, Any]) -> None:
-    def dump(tmp: Path) -> None:
-        with open(tmp, "w", encoding="utf-8") as handle:
-            json.dump(data, handle, indent=1)
-            handle.flush()
-            os.fsync(handle.fileno())
-
-    _replace_into(path, dump)
+    """Replace the JSON file at ``path`` with ``data``, atomically."""
+    with atomic_path(path) as tmp, open(tmp, "w", encoding="utf-8") as handle:
+        json.dump(data, handle, indent=1)

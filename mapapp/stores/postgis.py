@@ -1,12 +1,12 @@
 """The team store: articles and mentions in PostgreSQL with PostGIS.
 
 ``MAPAPP_STORE=postgresql://user@host/db`` (or ``--store``) selects it;
-``Store(url)`` returns a `PostgisStore`, which reads and writes exactly like
-the GeoPackage `mapapp.stores.geopackage.Store`, so nothing above the store can tell them
-apart.  What differs is underneath:
+``open_store(url)`` returns a `PostgisStore`, which reads and writes exactly like
+the GeoPackage store, so nothing above the store can tell them apart.  What
+differs is underneath:
 
 - the schema is made and upgraded by Alembic migrations
-  (``mapapp/migrations/versions``), recorded in ``mapapp_schema_version``;
+  (``mapapp/stores/migrations/versions``), recorded in ``mapapp_schema_version``;
   writers upgrade an older store, readers refuse one rather than misread it,
   and a store made by a newer mapapp is refused by both;
 - rows go in through geopandas' ``to_postgis`` and come out through
@@ -26,8 +26,6 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import os
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date, datetime
@@ -37,133 +35,46 @@ from typing import Any
 import geopandas
 import pandas
 
-from mapapp.settings import URL_SCHEMES
-from mapapp.settings import describe_store as describe
 from mapapp.errors import StoreError
-from mapapp.records import Article
-from mapapp.stores.geopackage import (ARTICLE_COLUMNS, CRS, JOINED_COLUMNS, MENTION_COLUMNS, Appending,
-                          Store, _typed, sql_stats)
+from mapapp.settings import describe_store as describe
+from mapapp.stores.base import Appending, sql_stats
+from mapapp.stores.postgis_db import (
+    MIGRATION_LOCK,
+    alembic_config,
+    engine_for,
+    head_revision,
+    is_older,
+    revision_of,
+)
+from mapapp.stores.schema import (
+    ARTICLE_COLUMNS,
+    CRS,
+    GEOM,
+    JOINED_COLUMNS,
+    MENTION_COLUMNS,
+    empty_articles,
+    empty_view,
+    typed,
+)
 
-VERSION_TABLE = "mapapp_schema_version"
-MIGRATIONS = Path(__file__).resolve().parent / "migrations"
-GEOM = "geom"
-_MIGRATION_LOCK = 0x6D61706170700001  # pg_advisory_xact_lock key: one upgrade at a time
 _DATE = "to_char({}, 'YYYY-MM-DD')"
 
 
-def _sqlalchemy_url(location: str) -> Any:
-    """The SQLAlchemy URL of ``location``, with psycopg (3) as the driver unless one is named."""
-    from sqlalchemy.engine import make_url
-    from sqlalchemy.exc import ArgumentError
-
-    try:
-        url = make_url(location)
-    except ArgumentError as err:
-        raise StoreError(f"{describe(location)} is not a database URL ({err}); "
-                         "expected postgresql://user@host[:port]/database") from err
-    if url.drivername in URL_SCHEMES:
-        url = url.set(drivername="postgresql+psycopg")
-    if not url.database:
-        raise StoreError(f"{describe(location)} names no database; "
-                         "expected postgresql://user@host[:port]/database")
-    return url
-
-
-_ENGINES: dict[str, Any] = {}  # one engine (and connection pool) per URL and process
-_ENGINES_LOCK = threading.Lock()
-
-
-def _engine(location: str) -> Any:
-    """The process's SQLAlchemy engine for ``location``, made on first use."""
-    with _ENGINES_LOCK:
-        engine = _ENGINES.get(location)
-        if engine is None:
-            import sqlalchemy
-
-            engine = sqlalchemy.create_engine(
-                _sqlalchemy_url(location), pool_pre_ping=True, pool_size=4, max_overflow=8,
-                connect_args={"connect_timeout": 10, "application_name": "mapapp"})
-            _ENGINES[location] = engine
-        return engine
-
-
-def dispose_engines() -> None:
-    """Close every pooled connection (before a database is dropped; at exit)."""
-    with _ENGINES_LOCK:
-        for engine in _ENGINES.values():
-            engine.dispose()
-        _ENGINES.clear()
-
-
-def _forget_engines_in_child() -> None:
-    """A forked child must not share its parent's connections: drop them without closing."""
-    for engine in _ENGINES.values():
-        engine.dispose(close=False)
-    _ENGINES.clear()
-
-
-if hasattr(os, "register_at_fork"):
-    os.register_at_fork(after_in_child=_forget_engines_in_child)
-
-
-def _alembic_config(connection: Any = None) -> Any:
-    from alembic.config import Config
-
-    config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS))
-    config.attributes["connection"] = connection
-    return config
-
-
-@functools.lru_cache(maxsize=1)
-def _scripts() -> Any:
-    from alembic.script import ScriptDirectory
-
-    return ScriptDirectory.from_config(_alembic_config())
-
-
-@functools.lru_cache(maxsize=1)
-def _known_revisions() -> frozenset[str]:
-    return frozenset(script.revision for script in _scripts().walk_revisions())
-
-
-def head_revision() -> str:
-    """The schema revision this mapapp reads and writes."""
-    return _scripts().get_current_head()
-
-
-def _revision(conn: Any) -> str | None:
-    """The store's schema revision; None for a database without mapapp's tables.
-
-    :raise StoreError: the database has tables named like ours but no revision.
-    """
-    from sqlalchemy import text
-
-    if conn.execute(text("SELECT to_regclass(:t)"), {"t": VERSION_TABLE}).scalar() is None:
-        if conn.execute(text("SELECT to_regclass('articles') IS NOT NULL "
-                             "OR to_regclass('mentions') IS NOT NULL")).scalar():
-            raise StoreError("holds tables named articles/mentions that mapapp did not make; "
-                             "use a database of its own")
-        return None
-    return conn.execute(text(f'SELECT version_num FROM "{VERSION_TABLE}"')).scalar()
-
-
-def _older(revision: str) -> bool:
-    """Is ``revision`` one of ours, before the head?  (A revision we do not know is newer.)"""
-    if revision not in _known_revisions():
-        raise StoreError(f"has schema revision {revision!r}, which this mapapp does not know "
-                         f"(it reads {head_revision()!r}): it was made by a newer mapapp; "
-                         "upgrade mapapp")
-    return revision != head_revision()
-
-
 class PostgisStore(Appending):
-    """Articles and mentions in a PostGIS database; the same reads and writes as `Store`
+    """Articles and mentions in a PostGIS database; the same reads and writes as every store
     (``add``, ``add_frames`` and ``replace`` come from `Appending`, over ``_append``)."""
+
+    kind = "PostGIS"
+    needs_writer_lock = False  # batches are transactions; the unique id keeps ingests apart
 
     def __init__(self, location: str | Path) -> None:
         self.location = str(location)
         self._ready = False  # schema known to be at head (checked once per instance)
+
+    @property
+    def identity(self) -> str:
+        """The same text for every handle on the same database (never its password)."""
+        return describe(self.location)
 
     def __repr__(self) -> str:
         return f"PostgisStore({describe(self.location)!r})"
@@ -177,7 +88,7 @@ class PostgisStore(Appending):
                           f"({reason[0] if reason else type(err).__name__})")
 
     def _engine(self) -> Any:
-        return _engine(self.location)
+        return engine_for(self.location)
 
     @contextmanager
     def _connection(self, doing: str, *, read_only: bool) -> Iterator[Any]:
@@ -205,8 +116,8 @@ class PostgisStore(Appending):
         :raise StoreError: the schema is older (run ``mapapp store upgrade``) or newer.
         """
         with self._connection("read", read_only=True) as conn:
-            revision = _revision(conn)
-            if revision is not None and _older(revision):
+            revision = revision_of(conn)
+            if revision is not None and is_older(revision):
                 raise StoreError(
                     f"has schema revision {revision!r}; this mapapp reads {head_revision()!r}. "
                     f"Run 'mapapp store upgrade' (or any ingest) to upgrade it")
@@ -226,7 +137,7 @@ class PostgisStore(Appending):
     def revision(self) -> str | None:
         """The store's schema revision (None when the database has no mapapp schema yet)."""
         with self._connection("read", read_only=True) as conn:
-            return _revision(conn)
+            return revision_of(conn)
 
     def upgrade(self) -> tuple[str | None, str]:
         """Create or upgrade the schema to the head revision, in one transaction.
@@ -238,11 +149,11 @@ class PostgisStore(Appending):
         from sqlalchemy import text
 
         with self._connection("upgrade", read_only=False) as conn:
-            conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATION_LOCK})
-            before = _revision(conn)
-            if before is None or _older(before):
+            conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
+            before = revision_of(conn)
+            if before is None or is_older(before):
                 try:
-                    command.upgrade(_alembic_config(conn), "head")
+                    command.upgrade(alembic_config(conn), "head")
                 except Exception as err:
                     if "postgis" in str(err).lower() and "extension" in str(err).lower():
                         raise StoreError(
@@ -257,6 +168,14 @@ class PostgisStore(Appending):
     def exists(self) -> bool:
         """Is there a store (a mapapp schema) in the database?"""
         return self.revision() is not None
+
+    def check(self) -> None:
+        """Refuse a database holding tables mapapp did not make (an empty one is fine)."""
+        self.revision()
+
+    def scratch_paths(self) -> list[Path]:
+        """None: a failed batch is a rolled-back transaction."""
+        return []
 
     def version(self) -> str:
         """A token that changes with every committed write (readers' caches key on it)."""
@@ -347,13 +266,13 @@ class PostgisStore(Appending):
                f"m.start, m.mention_id")
         with self._reading() as conn:
             if conn is None:
-                return _empty_view()
+                return empty_view()
             frame = geopandas.read_postgis(text(sql), conn, geom_col=GEOM, crs=CRS,
                                            params=params)
         frame = frame.rename_geometry("geometry")
-        typed = _typed(pandas.DataFrame(frame.drop(columns="geometry")),
-                       {**MENTION_COLUMNS, **JOINED_COLUMNS})
-        return geopandas.GeoDataFrame(typed, geometry=frame.geometry, crs=CRS)
+        rows = typed(pandas.DataFrame(frame.drop(columns="geometry")),
+                     {**MENTION_COLUMNS, **JOINED_COLUMNS})
+        return geopandas.GeoDataFrame(rows, geometry=frame.geometry, crs=CRS)
 
     def articles(self, start: date | None = None, end: date | None = None, *,
                  include_undated: bool = False) -> pandas.DataFrame:
@@ -366,13 +285,9 @@ class PostgisStore(Appending):
                f'article_id COLLATE "C"')
         with self._reading() as conn:
             if conn is None:
-                return _typed(pandas.DataFrame(columns=list(ARTICLE_COLUMNS)), ARTICLE_COLUMNS)
+                return empty_articles()
             frame = pandas.read_sql_query(text(sql), conn, params=params)
-        return _typed(frame, ARTICLE_COLUMNS)
-
-    def article_records(self) -> list[Article]:
-        """Every stored article as an `Article` record (for reprocessing)."""
-        return Store.article_records(self)  # the same code: it reads through self.articles()
+        return typed(frame, ARTICLE_COLUMNS)
 
     def article(self, article_id: str) -> dict[str, Any] | None:
         """One stored article as a dict of its columns, or None if it is not stored."""
@@ -402,18 +317,6 @@ class PostgisStore(Appending):
             return sql_stats(lambda sql: conn.exec_driver_sql(sql).fetchall(),
                              day=_DATE.format,
                              text=lambda column: f'{column} COLLATE "C" NULLS FIRST')
-
-    def export(self, out: Path, fmt: str, start: date | None = None,
-               end: date | None = None) -> Path:
-        """Write the resolved mentions in [start, end] as geojson, csv or gpkg, atomically."""
-        return Store.export(self, out, fmt, start, end)  # the same code: it reads self.mentions()
-
-
-def _empty_view() -> geopandas.GeoDataFrame:
-    """What `PostgisStore.mentions` gives before anything is stored (as the GeoPackage does)."""
-    columns = {**MENTION_COLUMNS, **JOINED_COLUMNS}
-    frame = _typed(pandas.DataFrame(columns=list(columns)), columns)
-    return geopandas.GeoDataFrame(frame, geometry=geopandas.GeoSeries([], crs=CRS), crs=CRS)
 
 
 def _plain(value: Any) -> Any:

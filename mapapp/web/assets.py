@@ -9,12 +9,11 @@ from __future__ import annotations
 import gzip
 import hashlib
 import logging
-import os
-import tempfile
 from pathlib import Path
 
 from flask import Blueprint, Response, abort, current_app, request, send_from_directory
 
+from mapapp.files import atomic_path
 from mapapp.maps.elements import VENDOR, vendor_dir
 from mapapp.maps.outlines import EMPTY_FEATURES, find_outlines, outlines_geojson
 from mapapp.web.cache import app_cache
@@ -39,10 +38,8 @@ def _cached_outlines(source: Path) -> bytes:
     data = outlines_geojson(source)
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
-        fd, scratch = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.")
-        with os.fdopen(fd, "wb") as out:
-            out.write(data)
-        os.replace(scratch, target)
+        with atomic_path(target) as scratch:
+            scratch.write_bytes(data)
     except OSError as err:
         log.warning("could not cache the basemap at %s: %s", target, err)
     return data

@@ -1,0 +1,44 @@
+"""What every store holds: the columns of articles and mentions, their dtypes and crs.
+
+Each backend reads back exactly these columns with these dtypes, so nothing
+above the store can tell the backends apart.
+"""
+
+from __future__ import annotations
+
+import geopandas
+import pandas
+
+CRS = "EPSG:4326"
+GEOM = "geom"  # the geometry column's name inside the GeoPackage and the database
+
+MENTION_COLUMNS: dict[str, str] = {
+    "article_id": "str", "name": "str", "start": "int64", "end": "int64",
+    "role": "str", "source": "str", "sentence": "str", "geonameid": "Int64",
+    "resolved_name": "str", "country_code": "str", "admin1_name": "str",
+    "feature_class": "str", "feature_code": "str", "population": "Int64",
+    "score": "float64", "reason": "str", "provider": "str", "provider_id": "str",
+    "published": "str",
+}
+ARTICLE_COLUMNS: dict[str, str] = {
+    name: "str" for name in ("article_id", "headline", "deck", "dateline", "published",
+                             "url", "source", "text", "ingested_at")
+}
+JOINED_COLUMNS: dict[str, str] = {"headline": "str", "url": "str"}  # mentions read with these
+
+
+def typed(frame: pandas.DataFrame, columns: dict[str, str]) -> pandas.DataFrame:
+    """Give every known column its declared dtype, so all readers see one schema."""
+    return frame.astype({name: dtype for name, dtype in columns.items() if name in frame})
+
+
+def empty_articles() -> pandas.DataFrame:
+    """An articles frame with no rows but every column, typed."""
+    return typed(pandas.DataFrame(columns=list(ARTICLE_COLUMNS)), ARTICLE_COLUMNS)
+
+
+def empty_view() -> geopandas.GeoDataFrame:
+    """What ``mentions()`` reads from a store with nothing in it: no rows, every column."""
+    columns = {**MENTION_COLUMNS, **JOINED_COLUMNS}
+    frame = typed(pandas.DataFrame(columns=list(columns)), columns)
+    return geopandas.GeoDataFrame(frame, geometry=geopandas.GeoSeries([], crs=CRS), crs=CRS)
