@@ -254,7 +254,8 @@ CASES = {
                           1, 0),
     "csv-ragged-rows": ("ragged.csv", b"headline,text,date\nShort row\nToo,many,2026-01-01,"
                                       b"cells,here\nOk,Hail in Quito.,2026-01-02\n", 2, 1),
-    "csv-unclosed-quote": ("quote.csv", b'headline,text\nA,"Rain in Dakar.\n', 1, 0),
+    # an unclosed quote is named by the line its field starts on, not read into the next rows
+    "csv-unclosed-quote": ("quote.csv", b'headline,text\nA,"Rain in Dakar.\n', 0, 1),
     "jsonl-mixed": ("mixed.jsonl", b'{"text": "Wind in Kano."}\n[1]\n{"text": 5}\n{bad\n'
                                    + b"[" * 50000 + b"\n", 1, 4),
     "year-0001": ("ancient.jsonl", jsonl({"text": "Rome was founded near Rome.",
