@@ -160,7 +160,9 @@ def _geocoder_option(ctx: click.Context, param: click.Parameter,
 
 
 @cli.command()
-@click.argument("paths", nargs=-1, required=False, type=click.Path(path_type=Path))
+@click.argument("paths", nargs=-1, required=False,
+                # not readable=True: an unreadable file is skipped with the others, not fatal
+                type=click.Path(path_type=Path, readable=False))
 @store_option
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 @click.option("--reprocess", is_flag=True,
@@ -215,6 +217,10 @@ def ingest(paths: tuple[Path, ...], store: str | None, quiet: bool, reprocess: b
         f"{len(summary.errors)} errors -> {describe_store(config.store)}")
     if summary.online is not None:
         click.echo(f"{summary.online.describe()} (failed mentions keep their reason in the store)")
+    if not summary.articles and not summary.already_stored:
+        click.echo("Error: found no story to ingest in " + ", ".join(map(str, paths))
+                   + " (nothing was stored)", err=True)
+        sys.exit(2)
     if summary.errors:
         sys.exit(2)
 
@@ -343,6 +349,9 @@ def export(store: str | None, fmt: str, start, end, output: Path, view: str) -> 
     if fmt is None:
         raise click.UsageError(f"cannot tell the format of {output.name!r}: give --format "
                                "geojson|csv|gpkg or a .geojson/.csv/.gpkg file name")
+    if start and end and start > end:
+        raise click.UsageError(f"--start {start:%Y-%m-%d} is after --end {end:%Y-%m-%d}: "
+                               "give the earlier day first")
     if view:
         from mapapp.maps.export import export_view
 

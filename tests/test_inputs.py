@@ -21,6 +21,8 @@ from mapapp.articles import iter_articles, parse_text
 from mapapp.errors import ArticleParseError
 from mapapp.text import spreadsheet_safe, strip_bidi, web_url
 
+pytest_plugins = ["geo_fixtures"]
+
 ROOT = Path(__file__).resolve().parent.parent
 STORY = "Flood waters rise\n\nLYON -- The river rose over its banks in Lyon on Monday.\n"
 
@@ -208,3 +210,67 @@ def test_spreadsheet_formulas_become_text(cell: str, shown: str) -> None:
 ])
 def test_only_web_links_leave_as_urls(url, kept) -> None:
     assert web_url(url) == kept
+
+
+# --- the same through `mapapp ingest` and `mapapp export` ------------------------------
+
+def mapapp_without_root(*args: str, cache: Path) -> subprocess.CompletedProcess[str]:
+    """``python -m mapapp ARGS`` as a process that cannot read what it may not (even as root)."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "MAPAPP_NER_MODEL": "none",
+           "MAPAPP_CACHE_DIR": str(cache)}
+    done = subprocess.run(without_root_powers(sys.executable, "-m", "mapapp", *args),
+                          capture_output=True, text=True, timeout=300, cwd=ROOT, env=env)
+    # the gazetteer alone (no spaCy) keeps these runs quick; its one note is not under test
+    done.stderr = "".join(line for line in done.stderr.splitlines(keepends=True)
+                          if not line.startswith("note: spaCy model"))
+    return done
+
+
+def test_ingest_skips_an_unreadable_file_and_stores_the_good_one(
+        good: Path, tmp_path: Path, gazetteer, gazetteer_cache: Path) -> None:
+    secret = good.parent / "secret.txt"
+    secret.write_text(STORY.replace("Lyon", "Nice"), encoding="utf-8")
+    secret.chmod(0)
+    store = tmp_path / "store" / "mapapp.gpkg"
+    try:
+        done = mapapp_without_root("ingest", str(secret), str(good), "--store", str(store),
+                                   "--quiet", cache=gazetteer_cache)
+    finally:
+        secret.chmod(0o644)
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.splitlines() == [f"skipped: {secret}: cannot read (Permission denied)"]
+    assert done.stdout.startswith("1 new articles, "), done.stdout
+
+
+def test_ingest_of_a_fifo_on_the_command_line_finishes(good: Path, tmp_path: Path, gazetteer,
+                                                        gazetteer_cache: Path) -> None:
+    fifo = good.parent / "pipe.txt"
+    os.mkfifo(fifo)
+    done = mapapp_without_root("ingest", str(fifo), str(good), "--store",
+                               str(tmp_path / "s.gpkg"), "--quiet", cache=gazetteer_cache)
+    assert done.returncode == 2 and "1 new articles" in done.stdout, done.stderr
+    assert f"skipped: {fifo}: a FIFO, not a regular file; skipped" in done.stderr
+
+
+def test_a_run_that_finds_no_story_fails_with_a_sentence(tmp_path: Path, gazetteer,
+                                                         gazetteer_cache: Path) -> None:
+    (tmp_path / "empty").mkdir()
+    done = mapapp_without_root("ingest", str(tmp_path / "empty"), "--store",
+                               str(tmp_path / "s.gpkg"), "--quiet", cache=gazetteer_cache)
+    assert done.returncode == 2
+    assert done.stderr.splitlines() == [
+        f"skipped: {tmp_path / 'empty'}: no story files in this folder (expected .txt, .jsonl, "
+        ".csv files)",
+        f"Error: found no story to ingest in {tmp_path / 'empty'} (nothing was stored)"]
+
+
+def test_a_reversed_export_range_is_an_error_not_an_empty_file(tmp_path: Path, store) -> None:
+    from click.testing import CliRunner
+
+    from mapapp.cli import cli
+
+    out = tmp_path / "x.csv"
+    done = CliRunner().invoke(cli, ["export", "--store", store.location, "-o", str(out),
+                                    "--start", "2024-05-01", "--end", "2024-03-01"])
+    assert done.exit_code == 2 and not out.exists()
+    assert "--start 2024-05-01 is after --end 2024-03-01" in done.output

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import geopandas
@@ -11,22 +12,50 @@ import pyogrio.errors
 
 from mapapp.errors import StoreError
 from mapapp.files import atomic_path
+from mapapp.text import spreadsheet_safe, strip_bidi, web_url
 
 EXPORT_FORMATS = ("geojson", "csv", "gpkg")
 
 
+#: RFC 7946 GeoJSON: no ``crs`` member (it is always WGS84 lon/lat), coordinates to 6 decimals
+#: (about 10 cm, finer than any gazetteer point).
+GEOJSON_OPTIONS = {"RFC7946": "YES", "COORDINATE_PRECISION": "6", "WRITE_NAME": "NO"}
+
+
 def write_mentions(frame: geopandas.GeoDataFrame, path: Path, fmt: str) -> None:
-    """Write ``frame`` to ``path`` in one of EXPORT_FORMATS."""
+    """Write ``frame`` to ``path`` in one of EXPORT_FORMATS, its untrusted text made safe.
+
+    Every format drops bidi controls from text and keeps only http(s) URLs; CSV
+    also neutralises cells a spreadsheet would run as formulas.  GeoJSON and
+    GeoPackage keep such text as it is: nothing evaluates it there.
+    """
+    frame = _text_mapped(frame, strip_bidi)
+    if "url" in frame.columns:
+        frame["url"] = frame["url"].map(web_url)
     if fmt == "csv":
-        table = pandas.DataFrame(frame.drop(columns=frame.geometry.name))
+        table = _text_mapped(pandas.DataFrame(frame.drop(columns=frame.geometry.name)),
+                             spreadsheet_safe)
         table["lat"] = frame.geometry.y
         table["lon"] = frame.geometry.x
-        table.to_csv(path, index=False)
+        # RFC 4180 line ends: a cell holding a lone CR or LF is quoted, never split in two
+        table.to_csv(path, index=False, lineterminator="\r\n")
     elif fmt == "geojson":
-        pyogrio.write_dataframe(frame, path, driver="GeoJSON", geometry_type="Point")
+        pyogrio.write_dataframe(frame, path, driver="GeoJSON", geometry_type="Point",
+                                layer_options=GEOJSON_OPTIONS)
     else:
         pyogrio.write_dataframe(frame, path, layer="mentions", driver="GPKG",
                                 geometry_type="Point")
+
+
+def _text_mapped(frame: pandas.DataFrame, clean: Callable[[str], str]) -> pandas.DataFrame:
+    """A copy of ``frame`` with ``clean`` applied to every text cell (other cells untouched)."""
+    frame = frame.copy()
+    for name in frame.columns:
+        column = frame[name]
+        if name != getattr(frame, "_geometry_column_name", None) and (
+                column.dtype == object or pandas.api.types.is_string_dtype(column)):
+            frame[name] = column.map(lambda v: clean(v) if isinstance(v, str) else v)
+    return frame
 
 
 def export_format(fmt: str) -> str:
