@@ -40,7 +40,7 @@ import sys
 import tempfile
 import time
 from dataclasses import asdict, dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -57,6 +57,7 @@ TARGETS = {"throughput_ratio": 0.8, "warm_start_s": 2.0, "workers_speedup": 1.7}
 
 # -- the corpus -----------------------------------------------------------------
 
+
 def _rotate_digits(text: str, k: int) -> str:
     return re.sub(r"\d", lambda m: str((int(m.group()) + k) % 10), text)
 
@@ -66,9 +67,11 @@ def make_corpus(out: Path, rounds: int) -> list[Path]:
     from mapapp.articles import iter_articles
 
     txts = sorted((ROOT / "data").glob("*.txt"))
-    records = [a for a in iter_articles([ROOT / "data" / "samples.jsonl",
-                                         ROOT / "data" / "samples.csv"])
-               if not isinstance(a, Exception)]
+    records = [
+        a
+        for a in iter_articles([ROOT / "data" / "samples.jsonl", ROOT / "data" / "samples.csv"])
+        if not isinstance(a, Exception)
+    ]
     folders = []
     for k in range(rounds):
         folder = out / f"round-{k:05d}"
@@ -76,14 +79,23 @@ def make_corpus(out: Path, rounds: int) -> list[Path]:
         for path in txts:  # the plain-text layout, footer date kept so it still parses
             lines = path.read_text(encoding="utf-8").split("\n")
             body = [line if "Section on" in line else _rotate_digits(line, k) for line in lines[1:]]
-            (folder / path.name).write_text("\n".join([f"{lines[0]} (#{k})", *body]),
-                                            encoding="utf-8")
+            (folder / path.name).write_text(
+                "\n".join([f"{lines[0]} (#{k})", *body]), encoding="utf-8"
+            )
         with (folder / "feed.jsonl").open("w", encoding="utf-8") as feed:
             for a in records:
                 day = (a.published or date(2026, 1, 1)) + timedelta(days=k % 365)
-                feed.write(json.dumps({"headline": f"{a.headline} (#{k})", "date": day.isoformat(),
-                                       "text": _rotate_digits(a.text, k),
-                                       "url": f"{a.url}?v={k}"}) + "\n")
+                feed.write(
+                    json.dumps(
+                        {
+                            "headline": f"{a.headline} (#{k})",
+                            "date": day.isoformat(),
+                            "text": _rotate_digits(a.text, k),
+                            "url": f"{a.url}?v={k}",
+                        }
+                    )
+                    + "\n"
+                )
         folders.append(folder)
     return folders
 
@@ -95,6 +107,7 @@ def per_round() -> int:
 
 
 # -- running and measuring a process ---------------------------------------------
+
 
 @dataclass
 class Run:
@@ -131,15 +144,27 @@ def run(args: list[str], env: dict[str, str] | None = None) -> Run:
         err.seek(0)
         if proc.returncode != 0:
             raise SystemExit(f"{' '.join(args)} failed ({proc.returncode}):\n{err.read()[-2000:]}")
-        return Run(wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, out.read(),
-                   round(others, 2))
+        return Run(
+            wall,
+            usage.ru_utime + usage.ru_stime,
+            usage.ru_maxrss / 1024,
+            out.read(),
+            round(others, 2),
+        )
 
 
 def first_line_s(args: list[str], env: dict[str, str], line: str) -> float:
     """Seconds from launching ``args`` to its first line on stdout (stdin gets ``line``)."""
     started = time.perf_counter()
-    proc = subprocess.Popen(args, cwd=ROOT, env=env, stdin=subprocess.PIPE,
-                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    proc = subprocess.Popen(
+        args,
+        cwd=ROOT,
+        env=env,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
     proc.stdin.write(line + "\n")
     proc.stdin.close()
     got = proc.stdout.readline()
@@ -157,17 +182,27 @@ def environment(cache: Path, **extra: str) -> dict[str, str]:
 
 
 def ingest(paths: list[Path], store: Path, env: dict[str, str], *extra: str) -> Run:
-    args = [sys.executable, "-m", "mapapp", "ingest", *map(str, paths), "--store", str(store),
-            "--quiet", *extra]
+    args = [
+        sys.executable,
+        "-m",
+        "mapapp",
+        "ingest",
+        *map(str, paths),
+        "--store",
+        str(store),
+        "--quiet",
+        *extra,
+    ]
     return run(args, env)
 
 
 # -- children: the bare NER baseline, the gazetteer's footprint -------------------------
 
+
 def child_ner(texts_file: str, full_pipeline: str) -> None:
     """Time nlp.pipe on the texts (model as mapapp loads it, or with every component)."""
-    from mapapp.settings import load_settings
     from mapapp.recognition.toponyms import load_ner
+    from mapapp.settings import load_settings
 
     texts = json.loads(Path(texts_file).read_text(encoding="utf-8"))
     name = load_settings().ner_model
@@ -180,8 +215,15 @@ def child_ner(texts_file: str, full_pipeline: str) -> None:
     started, cpu = time.perf_counter(), time.process_time()
     for _ in nlp.pipe(texts, batch_size=NER_BATCH):
         pass
-    print(json.dumps({"wall_s": time.perf_counter() - started, "cpu_s": time.process_time() - cpu,
-                      "components": nlp.pipe_names}))
+    print(
+        json.dumps(
+            {
+                "wall_s": time.perf_counter() - started,
+                "cpu_s": time.process_time() - cpu,
+                "components": nlp.pipe_names,
+            }
+        )
+    )
 
 
 def _rss_mb() -> float:
@@ -191,8 +233,8 @@ def _rss_mb() -> float:
 
 def child_footprint() -> None:
     """RSS the gazetteer index adds to a process that has imported everything else."""
-    from mapapp.settings import load_settings
     from mapapp.recognition.gazetteer_cache import load_gazetteer
+    from mapapp.settings import load_settings
 
     config = load_settings()
     before = _rss_mb()
@@ -201,6 +243,7 @@ def child_footprint() -> None:
 
 
 # -- the measurements ---------------------------------------------------------------
+
 
 def texts_of(paths: list[Path], out: Path) -> int:
     from mapapp.articles import iter_articles
@@ -211,8 +254,17 @@ def texts_of(paths: list[Path], out: Path) -> int:
 
 
 def ner_run(texts: Path, env: dict[str, str], full: bool = False) -> dict[str, Any]:
-    out = run([sys.executable, str(Path(__file__).resolve()), "--child", "ner", str(texts),
-               "1" if full else "0"], env)
+    out = run(
+        [
+            sys.executable,
+            str(Path(__file__).resolve()),
+            "--child",
+            "ner",
+            str(texts),
+            "1" if full else "0",
+        ],
+        env,
+    )
     return json.loads(out.output) | {"others_cores": out.others_cores}
 
 
@@ -228,35 +280,44 @@ def throughput(folders: list[Path], work: Path, cache: Path) -> dict[str, Any]:
     ner_wall = (ner_before["wall_s"] + ner_after["wall_s"]) / 2
     ner_cpu = (ner_before["cpu_s"] + ner_after["cpu_s"]) / 2
     return {
-        "articles": n, "ner_batch_size": NER_BATCH, "components": ner_before["components"],
+        "articles": n,
+        "ner_batch_size": NER_BATCH,
+        "components": ner_before["components"],
         "ner_s": [ner_before["wall_s"], ner_after["wall_s"]],
         "others_cores": [ner_before["others_cores"], run_1.others_cores, ner_after["others_cores"]],
         "ner_articles_per_s": n / ner_wall,
         "ingest": asdict(run_1) | {"output": run_1.output.strip()},
         "ingest_articles_per_s": n / run_1.wall_s,
-        "ratio": ner_wall / run_1.wall_s, "ratio_cpu": ner_cpu / run_1.cpu_s,
-        "full_pipeline_s": full["wall_s"], "full_pipeline_components": full["components"],
+        "ratio": ner_wall / run_1.wall_s,
+        "ratio_cpu": ner_cpu / run_1.cpu_s,
+        "full_pipeline_s": full["wall_s"],
+        "full_pipeline_components": full["components"],
         "ratio_vs_full_pipeline": full["wall_s"] / run_1.wall_s,
     }
 
 
-def workers(folders: list[Path], work: Path, cache: Path,
-            one: dict[str, Any] | None = None) -> dict[str, Any]:
+def workers(
+    folders: list[Path], work: Path, cache: Path, one: dict[str, Any] | None = None
+) -> dict[str, Any]:
     """--workers 2 between two --workers 1 runs of the same corpus (the first may be given)."""
     env = environment(cache)
     run_1 = Run(**one["ingest"]) if one else ingest(folders, work / "w1.gpkg", env)
     run_2 = ingest(folders, work / "w2.gpkg", env, "--workers", "2")
     run_1b = ingest(folders, work / "w1b.gpkg", env)
     one_wall = (run_1.wall_s + run_1b.wall_s) / 2
-    return {"articles": len(folders) * per_round(),
-            "workers_1_s": [run_1.wall_s, run_1b.wall_s], "workers_2_s": run_2.wall_s,
-            "cpu_s": [run_1.cpu_s, run_2.cpu_s, run_1b.cpu_s],
-            "others_cores": [run_1.others_cores, run_2.others_cores, run_1b.others_cores],
-            "speedup": one_wall / run_2.wall_s, "cores": os.cpu_count(),
-            # a busy machine slows the 1-worker runs too; their CPU time is what they take
-            # on a core of their own, so this one is the figure that a busy core cannot inflate
-            "speedup_vs_1_worker_cpu": (run_1.cpu_s + run_1b.cpu_s) / 2 / run_2.wall_s,
-            "workers_2_output": run_2.output.strip()}
+    return {
+        "articles": len(folders) * per_round(),
+        "workers_1_s": [run_1.wall_s, run_1b.wall_s],
+        "workers_2_s": run_2.wall_s,
+        "cpu_s": [run_1.cpu_s, run_2.cpu_s, run_1b.cpu_s],
+        "others_cores": [run_1.others_cores, run_2.others_cores, run_1b.others_cores],
+        "speedup": one_wall / run_2.wall_s,
+        "cores": os.cpu_count(),
+        # a busy machine slows the 1-worker runs too; their CPU time is what they take
+        # on a core of their own, so this one is the figure that a busy core cannot inflate
+        "speedup_vs_1_worker_cpu": (run_1.cpu_s + run_1b.cpu_s) / 2 / run_2.wall_s,
+        "workers_2_output": run_2.output.strip(),
+    }
 
 
 def cold_start(work: Path, cache: Path, repeats: int, cold: bool) -> dict[str, Any]:
@@ -269,35 +330,53 @@ def cold_start(work: Path, cache: Path, repeats: int, cold: bool) -> dict[str, A
         result["cold_s"] = first_line_s(args, environment(empty), line)
         cache = empty
     warm = [first_line_s(args, environment(cache), line) for _ in range(repeats)]
-    spacy = [run([sys.executable, "-c", "import spacy"], environment(cache)).wall_s
-             for _ in range(repeats)]
-    result |= {"warm_s": sorted(warm)[len(warm) // 2], "warm_runs_s": warm,
-               "import_spacy_s": sorted(spacy)[len(spacy) // 2]}
+    spacy = [
+        run([sys.executable, "-c", "import spacy"], environment(cache)).wall_s
+        for _ in range(repeats)
+    ]
+    result |= {
+        "warm_s": sorted(warm)[len(warm) // 2],
+        "warm_runs_s": warm,
+        "import_spacy_s": sorted(spacy)[len(spacy) // 2],
+    }
     return result
 
 
-def growth(all_folders: list[Path], sizes: tuple[int, ...], size_of_round: int, work: Path,
-           cache: Path) -> dict[str, Any]:
+def growth(
+    all_folders: list[Path], sizes: tuple[int, ...], size_of_round: int, work: Path, cache: Path
+) -> dict[str, Any]:
     """Gazetteer-only ingests of growing size: time, store size, peak RSS."""
     env = environment(cache, MAPAPP_NER_MODEL="none")
-    footprint = json.loads(run([sys.executable, str(Path(__file__).resolve()), "--child",
-                                "footprint"], env).output)
+    footprint = json.loads(
+        run([sys.executable, str(Path(__file__).resolve()), "--child", "footprint"], env).output
+    )
     rows = []
     for size in sizes:
-        folders = all_folders[:max(1, size // size_of_round)]
+        folders = all_folders[: max(1, size // size_of_round)]
         store = work / f"growth-{size}.gpkg"
         done = ingest(folders, store, env)
         articles = len(folders) * size_of_round
-        rows.append({"articles": articles, "wall_s": done.wall_s, "cpu_s": done.cpu_s,
-                     "ms_per_article": 1000 * done.wall_s / articles,
-                     "store_mb": store.stat().st_size / 2**20,
-                     "store_kb_per_article": store.stat().st_size / 1024 / articles,
-                     "peak_rss_mb": done.peak_rss_mb, "others_cores": done.others_cores})
-    return {"recognition": "gazetteer only, MAPAPP_NER_MODEL=none", "rows": rows,
-            "gazetteer_mb": footprint["gazetteer_mb"]}
+        rows.append(
+            {
+                "articles": articles,
+                "wall_s": done.wall_s,
+                "cpu_s": done.cpu_s,
+                "ms_per_article": 1000 * done.wall_s / articles,
+                "store_mb": store.stat().st_size / 2**20,
+                "store_kb_per_article": store.stat().st_size / 1024 / articles,
+                "peak_rss_mb": done.peak_rss_mb,
+                "others_cores": done.others_cores,
+            }
+        )
+    return {
+        "recognition": "gazetteer only, MAPAPP_NER_MODEL=none",
+        "rows": rows,
+        "gazetteer_mb": footprint["gazetteer_mb"],
+    }
 
 
 # -- the report -----------------------------------------------------------------------
+
 
 def verdict(value: float, target: float, higher: bool = True) -> str:
     ok = value >= target if higher else value < target
@@ -307,10 +386,13 @@ def verdict(value: float, target: float, higher: bool = True) -> str:
 def report(results: dict[str, Any]) -> str:
     t, w, c, g = (results[k] for k in ("throughput", "workers", "cold_start", "growth"))
     lines = [
-        "# Ingest speed", "",
+        "# Ingest speed",
+        "",
         f"{results['when']} on {results['machine']}; `{results['command']}`.",
-        "Ratios come from runs made in the same go (see benchmarks/ingest_speed.py).", "",
-        "| figure | value | target |", "| --- | --- | --- |",
+        "Ratios come from runs made in the same go (see benchmarks/ingest_speed.py).",
+        "",
+        "| figure | value | target |",
+        "| --- | --- | --- |",
         f"| ingest / bare NER throughput ({t['articles']} articles) | **{t['ratio']:.2f}** "
         f"(CPU time: {t['ratio_cpu']:.2f}) | >= {TARGETS['throughput_ratio']} "
         f"({verdict(t['ratio'], TARGETS['throughput_ratio'])}) |",
@@ -327,25 +409,31 @@ def report(results: dict[str, Any]) -> str:
     if "cold_s" in c:
         lines.append(f"| geoparse first line, empty cache (index built) | {c['cold_s']:.1f} s | |")
     lines += [
-        f"| `python -c \"import spacy\"` | {c['import_spacy_s']:.2f} s | |",
-        f"| gazetteer index in memory | {g['gazetteer_mb']:.0f} MB | |", "",
+        f'| `python -c "import spacy"` | {c["import_spacy_s"]:.2f} s | |',
+        f"| gazetteer index in memory | {g['gazetteer_mb']:.0f} MB | |",
+        "",
         "Other processes on the machine used "
         f"{', '.join(f'{v:.2f}' for v in t['others_cores'])} cores during the NER, ingest, NER "
         f"runs and {', '.join(f'{v:.2f}' for v in w['others_cores'])} during the 1-, 2-, "
-        "1-worker runs (a busy core caps the 2-worker speed-up).", "",
+        "1-worker runs (a busy core caps the 2-worker speed-up).",
+        "",
         f"Bare NER: {t['ner_articles_per_s']:.1f} articles/s with {', '.join(t['components'])} "
         f"(batch {t['ner_batch_size']}); the full pipeline "
         f"({', '.join(t['full_pipeline_components'])}) took {t['full_pipeline_s']:.0f} s. "
         f"Ingest: {t['ingest_articles_per_s']:.1f} articles/s, peak RSS "
-        f"{t['ingest']['peak_rss_mb']:.0f} MB.", "",
-        f"## Growth and memory ({g['recognition']})", "",
+        f"{t['ingest']['peak_rss_mb']:.0f} MB.",
+        "",
+        f"## Growth and memory ({g['recognition']})",
+        "",
         "| articles | time | ms/article | store | KB/article | peak RSS |",
         "| ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for row in g["rows"]:
-        lines.append(f"| {row['articles']:,} | {row['wall_s']:.0f} s | {row['ms_per_article']:.1f} "
-                     f"| {row['store_mb']:.0f} MB | {row['store_kb_per_article']:.1f} | "
-                     f"{row['peak_rss_mb']:.0f} MB |")
+        lines.append(
+            f"| {row['articles']:,} | {row['wall_s']:.0f} s | {row['ms_per_article']:.1f} "
+            f"| {row['store_mb']:.0f} MB | {row['store_kb_per_article']:.1f} | "
+            f"{row['peak_rss_mb']:.0f} MB |"
+        )
     return "\n".join(lines) + "\n"
 
 
@@ -353,9 +441,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small sizes, no cold build")
     parser.add_argument("--out-dir", type=Path, default=DEFAULT_OUT_DIR)
-    parser.add_argument("--only", choices=["workers"],
-                        help="measure this section again and update the saved results "
-                             "(for a shared machine that was busy during the full run)")
+    parser.add_argument(
+        "--only",
+        choices=["workers"],
+        help="measure this section again and update the saved results "
+        "(for a shared machine that was busy during the full run)",
+    )
     parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
@@ -373,14 +464,15 @@ def main(argv: list[str] | None = None) -> int:
     try:
         need = max(sizes["throughput"], sizes["workers"], *sizes["growth"])
         folders = make_corpus(work / "corpus", -(-need // size_of_round))
-        base = folders[:max(1, sizes["throughput"] // size_of_round)]
+        base = folders[: max(1, sizes["throughput"] // size_of_round)]
         print(f"corpus of {len(folders) * size_of_round} articles in {work}", file=sys.stderr)
         results: dict[str, Any] = {
-            "when": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "when": datetime.now(UTC).isoformat(timespec="seconds"),
             "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python "
-                       f"{platform.python_version()}",
+            f"{platform.python_version()}",
             "command": "python benchmarks/ingest_speed.py" + (" --quick" if args.quick else ""),
-            "quick": args.quick, "targets": TARGETS,
+            "quick": args.quick,
+            "targets": TARGETS,
         }
         results["cold_start"] = cold_start(work, cache, sizes["repeats"], cold=not args.quick)
         print(f"cold start: {results['cold_start']}", file=sys.stderr)
@@ -402,8 +494,7 @@ def save(results: dict[str, Any], out_dir: Path, stem: str) -> None:
     print(report(results))
 
 
-def measure_again(out_dir: Path, stem: str, sizes: dict[str, Any], work: Path,
-                  cache: Path) -> int:
+def measure_again(out_dir: Path, stem: str, sizes: dict[str, Any], work: Path, cache: Path) -> int:
     """``--only workers``: the workers section again, merged into the saved results."""
     saved = out_dir / f"{stem}.json"
     if not saved.exists():
@@ -412,7 +503,7 @@ def measure_again(out_dir: Path, stem: str, sizes: dict[str, Any], work: Path,
     try:
         folders = make_corpus(work / "corpus", max(1, sizes["workers"] // per_round()))
         results["workers"] = workers(folders, work, cache)
-        results["workers"]["when"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
+        results["workers"]["when"] = datetime.now(UTC).isoformat(timespec="seconds")
     finally:
         shutil.rmtree(work, ignore_errors=True)
     save(results, out_dir, stem)

@@ -67,9 +67,14 @@ def free_port() -> int:
 def start_server(store: Path, port: int, cache: Path) -> subprocess.Popen:
     env = {k: v for k, v in os.environ.items() if not k.startswith("MAPAPP_")}
     env["MAPAPP_CACHE_DIR"] = str(cache)
-    server = subprocess.Popen([sys.executable, "-m", "mapapp", "serve", "--store", str(store),
-                               "--port", str(port)], cwd=ROOT, env=env,
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    server = subprocess.Popen(
+        [sys.executable, "-m", "mapapp", "serve", "--store", str(store), "--port", str(port)],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     deadline = time.monotonic() + 60
     while True:
         try:
@@ -87,8 +92,7 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def get(conn: http.client.HTTPConnection, path: str, headers: dict[str, str]
-        ) -> tuple[int, int]:
+def get(conn: http.client.HTTPConnection, path: str, headers: dict[str, str]) -> tuple[int, int]:
     """One GET on a kept-alive connection: (status, body bytes); raises on a short body."""
     conn.request("GET", path, headers=headers)
     response = conn.getresponse()
@@ -116,20 +120,34 @@ def app_mix(base: str, rng: random.Random) -> list[tuple[str, str, dict[str, str
         rows = ",".join(str(rng.randrange(count)) for _ in range(rng.randint(1, 5)))
         mix += [
             ("map page", "/", {}, 0.20),
-            ("map page, filtered", f"/?start={day}&end=2024-12-31&q=Place+1&min_score=0.5", {},
-             0.10),
+            (
+                "map page, filtered",
+                f"/?start={day}&end=2024-12-31&q=Place+1&min_score=0.5",
+                {},
+                0.10,
+            ),
             ("/api/points", "/api/points", GZIP, 0.30),
             ("/api/evidence", f"/api/evidence?v={version}&m={rows}", {}, 0.15),
             ("/api/stats", "/api/stats", {}, 0.10),
-            ("/api/places.geojson (1 day)", f"/api/places.geojson?start={day}&end={day}",
-             GZIP, 0.05),
+            (
+                "/api/places.geojson (1 day)",
+                f"/api/places.geojson?start={day}&end={day}",
+                GZIP,
+                0.05,
+            ),
             ("story page", f"/stories/{rng.choices(articles, popularity)[0]}", {}, 0.10),
         ]
     return mix
 
 
-def run_phase(base: str, name: str, choices: Sequence[tuple[str, str, dict, float]],
-              rate: float, duration: float, server_pid: int) -> dict[str, Any]:
+def run_phase(
+    base: str,
+    name: str,
+    choices: Sequence[tuple[str, str, dict, float]],
+    rate: float,
+    duration: float,
+    server_pid: int,
+) -> dict[str, Any]:
     """Send ``rate * duration`` requests open-loop; latency counts from when each was due."""
     total = int(rate * duration)
     weights = [c[3] for c in choices]
@@ -191,22 +209,32 @@ def percentiles(values: Sequence[float]) -> dict[str, float]:
     return out
 
 
-def summarise(name: str, records, errors, rate: float, elapsed: float,
-              cpu: float) -> dict[str, Any]:
+def summarise(
+    name: str, records, errors, rate: float, elapsed: float, cpu: float
+) -> dict[str, Any]:
     routes: dict[str, list] = {}
     for record in records:
         routes.setdefault(record[0], []).append(record)
     return {
-        "phase": name, "requests": len(records), "errors": len(errors),
-        "error_samples": errors[:10], "target_rate": rate,
-        "achieved_rate": round(len(records) / elapsed, 1), "seconds": round(elapsed, 1),
+        "phase": name,
+        "requests": len(records),
+        "errors": len(errors),
+        "error_samples": errors[:10],
+        "target_rate": rate,
+        "achieved_rate": round(len(records) / elapsed, 1),
+        "seconds": round(elapsed, 1),
         "server_cpu_percent": round(100 * cpu / elapsed, 1),
         "megabytes": round(sum(r[4] for r in records) / 1e6, 1),
         "latency_ms": percentiles([r[1] for r in records]),
         "service_ms": percentiles([r[2] for r in records]),
-        "routes": {label: {"requests": len(rs), "latency_ms": percentiles([r[1] for r in rs]),
-                           "mean_kb": round(statistics.fmean(r[4] for r in rs) / 1000, 1)}
-                   for label, rs in sorted(routes.items())},
+        "routes": {
+            label: {
+                "requests": len(rs),
+                "latency_ms": percentiles([r[1] for r in rs]),
+                "mean_kb": round(statistics.fmean(r[4] for r in rs) / 1000, 1),
+            }
+            for label, rs in sorted(routes.items())
+        },
     }
 
 
@@ -227,16 +255,24 @@ def markdown(report: dict[str, Any]) -> str:
     ]
     for phase in report["phases"]:
         lat = phase["latency_ms"]
-        lines.append(f"| {phase['phase']} | {phase['requests']} | {phase['errors']} | "
-                     f"{phase['achieved_rate']} | {lat['p50']} | {lat['p90']} | {lat['p99']} | "
-                     f"{lat['p99.9']} | {lat['max']} | {phase['server_cpu_percent']}% |")
-    lines += ["", "Per route (app phase):", "",
-              "| route | requests | mean kB | p50 ms | p90 ms | p99 ms | max ms |",
-              "|---|---:|---:|---:|---:|---:|---:|"]
+        lines.append(
+            f"| {phase['phase']} | {phase['requests']} | {phase['errors']} | "
+            f"{phase['achieved_rate']} | {lat['p50']} | {lat['p90']} | {lat['p99']} | "
+            f"{lat['p99.9']} | {lat['max']} | {phase['server_cpu_percent']}% |"
+        )
+    lines += [
+        "",
+        "Per route (app phase):",
+        "",
+        "| route | requests | mean kB | p50 ms | p90 ms | p99 ms | max ms |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+    ]
     for label, route in report["phases"][-1]["routes"].items():
         lat = route["latency_ms"]
-        lines.append(f"| {label} | {route['requests']} | {route['mean_kb']} | {lat['p50']} | "
-                     f"{lat['p90']} | {lat['p99']} | {lat['max']} |")
+        lines.append(
+            f"| {label} | {route['requests']} | {route['mean_kb']} | {lat['p50']} | "
+            f"{lat['p90']} | {lat['p99']} | {lat['max']} |"
+        )
     lines += ["", f"Verdict: {report['verdict']}", ""]
     return "\n".join(lines)
 
@@ -261,26 +297,41 @@ def main(argv: Sequence[str] | None = None) -> int:
                 conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
                 get(conn, path, GZIP)  # build the server's caches before timing
                 conn.close()
-            static = run_phase(base, "static file (baseline)",
-                               [("/static/map.js", "/static/map.js", GZIP, 1.0)],
-                               args.rate, args.duration, server.pid)
-            app = run_phase(base, "map page + /api", app_mix(base, random.Random(3)),
-                            args.rate, args.duration, server.pid)
+            static = run_phase(
+                base,
+                "static file (baseline)",
+                [("/static/map.js", "/static/map.js", GZIP, 1.0)],
+                args.rate,
+                args.duration,
+                server.pid,
+            )
+            app = run_phase(
+                base,
+                "map page + /api",
+                app_mix(base, random.Random(3)),
+                args.rate,
+                args.duration,
+                server.pid,
+            )
         finally:
             server.terminate()
             server.communicate(timeout=30)
 
-    ok = app["errors"] == 0 and static["errors"] == 0 and \
-        app["achieved_rate"] >= 0.98 * args.rate
+    ok = app["errors"] == 0 and static["errors"] == 0 and app["achieved_rate"] >= 0.98 * args.rate
     report = {
-        "rate": args.rate, "duration": args.duration, "mentions": stats["mentions"],
-        "articles": stats["articles"], "machine": f"{platform.machine()}, "
+        "rate": args.rate,
+        "duration": args.duration,
+        "mentions": stats["mentions"],
+        "articles": stats["articles"],
+        "machine": f"{platform.machine()}, "
         f"{os.cpu_count()} CPUs, Python {platform.python_version()}",
         "when": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
         "phases": [static, app],
-        "verdict": (f"held: {app['requests']} requests at {app['achieved_rate']} req/s, "
-                    f"0 errors" if ok else
-                    f"NOT held: {app['errors']} errors, {app['achieved_rate']} req/s"),
+        "verdict": (
+            f"held: {app['requests']} requests at {app['achieved_rate']} req/s, 0 errors"
+            if ok
+            else f"NOT held: {app['errors']} errors, {app['achieved_rate']} req/s"
+        ),
     }
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "load.json").write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")

@@ -38,7 +38,7 @@ import threading
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -55,27 +55,60 @@ MENTIONS_PER_STORY = 5
 ROLES = ("dateline", "focus", "mention", "mention", "mention")
 FIRST_DAY = date(2024, 1, 1)
 DAYS = 365
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--no-first-run", "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+]
 VIEWPORT = {"width": 1280, "height": 800}
 READY = ".mapapp-filters[data-state=ready]"
-WORDS = ("council", "talks", "flood", "market", "election", "strike", "harvest", "court",
-         "bridge", "festival", "protest", "port", "rail", "school", "clinic", "storm")
+WORDS = (
+    "council",
+    "talks",
+    "flood",
+    "market",
+    "election",
+    "strike",
+    "harvest",
+    "court",
+    "bridge",
+    "festival",
+    "protest",
+    "port",
+    "rail",
+    "school",
+    "clinic",
+    "storm",
+)
 
 
 # -- synthetic stores ----------------------------------------------------------
+
 
 def synthetic_places(count: int, rng: random.Random) -> list[Place]:
     """Random places over the inhabited latitudes; one in seven is an area."""
     places = []
     for i in range(count):
         area = i % 7 == 0
-        places.append(Place(
-            geonameid=10_000_000 + i, name=f"Place {i}", latitude=round(rng.uniform(-55, 70), 5),
-            longitude=round(rng.uniform(-180, 180), 5), feature_class="A" if area else "P",
-            feature_code="ADM1" if area else "PPL", country_code=rng.choice(
-                ("SY", "FR", "NG", "EC", "JP", "US", "BR", "IN", "KE", "DE")),
-            admin1_code="01", admin1_name=f"Province {i % 97}", population=rng.randint(0, 10**6)))
+        places.append(
+            Place(
+                geonameid=10_000_000 + i,
+                name=f"Place {i}",
+                latitude=round(rng.uniform(-55, 70), 5),
+                longitude=round(rng.uniform(-180, 180), 5),
+                feature_class="A" if area else "P",
+                feature_code="ADM1" if area else "PPL",
+                country_code=rng.choice(
+                    ("SY", "FR", "NG", "EC", "JP", "US", "BR", "IN", "KE", "DE")
+                ),
+                admin1_code="01",
+                admin1_name=f"Province {i % 97}",
+                population=rng.randint(0, 10**6),
+            )
+        )
     return places
 
 
@@ -101,18 +134,33 @@ def synthetic_batch(mentions: int, seed: int = 1) -> list[tuple[Article, list[Re
         words = " ".join(rng.choice(WORDS) for _ in range(5))
         headline = f"Story {s}: {words} in {chosen[0].name}"
         sentences, resolutions, offset = [], [], 0
-        for place, role in zip(chosen, ROLES):
+        for place, role in zip(chosen, ROLES, strict=False):
             sentence = f"Officials in {place.name} said the {rng.choice(WORDS)} went on."
             start = offset + len("Officials in ")
-            toponym = Toponym(place.name, start, start + len(place.name), role=role,
-                              sentence=sentence, source="gazetteer")
+            toponym = Toponym(
+                place.name,
+                start,
+                start + len(place.name),
+                role=role,
+                sentence=sentence,
+                source="gazetteer",
+            )
             resolutions.append(Resolution(toponym, place, score=round(rng.uniform(0.3, 1.0), 3)))
             sentences.append(sentence)
             offset += len(sentence) + 1
-        published = (None if rng.random() < 0.03
-                     else FIRST_DAY + timedelta(days=rng.randrange(DAYS)))
-        batch.append((Article(f"s{s:06d}", headline, " ".join(sentences), published,
-                              dateline=chosen[0].name.upper()), resolutions))
+        published = None if rng.random() < 0.03 else FIRST_DAY + timedelta(days=rng.randrange(DAYS))
+        batch.append(
+            (
+                Article(
+                    f"s{s:06d}",
+                    headline,
+                    " ".join(sentences),
+                    published,
+                    dateline=chosen[0].name.upper(),
+                ),
+                resolutions,
+            )
+        )
     return batch
 
 
@@ -121,7 +169,7 @@ def build_store(folder: Path, mentions: int) -> Store:
     batch = synthetic_batch(mentions)
     store.add([])  # an empty store is a valid store
     for i in range(0, len(batch), 2_000):
-        store.add(batch[i:i + 2_000])
+        store.add(batch[i : i + 2_000])
     return store
 
 
@@ -186,8 +234,14 @@ def measure(browser: Any, url: str) -> dict[str, Any]:
     context = browser.new_context(viewport=VIEWPORT)
     page = context.new_page()
     foreign: list[str] = []
-    page.on("request", lambda r: foreign.append(r.url) if "127.0.0.1" not in r.url
-            and not r.url.startswith("data:") else None)
+    page.on(
+        "request",
+        lambda r: (
+            foreign.append(r.url)
+            if "127.0.0.1" not in r.url and not r.url.startswith("data:")
+            else None
+        ),
+    )
     started = time.perf_counter()
     page.goto(url)
     page.wait_for_selector(READY, state="attached", timeout=180_000)
@@ -201,6 +255,7 @@ def measure(browser: Any, url: str) -> dict[str, Any]:
 
 
 # -- the run -------------------------------------------------------------------
+
 
 def run(sizes: Sequence[int], runs: int) -> dict[str, Any]:
     from playwright.sync_api import sync_playwright
@@ -219,20 +274,36 @@ def run(sizes: Sequence[int], runs: int) -> dict[str, Any]:
                 built_s = time.perf_counter() - started
                 with serving(store, folder / f"cache-{size}") as base:
                     loads = [measure(browser, base + "/") for _ in range(runs)]
-                results.append({"size": size, "store_build_s": round(built_s, 2),
-                                "cold": loads[0], "warm": loads[1:] or loads})
-                print(f"  {size:>6} mentions: drawn in "
-                      f"{statistics.median(w['drawn_ms'] for w in results[-1]['warm']):.0f} ms",
-                      flush=True)
+                results.append(
+                    {
+                        "size": size,
+                        "store_build_s": round(built_s, 2),
+                        "cold": loads[0],
+                        "warm": loads[1:] or loads,
+                    }
+                )
+                print(
+                    f"  {size:>6} mentions: drawn in "
+                    f"{statistics.median(w['drawn_ms'] for w in results[-1]['warm']):.0f} ms",
+                    flush=True,
+                )
             version = browser.version
             browser.close()
     finally:
         shutil.rmtree(folder, ignore_errors=True)
-    return {"generated": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-            "machine": {"python": platform.python_version(), "platform": platform.platform(),
-                        "cpus": __import__("os").cpu_count(), "chromium": version,
-                        "viewport": VIEWPORT},
-            "runs_per_size": runs, "sizes": summarise(results), "raw": results}
+    return {
+        "generated": datetime.now(UTC).isoformat(timespec="seconds"),
+        "machine": {
+            "python": platform.python_version(),
+            "platform": platform.platform(),
+            "cpus": __import__("os").cpu_count(),
+            "chromium": version,
+            "viewport": VIEWPORT,
+        },
+        "runs_per_size": runs,
+        "sizes": summarise(results),
+        "raw": results,
+    }
 
 
 def _median(loads: Sequence[dict[str, Any]], key: str) -> float:
@@ -251,20 +322,27 @@ def summarise(results: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
         bytes_, drawn = _median(warm, "bytes"), _median(warm, "drawn_ms")
         complete = _median(warm, "complete_ms")
         markers = int(warm[0]["markers"])
-        rows.append({
-            "mentions": r["size"], "markers": markers, "stories": int(warm[0]["stories"]),
-            "bytes": int(bytes_), "bytes_ratio": round(bytes_ / base_bytes, 3),
-            "points_bytes": int(_median(warm, "points_bytes")),
-            "bytes_per_marker": round((bytes_ - base_bytes) / markers, 1) if markers else None,
-            "drawn_ms": round(drawn), "drawn_ratio": round(drawn / base_drawn, 2),
-            "complete_ms": round(complete), "complete_ratio": round(complete / base_complete, 2),
-            "cold_complete_ms": round(r["cold"]["complete_ms"]),
-            "filter_ms": round(_median(warm, "filter_ms")),
-            "filtered_markers": int(warm[0]["filtered_markers"]),
-            "dom_markers": int(_median(warm, "dom_markers")),
-            "heap_mb": round(_median(warm, "heap_mb"), 1) if warm[0]["heap_mb"] else None,
-            "store_build_s": r["store_build_s"],
-        })
+        rows.append(
+            {
+                "mentions": r["size"],
+                "markers": markers,
+                "stories": int(warm[0]["stories"]),
+                "bytes": int(bytes_),
+                "bytes_ratio": round(bytes_ / base_bytes, 3),
+                "points_bytes": int(_median(warm, "points_bytes")),
+                "bytes_per_marker": round((bytes_ - base_bytes) / markers, 1) if markers else None,
+                "drawn_ms": round(drawn),
+                "drawn_ratio": round(drawn / base_drawn, 2),
+                "complete_ms": round(complete),
+                "complete_ratio": round(complete / base_complete, 2),
+                "cold_complete_ms": round(r["cold"]["complete_ms"]),
+                "filter_ms": round(_median(warm, "filter_ms")),
+                "filtered_markers": int(warm[0]["filtered_markers"]),
+                "dom_markers": int(_median(warm, "dom_markers")),
+                "heap_mb": round(_median(warm, "heap_mb"), 1) if warm[0]["heap_mb"] else None,
+                "store_build_s": r["store_build_s"],
+            }
+        )
     return rows
 
 
@@ -290,7 +368,8 @@ def markdown(report: dict[str, Any]) -> str:
             f"| {row['mentions']:,} | {row['markers']:,} | {row['bytes']:,} | "
             f"{row['bytes_ratio']:.2f} | {per} | {row['drawn_ms']:,} | {row['drawn_ratio']:.2f} "
             f"| {row['complete_ms']:,} | {row['complete_ratio']:.2f} "
-            f"| {row['cold_complete_ms']:,} | {row['filter_ms']:,} | {row['dom_markers']:,} |")
+            f"| {row['cold_complete_ms']:,} | {row['filter_ms']:,} | {row['dom_markers']:,} |"
+        )
     lines += [
         "",
         "*markers*: one per distinct place (a place named in several stories is one marker). "
@@ -309,12 +388,23 @@ def markdown(report: dict[str, Any]) -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", default=",".join(map(str, DEFAULT_SIZES)),
-                        help="comma-separated mention counts (default 1000,10000,50000)")
-    parser.add_argument("--runs", type=int, default=3,
-                        help="page loads per size; the first is the cold one (default 3)")
-    parser.add_argument("--out-dir", type=Path, default=DEFAULT_OUT_DIR,
-                        help="where map_scale.json and map_scale.md go")
+    parser.add_argument(
+        "--sizes",
+        default=",".join(map(str, DEFAULT_SIZES)),
+        help="comma-separated mention counts (default 1000,10000,50000)",
+    )
+    parser.add_argument(
+        "--runs",
+        type=int,
+        default=3,
+        help="page loads per size; the first is the cold one (default 3)",
+    )
+    parser.add_argument(
+        "--out-dir",
+        type=Path,
+        default=DEFAULT_OUT_DIR,
+        help="where map_scale.json and map_scale.md go",
+    )
     args = parser.parse_args(argv)
     sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
     report = run(sizes, max(1, args.runs))

@@ -34,9 +34,10 @@ import sys
 import tempfile
 import time
 import uuid
-from datetime import date, datetime, timezone
+from collections.abc import Callable
+from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "benchmarks")]
@@ -45,9 +46,9 @@ import pandas  # noqa: E402
 from map_scale import synthetic_batch  # noqa: E402
 
 from mapapp.settings import describe_store  # noqa: E402
-from mapapp.stores.postgis_db import dispose_engines  # noqa: E402
 from mapapp.stores import open_store  # noqa: E402
 from mapapp.stores.copy import copy_store  # noqa: E402
+from mapapp.stores.postgis_db import dispose_engines  # noqa: E402
 
 OUT_DIR = ROOT / "benchmarks" / "results"
 BATCH = 64  # mapapp ingest's batch size
@@ -57,8 +58,12 @@ def admin_url(given: str | None) -> str:
     url = given or os.environ.get("MAPAPP_TEST_POSTGRES", "").strip()
     if url:
         return url
-    done = subprocess.run(["bash", str(ROOT / "scripts" / "postgis-test-server"), "start"],
-                          capture_output=True, text=True, check=True)
+    done = subprocess.run(
+        ["bash", str(ROOT / "scripts" / "postgis-test-server"), "start"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     return done.stdout.strip().splitlines()[-1]
 
 
@@ -69,8 +74,9 @@ class Databases:
         import sqlalchemy
 
         self.url = sqlalchemy.engine.make_url(admin).set(drivername="postgresql+psycopg")
-        self.engine = sqlalchemy.create_engine(self.url, isolation_level="AUTOCOMMIT",
-                                               poolclass=sqlalchemy.pool.NullPool)
+        self.engine = sqlalchemy.create_engine(
+            self.url, isolation_level="AUTOCOMMIT", poolclass=sqlalchemy.pool.NullPool
+        )
         self.names: list[str] = []
 
     def create(self) -> str:
@@ -80,13 +86,16 @@ class Databases:
         with self.engine.connect() as conn:
             conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
         self.names.append(name)
-        fresh = sqlalchemy.create_engine(self.url.set(database=name),
-                                         isolation_level="AUTOCOMMIT",
-                                         poolclass=sqlalchemy.pool.NullPool)
+        fresh = sqlalchemy.create_engine(
+            self.url.set(database=name),
+            isolation_level="AUTOCOMMIT",
+            poolclass=sqlalchemy.pool.NullPool,
+        )
         with fresh.connect() as conn:
             conn.exec_driver_sql("CREATE EXTENSION IF NOT EXISTS postgis")
         return self.url.set(drivername="postgresql", database=name).render_as_string(
-            hide_password=False)
+            hide_password=False
+        )
 
     def drop_all(self) -> None:
         dispose_engines()
@@ -107,15 +116,16 @@ def median_seconds(call: Callable[[], Any], repeat: int) -> tuple[float, Any]:
 def fill(store: Any, batch: list) -> float:
     began = time.perf_counter()
     for i in range(0, len(batch), BATCH):
-        store.add(batch[i:i + BATCH])
+        store.add(batch[i : i + BATCH])
     return time.perf_counter() - began
 
 
 READS: dict[str, Callable[[Any, str], Any]] = {  # (store, a story's id) -> answer
     "every mention": lambda s, _: s.mentions(include_undated=True),
     "one month (date index)": lambda s, _: s.mentions(date(2024, 3, 1), date(2024, 3, 31)),
-    "10x10 degree box (GiST)": lambda s, _: s.mentions(bbox=(0.0, 40.0, 10.0, 50.0),
-                                                       include_undated=True),
+    "10x10 degree box (GiST)": lambda s, _: s.mentions(
+        bbox=(0.0, 40.0, 10.0, 50.0), include_undated=True
+    ),
     "one story's mentions": lambda s, story: s.mentions(article_id=story, resolved_only=False),
     "one article": lambda s, story: s.article(story),
     "stats()": lambda s, _: s.stats(),
@@ -128,8 +138,10 @@ def run(mentions: int, repeat: int, admin: str) -> dict[str, Any]:
     databases = Databases(admin)
     folder = Path(tempfile.mkdtemp(prefix="mapapp-bench-stores-"))
     try:
-        stores = {"GeoPackage": open_store(folder / "bench.gpkg"),
-                  "PostGIS": open_store(databases.create())}
+        stores = {
+            "GeoPackage": open_store(folder / "bench.gpkg"),
+            "PostGIS": open_store(databases.create()),
+        }
         writes, reads, rows = {}, {}, {}
         for backend, store in stores.items():
             writes[backend] = fill(store, batch)
@@ -151,16 +163,18 @@ def run(mentions: int, repeat: int, admin: str) -> dict[str, Any]:
         folder.rmdir()
     stories = len(batch)
     return {
-        "when": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "when": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "machine": f"{platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}",
         "command": f"python benchmarks/store_backends.py --mentions {mentions} --repeat {repeat}",
         "server": describe_store(admin),
-        "stories": stories, "mentions": stories * 5, "batch": BATCH,
+        "stories": stories,
+        "mentions": stories * 5,
+        "batch": BATCH,
         "write_seconds": writes,
         "write_articles_per_second": {b: stories / s for b, s in writes.items()},
-        "read_seconds": reads, "rows": rows["PostGIS"],
-        "copy": {"seconds": copy_seconds, "articles": copied.added,
-                 "mentions": copied.mentions},
+        "read_seconds": reads,
+        "rows": rows["PostGIS"],
+        "copy": {"seconds": copy_seconds, "articles": copied.added, "mentions": copied.mentions},
     }
 
 
@@ -168,12 +182,16 @@ def markdown(result: dict[str, Any]) -> str:
     gp, pg = "GeoPackage", "PostGIS"
     reads = result["read_seconds"]
     lines = [
-        "# Store backends: GeoPackage and PostGIS", "",
+        "# Store backends: GeoPackage and PostGIS",
+        "",
         f"`{result['command']}` on {result['machine']} ({result['when']}); PostGIS at "
-        f"`{result['server']}`, on this machine.", "",
+        f"`{result['server']}`, on this machine.",
+        "",
         f"Store: {result['mentions']:,} mentions in {result['stories']:,} stories, written in "
-        f"batches of {result['batch']} (one transaction each).", "",
-        "| | GeoPackage | PostGIS | PostGIS / GeoPackage |", "|---|---:|---:|---:|",
+        f"batches of {result['batch']} (one transaction each).",
+        "",
+        "| | GeoPackage | PostGIS | PostGIS / GeoPackage |",
+        "|---|---:|---:|---:|",
         f"| write, articles/s | {result['write_articles_per_second'][gp]:,.0f} | "
         f"{result['write_articles_per_second'][pg]:,.0f} | "
         f"{result['write_articles_per_second'][pg] / result['write_articles_per_second'][gp]:.2f}x |",
@@ -183,17 +201,28 @@ def markdown(result: dict[str, Any]) -> str:
         count = result["rows"][name]
         label = f"{name} ({count:,} rows)" if count is not None else name
         lines.append(f"| {label}, ms | {a * 1000:,.1f} | {b * 1000:,.1f} | {b / a:.2f}x |")
-    lines += ["", "Each filter against reading every mention from the same backend "
-              "(how much of a full read it costs):", "",
-              "| filter | GeoPackage | PostGIS |", "|---|---:|---:|"]
+    lines += [
+        "",
+        "Each filter against reading every mention from the same backend "
+        "(how much of a full read it costs):",
+        "",
+        "| filter | GeoPackage | PostGIS |",
+        "|---|---:|---:|",
+    ]
     for name in list(READS)[1:4]:
-        lines.append(f"| {name} | {reads[gp][name] / reads[gp]['every mention']:.3f} | "
-                     f"{reads[pg][name] / reads[pg]['every mention']:.3f} |")
+        lines.append(
+            f"| {name} | {reads[gp][name] / reads[gp]['every mention']:.3f} | "
+            f"{reads[pg][name] / reads[pg]['every mention']:.3f} |"
+        )
     copy = result["copy"]
-    lines += ["", f"`mapapp store copy` GeoPackage -> PostGIS: {copy['articles']:,} articles and "
-              f"{copy['mentions']:,} mentions in {copy['seconds']:.1f} s "
-              f"({copy['seconds'] / result['write_seconds'][pg]:.2f}x the time of writing them "
-              "batch by batch).", ""]
+    lines += [
+        "",
+        f"`mapapp store copy` GeoPackage -> PostGIS: {copy['articles']:,} articles and "
+        f"{copy['mentions']:,} mentions in {copy['seconds']:.1f} s "
+        f"({copy['seconds'] / result['write_seconds'][pg]:.2f}x the time of writing them "
+        "batch by batch).",
+        "",
+    ]
     return "\n".join(lines)
 
 

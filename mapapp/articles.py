@@ -76,15 +76,18 @@ _DAY_FIRST = re.compile(_WEEKDAY + r"(\d{1,2})\s+([a-z]+)\.?,?\s+(\d{4})", re.I)
 _MONTHS = {
     name: number
     for number, full in enumerate(
-        ("january february march april may june july august september october "
-         "november december").split(), start=1)
+        (
+            "january february march april may june july august september october november december"
+        ).split(),
+        start=1,
+    )
     for name in (full, full[:3])
 } | {"sept": 9}
 
 
 def content_id(headline: str, text: str) -> str:
     """Return the story's stable id (a content hash), so re-ingesting is idempotent."""
-    digest = hashlib.sha256(f"{headline}\n{text}".encode("utf-8"))
+    digest = hashlib.sha256(f"{headline}\n{text}".encode())
     return digest.hexdigest()[:16]
 
 
@@ -164,8 +167,11 @@ def _folder(root: Path) -> Iterator[Path | ArticleParseError]:
     skipped: list[ArticleParseError] = []
 
     def unreadable(err: OSError) -> None:
-        skipped.append(ArticleParseError(
-            f"{err.filename}: cannot read this folder ({err.strerror or err}); skipped"))
+        skipped.append(
+            ArticleParseError(
+                f"{err.filename}: cannot read this folder ({err.strerror or err}); skipped"
+            )
+        )
 
     for folder, subfolders, files in os.walk(root, onerror=unreadable):
         subfolders[:] = sorted(d for d in subfolders if not d.startswith("."))
@@ -174,14 +180,20 @@ def _folder(root: Path) -> Iterator[Path | ArticleParseError]:
             if name.startswith(".") or name.upper().startswith("README"):
                 continue
             if path.suffix.lower() not in SUFFIXES:
-                skipped.append(ArticleParseError(
-                    f"{path}: unknown format '{path.suffix or name}' (expected one of "
-                    f"{', '.join(SUFFIXES)}); skipped"))
+                skipped.append(
+                    ArticleParseError(
+                        f"{path}: unknown format '{path.suffix or name}' (expected one of "
+                        f"{', '.join(SUFFIXES)}); skipped"
+                    )
+                )
             else:
                 found.append(path)
     if not found and not skipped:
-        skipped.append(ArticleParseError(
-            f"{root}: no story files in this folder (expected {', '.join(SUFFIXES)} files)"))
+        skipped.append(
+            ArticleParseError(
+                f"{root}: no story files in this folder (expected {', '.join(SUFFIXES)} files)"
+            )
+        )
     yield from sorted(found)
     yield from sorted(skipped, key=str)
 
@@ -218,8 +230,15 @@ def _file_kind(path: Path) -> str | None:
         return f"cannot read ({err.strerror or err}); skipped"
     if stat.S_ISREG(mode):
         return None
-    what = ("a FIFO" if stat.S_ISFIFO(mode) else "a socket" if stat.S_ISSOCK(mode)
-            else "a device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode) else "not a file")
+    what = (
+        "a FIFO"
+        if stat.S_ISFIFO(mode)
+        else "a socket"
+        if stat.S_ISSOCK(mode)
+        else "a device"
+        if stat.S_ISCHR(mode) or stat.S_ISBLK(mode)
+        else "not a file"
+    )
     return f"{what}, not a regular file; skipped"
 
 
@@ -263,8 +282,9 @@ def _read_jsonl(text: str, path: Path) -> Iterator[Article | ArticleParseError]:
             yield _error(f"{where}: not valid JSON ({err.msg}; expected one object per line)", err)
             continue
         except RecursionError as err:
-            yield _error(f"{where}: not valid JSON (nested too deeply; expected one object "
-                         "per line)", err)
+            yield _error(
+                f"{where}: not valid JSON (nested too deeply; expected one object per line)", err
+            )
             continue
         if not isinstance(record, dict):
             yield ArticleParseError(f"{where}: expected a JSON object, got {type(record).__name__}")
@@ -283,15 +303,14 @@ def _read_csv(text: str, path: Path) -> Iterator[Article | ArticleParseError]:
         header = [name.strip().lower() for name in next(reader)]
         if not {"text", "body"} & set(header):
             yield ArticleParseError(
-                f"{path}: no 'text' or 'body' column "
-                f"(header row has: {_shown(', '.join(header))})"
+                f"{path}: no 'text' or 'body' column (header row has: {_shown(', '.join(header))})"
             )
             return
         start, rows = reader.line_num + 1, 0
         for row in reader:
             if any(cell.strip() for cell in row):
                 rows += 1
-                record = dict(zip(header, row))
+                record = dict(zip(header, row, strict=False))
                 where = f"{path} line {start}"
                 yield _try_record(record, where=where, source=f"{path}:{start}")
             start = reader.line_num + 1
@@ -300,8 +319,11 @@ def _read_csv(text: str, path: Path) -> Iterator[Article | ArticleParseError]:
     except csv.Error as err:
         # strict parsing stops at a stray or unclosed quote instead of letting one field
         # swallow every row after it; the record that failed began at ``start``
-        yield _error(f"{path} line {start}: unreadable CSV ({err}); check the quotes of the "
-                     f"field that starts on line {start} (no row from there on was read)", err)
+        yield _error(
+            f"{path} line {start}: unreadable CSV ({err}); check the quotes of the "
+            f"field that starts on line {start} (no row from there on was read)",
+            err,
+        )
 
 
 _READERS: dict[str, Callable[[str, Path], Iterator[Article | ArticleParseError]]] = {
@@ -388,7 +410,8 @@ def _check_length(text: str, where: str) -> None:
     if len(text) > MAX_ARTICLE_CHARS:
         raise ArticleParseError(
             f"{where}: the story is {len(text):,} characters long; mapapp takes at most "
-            f"{MAX_ARTICLE_CHARS:,} (is it several stories in one? split them)")
+            f"{MAX_ARTICLE_CHARS:,} (is it several stories in one? split them)"
+        )
 
 
 def _headline_from(text: str) -> str:

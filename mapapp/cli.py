@@ -24,9 +24,14 @@ if TYPE_CHECKING:
     from mapapp.geoparsing import Geoparser
 
 store_option = click.option(
-    "--store", "store", envvar="MAPAPP_STORE", type=click.Path(), default=None,
+    "--store",
+    "store",
+    envvar="MAPAPP_STORE",
+    type=click.Path(),
+    default=None,
     help="Store to use: a GeoPackage file, a GeoParquet folder (NAME.parquet) or "
-         "postgresql://user@host/db (env MAPAPP_STORE).")
+    "postgresql://user@host/db (env MAPAPP_STORE).",
+)
 
 
 def _config(store: str | None, **extra: Any) -> Settings:
@@ -90,8 +95,9 @@ class ProgressBar:
     The class itself is the ``progress`` factory `mapapp.ingest.pipeline` takes.
     """
 
-    def __init__(self, total: int, online: Any = None, *,
-                 label: str = "geoparsing articles") -> None:
+    def __init__(
+        self, total: int, online: Any = None, *, label: str = "geoparsing articles"
+    ) -> None:
         self.total, self.progress = total, None
         self.online, self.label = online, label
 
@@ -114,8 +120,9 @@ class ProgressBar:
             self.progress.__exit__(*exc)
 
 
-def _progress_bar(total: int, enabled: bool, online: Any = None, *,
-                  label: str = "geoparsing articles") -> AbstractContextManager[Any]:
+def _progress_bar(
+    total: int, enabled: bool, online: Any = None, *, label: str = "geoparsing articles"
+) -> AbstractContextManager[Any]:
     """A `ProgressBar`, or nothing shown when not ``enabled``."""
     if not enabled:
         return nullcontext(lambda n: None)
@@ -132,9 +139,14 @@ def _online_column(stats: Any, total: int) -> Any:
     class OnlineColumn(ProgressColumn):
         def render(self, task: Any) -> Text:
             eta = timedelta(seconds=int(stats.eta_seconds(total)))
-            return Text(f"{stats.service} {stats.requests} req · {stats.cache_hits} cached · "
-                        f"{stats.failures} failed · ~{eta} at {1 / stats.min_delay_seconds:g} "
-                        "req/s", style="progress.remaining", no_wrap=True, overflow="ellipsis")
+            return Text(
+                f"{stats.service} {stats.requests} req · {stats.cache_hits} cached · "
+                f"{stats.failures} failed · ~{eta} at {1 / stats.min_delay_seconds:g} "
+                "req/s",
+                style="progress.remaining",
+                no_wrap=True,
+                overflow="ellipsis",
+            )
 
     return OnlineColumn()
 
@@ -146,8 +158,9 @@ def _stderr_console() -> Any:
     return Console(stderr=True)
 
 
-def _geocoder_option(ctx: click.Context, param: click.Parameter,
-                     values: tuple[str, ...]) -> tuple[str, ...] | None:
+def _geocoder_option(
+    ctx: click.Context, param: click.Parameter, values: tuple[str, ...]
+) -> tuple[str, ...] | None:
     """Check each ``key=value``; secrets are refused here (shell history, ``ps``)."""
     from mapapp.resolution.online.options import parse_option, refuse_secret
 
@@ -160,72 +173,131 @@ def _geocoder_option(ctx: click.Context, param: click.Parameter,
 
 
 @cli.command()
-@click.argument("paths", nargs=-1, required=False,
-                # not readable=True: an unreadable file is skipped with the others, not fatal
-                type=click.Path(path_type=Path, readable=False))
+@click.argument(
+    "paths",
+    nargs=-1,
+    required=False,
+    # not readable=True: an unreadable file is skipped with the others, not fatal
+    type=click.Path(path_type=Path, readable=False),
+)
 @store_option
 @click.option("--quiet", is_flag=True, help="No progress bar.")
-@click.option("--reprocess", is_flag=True,
-              help="Re-run every stored article with the current rules and corrections "
-                   "(MAPAPP_CORRECTIONS), replacing their places in one transaction.")
-@click.option("--geocoder", envvar="MAPAPP_GEOCODER", default=None, metavar="NAME",
-              help="Online geocoder for mentions the gazetteer cannot place: a geopy service "
-                   "name such as 'nominatim', or 'offline' (default; env MAPAPP_GEOCODER).")
-@click.option("--geocoder-option", "geocoder_options", multiple=True, metavar="KEY=VALUE",
-              callback=_geocoder_option,
-              help="Option of the online geocoder, e.g. domain=nominatim.example.org "
-                   "(repeatable; replaces MAPAPP_GEOCODER_OPTIONS). API keys go in the "
-                   "environment as MAPAPP_GEOCODER_API_KEY, never here.")
-@click.option("--user-agent", envvar="MAPAPP_USER_AGENT", default=None,
-              help="User-Agent naming your application and a contact, sent to the online "
-                   "geocoder (required by Nominatim; env MAPAPP_USER_AGENT).")
-@click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True,
-              help="Geoparsing processes, each loading the model and gazetteer once (local "
-                   "engine: results are written in input order; dask: LocalCluster size).")
-@click.option("--engine", type=click.Choice(["local", "dask"]), default="local",
-              show_default=True,
-              help="Where geoparsing runs: this machine, or a Dask cluster (writes a "
-                   "GeoParquet store: --store NAME.parquet).")
-@click.option("--scheduler", default=None, metavar="ADDRESS",
-              help="Dask scheduler to use, e.g. tcp://HOST:8786 (default: a LocalCluster of "
-                   "--workers processes).")
-def ingest(paths: tuple[Path, ...], store: str | None, quiet: bool, reprocess: bool,
-           geocoder: str | None, geocoder_options: tuple[str, ...] | None,
-           user_agent: str | None, workers: int, engine: str, scheduler: str | None) -> None:
+@click.option(
+    "--reprocess",
+    is_flag=True,
+    help="Re-run every stored article with the current rules and corrections "
+    "(MAPAPP_CORRECTIONS), replacing their places in one transaction.",
+)
+@click.option(
+    "--geocoder",
+    envvar="MAPAPP_GEOCODER",
+    default=None,
+    metavar="NAME",
+    help="Online geocoder for mentions the gazetteer cannot place: a geopy service "
+    "name such as 'nominatim', or 'offline' (default; env MAPAPP_GEOCODER).",
+)
+@click.option(
+    "--geocoder-option",
+    "geocoder_options",
+    multiple=True,
+    metavar="KEY=VALUE",
+    callback=_geocoder_option,
+    help="Option of the online geocoder, e.g. domain=nominatim.example.org "
+    "(repeatable; replaces MAPAPP_GEOCODER_OPTIONS). API keys go in the "
+    "environment as MAPAPP_GEOCODER_API_KEY, never here.",
+)
+@click.option(
+    "--user-agent",
+    envvar="MAPAPP_USER_AGENT",
+    default=None,
+    help="User-Agent naming your application and a contact, sent to the online "
+    "geocoder (required by Nominatim; env MAPAPP_USER_AGENT).",
+)
+@click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    help="Geoparsing processes, each loading the model and gazetteer once (local "
+    "engine: results are written in input order; dask: LocalCluster size).",
+)
+@click.option(
+    "--engine",
+    type=click.Choice(["local", "dask"]),
+    default="local",
+    show_default=True,
+    help="Where geoparsing runs: this machine, or a Dask cluster (writes a "
+    "GeoParquet store: --store NAME.parquet).",
+)
+@click.option(
+    "--scheduler",
+    default=None,
+    metavar="ADDRESS",
+    help="Dask scheduler to use, e.g. tcp://HOST:8786 (default: a LocalCluster of "
+    "--workers processes).",
+)
+def ingest(
+    paths: tuple[Path, ...],
+    store: str | None,
+    quiet: bool,
+    reprocess: bool,
+    geocoder: str | None,
+    geocoder_options: tuple[str, ...] | None,
+    user_agent: str | None,
+    workers: int,
+    engine: str,
+    scheduler: str | None,
+) -> None:
     """Geoparse article files or folders (.txt, .jsonl, .csv) into the store."""
     from mapapp.ingest import pipeline
 
-    config = _config(store, GEOCODER=geocoder, GEOCODER_OPTIONS=geocoder_options,
-                     USER_AGENT=user_agent)
+    config = _config(
+        store, GEOCODER=geocoder, GEOCODER_OPTIONS=geocoder_options, USER_AGENT=user_agent
+    )
     progress = None if quiet else ProgressBar
     if reprocess:
         done = pipeline.reprocess(config, progress=progress, report=_note)
-        click.echo(f"{done.articles} articles reprocessed, {done.places} places resolved, "
-                   f"{done.unresolved} unresolved -> {describe_store(config.store)}")
+        click.echo(
+            f"{done.articles} articles reprocessed, {done.places} places resolved, "
+            f"{done.unresolved} unresolved -> {describe_store(config.store)}"
+        )
         if not paths:
             return
     elif not paths:
         raise click.UsageError("give files or folders to ingest, or --reprocess")
     try:
-        summary = pipeline.ingest(list(paths), config, progress=progress, report=_note,
-                                  workers=workers, engine=engine, scheduler=scheduler)
+        summary = pipeline.ingest(
+            list(paths),
+            config,
+            progress=progress,
+            report=_note,
+            workers=workers,
+            engine=engine,
+            scheduler=scheduler,
+        )
     except MapappError as err:
         raise click.ClickException(str(err)) from err
     click.echo(
         f"{summary.articles} new articles, {summary.places} places resolved, "
         f"{summary.unresolved} unresolved, {summary.already_stored} already stored, "
-        f"{len(summary.errors)} errors -> {describe_store(config.store)}")
+        f"{len(summary.errors)} errors -> {describe_store(config.store)}"
+    )
     if summary.online is not None:
         click.echo(f"{summary.online.describe()} (failed mentions keep their reason in the store)")
     if not summary.articles and not summary.already_stored:
-        click.echo("Error: found no story to ingest in " + ", ".join(map(str, paths))
-                   + " (nothing was stored)", err=True)
+        click.echo(
+            "Error: found no story to ingest in "
+            + ", ".join(map(str, paths))
+            + " (nothing was stored)",
+            err=True,
+        )
         sys.exit(2)
     if summary.errors:
         sys.exit(2)
 
 
 # -- store: copy and upgrade ------------------------------------------------
+
 
 @cli.group("store")
 def store_group() -> None:
@@ -249,9 +321,11 @@ def store_copy(source: str, target: str, quiet: bool) -> None:
     total = len(open_store(source).known_ids())  # 0 without a store (copy_store says so)
     with _progress_bar(total, not quiet and total > 0, label="copying articles") as advance:
         done = copy_store(source, target, advance=advance)
-    click.echo(f"copied {done.added} articles and {done.mentions} mentions "
-               f"({done.skipped} already there): {describe_store(source)} -> "
-               f"{describe_store(target)}")
+    click.echo(
+        f"copied {done.added} articles and {done.mentions} mentions "
+        f"({done.skipped} already there): {describe_store(source)} -> "
+        f"{describe_store(target)}"
+    )
 
 
 @store_group.command("upgrade")
@@ -269,18 +343,30 @@ def store_upgrade(store: str | None) -> None:
     if before == after:
         click.echo(f"{describe_store(location)}: schema already at revision {after}")
     else:
-        click.echo(f"{describe_store(location)}: schema upgraded from "
-                   f"{before or 'nothing'} to revision {after}")
+        click.echo(
+            f"{describe_store(location)}: schema upgraded from "
+            f"{before or 'nothing'} to revision {after}"
+        )
 
 
 # -- serve ------------------------------------------------------------------
 
+
 @cli.command()
 @store_option
-@click.option("--host", envvar="MAPAPP_HOST", default=None,
-              help="Interface to bind (default 127.0.0.1; env MAPAPP_HOST).")
-@click.option("--port", envvar="MAPAPP_PORT", type=int, default=None,
-              help="Port to listen on (default 5000; env MAPAPP_PORT).")
+@click.option(
+    "--host",
+    envvar="MAPAPP_HOST",
+    default=None,
+    help="Interface to bind (default 127.0.0.1; env MAPAPP_HOST).",
+)
+@click.option(
+    "--port",
+    envvar="MAPAPP_PORT",
+    type=int,
+    default=None,
+    help="Port to listen on (default 5000; env MAPAPP_PORT).",
+)
 def serve(store: str | None, host: str | None, port: int | None) -> None:
     """Serve the map on http://HOST:PORT/ with a production WSGI server."""
     from mapapp.web import create_app
@@ -288,12 +374,14 @@ def serve(store: str | None, host: str | None, port: int | None) -> None:
 
     config = _config(store, HOST=host, PORT=port)
     if config.host not in ("127.0.0.1", "localhost", "::1"):
-        click.echo(f"warning: binding {config.host} makes the map reachable from other "
-                   "machines", err=True)
+        click.echo(
+            f"warning: binding {config.host} makes the map reachable from other machines", err=True
+        )
     run_server(create_app(config), config.host, config.port)
 
 
 # -- geoparse ---------------------------------------------------------------
+
 
 @cli.command()
 @click.argument("input", type=click.File("rb"), default="-")
@@ -319,6 +407,7 @@ def geoparse(input: BinaryIO, store: str | None) -> None:
 
 # -- export / stats -----------------------------------------------------------
 
+
 def _existing_store(store: str | None):
     """The configured store, refusing a path where nothing was ever ingested (a typo)."""
     from mapapp.stores import open_store
@@ -326,39 +415,65 @@ def _existing_store(store: str | None):
     location = _config(store).store
     found = open_store(location)
     if not found.exists():
-        raise click.ClickException(f"no store at {describe_store(location)}: run 'mapapp ingest' "
-                                   "first or check --store")
+        raise click.ClickException(
+            f"no store at {describe_store(location)}: run 'mapapp ingest' first or check --store"
+        )
     return found
 
 
 @cli.command()
 @store_option
-@click.option("--format", "fmt", type=click.Choice(["geojson", "csv", "gpkg"]), default=None,
-              help="File format (default: from the output file's suffix).")
-@click.option("--start", type=click.DateTime(["%Y-%m-%d"]), default=None, help="First day (YYYY-MM-DD).")
-@click.option("--end", type=click.DateTime(["%Y-%m-%d"]), default=None, help="Last day (YYYY-MM-DD).")
-@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), required=True,
-              help="File to write.")
-@click.option("--view", "view", default="", metavar="QUERY",
-              help="A map URL's query (e.g. 'start=2026-09-01&country=SY&role=dateline'): "
-                   "export exactly what the map shows for it.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["geojson", "csv", "gpkg"]),
+    default=None,
+    help="File format (default: from the output file's suffix).",
+)
+@click.option(
+    "--start", type=click.DateTime(["%Y-%m-%d"]), default=None, help="First day (YYYY-MM-DD)."
+)
+@click.option(
+    "--end", type=click.DateTime(["%Y-%m-%d"]), default=None, help="Last day (YYYY-MM-DD)."
+)
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(dir_okay=False, path_type=Path),
+    required=True,
+    help="File to write.",
+)
+@click.option(
+    "--view",
+    "view",
+    default="",
+    metavar="QUERY",
+    help="A map URL's query (e.g. 'start=2026-09-01&country=SY&role=dateline'): "
+    "export exactly what the map shows for it.",
+)
 def export(store: str | None, fmt: str, start, end, output: Path, view: str) -> None:
     """Export the resolved places (optionally a date range) as GeoJSON, CSV or GeoPackage."""
     suffixes = {".geojson": "geojson", ".json": "geojson", ".csv": "csv", ".gpkg": "gpkg"}
     fmt = fmt or suffixes.get(output.suffix.lower())
     if fmt is None:
-        raise click.UsageError(f"cannot tell the format of {output.name!r}: give --format "
-                               "geojson|csv|gpkg or a .geojson/.csv/.gpkg file name")
+        raise click.UsageError(
+            f"cannot tell the format of {output.name!r}: give --format "
+            "geojson|csv|gpkg or a .geojson/.csv/.gpkg file name"
+        )
     if start and end and start > end:
-        raise click.UsageError(f"--start {start:%Y-%m-%d} is after --end {end:%Y-%m-%d}: "
-                               "give the earlier day first")
+        raise click.UsageError(
+            f"--start {start:%Y-%m-%d} is after --end {end:%Y-%m-%d}: give the earlier day first"
+        )
     if view:
         from mapapp.maps.export import export_view
 
-        click.echo(f"wrote {export_view(_existing_store(store).location, output, fmt, view.lstrip('?'))}")
+        click.echo(
+            f"wrote {export_view(_existing_store(store).location, output, fmt, view.lstrip('?'))}"
+        )
         return
     path = _existing_store(store).export(
-        output, fmt, start.date() if start else None, end.date() if end else None)
+        output, fmt, start.date() if start else None, end.date() if end else None
+    )
     click.echo(f"wrote {path}")
 
 
@@ -380,6 +495,7 @@ def stats(store: str | None, as_json: bool) -> None:
 
 # -- cache --------------------------------------------------------------------
 
+
 def _geocode_cache(store: str | None, cache_file: str | None):
     """The configured geocode cache; a ClickException when there is none yet."""
     from mapapp.resolution.online.cache import GeocodeCache
@@ -388,15 +504,20 @@ def _geocode_cache(store: str | None, cache_file: str | None):
     config = _config(store, GEOCODE_CACHE=cache_file)
     path = geocode_cache_path(config)
     if not path.exists():
-        raise click.ClickException(f"no geocode cache at {path} yet (an ingest with an online "
-                                   "--geocoder creates it)")
+        raise click.ClickException(
+            f"no geocode cache at {path} yet (an ingest with an online --geocoder creates it)"
+        )
     return GeocodeCache(path, max_age_days=config.geocode_cache_days)
 
 
 cache_file_option = click.option(
-    "--cache-file", envvar="MAPAPP_GEOCODE_CACHE", type=click.Path(dir_okay=False), default=None,
+    "--cache-file",
+    envvar="MAPAPP_GEOCODE_CACHE",
+    type=click.Path(dir_okay=False),
+    default=None,
     help="Geocode cache file (default geocode-cache.sqlite beside the store; "
-         "env MAPAPP_GEOCODE_CACHE).")
+    "env MAPAPP_GEOCODE_CACHE).",
+)
 
 
 @cli.group()
@@ -432,8 +553,9 @@ def cache_stats(store: str | None, cache_file: str | None, as_json: bool) -> Non
 @cache_file_option
 @click.option("--service", default=None, metavar="NAME", help="Only this geocoder's answers.")
 @click.option("--expired", is_flag=True, help="Only answers older than MAPAPP_GEOCODE_CACHE_DAYS.")
-def cache_clear(store: str | None, cache_file: str | None, service: str | None,
-                expired: bool) -> None:
+def cache_clear(
+    store: str | None, cache_file: str | None, service: str | None, expired: bool
+) -> None:
     """Forget cached answers (all, one service's, or the expired ones)."""
     geocode_cache = _geocode_cache(store, cache_file)
     try:
@@ -445,16 +567,28 @@ def cache_clear(store: str | None, cache_file: str | None, service: str | None,
 
 # -- evaluate -----------------------------------------------------------------
 
+
 @cli.command()
 @click.argument("corpus", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @store_option
-@click.option("--setting", type=click.Choice(["end-to-end", "gold-spans", "both"]), default="both",
-              show_default=True, help="Recognise and resolve, or resolve the gold spans only.")
+@click.option(
+    "--setting",
+    type=click.Choice(["end-to-end", "gold-spans", "both"]),
+    default="both",
+    show_default=True,
+    help="Recognise and resolve, or resolve the gold spans only.",
+)
 @click.option("--limit", type=int, default=None, help="Only the first N articles.")
-@click.option("--json", "json_out", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Also write the report as JSON to this file.")
-def evaluate(corpus: Path, store: str | None, setting: str, limit: int | None,
-             json_out: Path | None) -> None:
+@click.option(
+    "--json",
+    "json_out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Also write the report as JSON to this file.",
+)
+def evaluate(
+    corpus: Path, store: str | None, setting: str, limit: int | None, json_out: Path | None
+) -> None:
     """Score the geoparser on a gold corpus (format of shared/eval/README.md)."""
     from mapapp import evaluation as ev
 

@@ -78,8 +78,9 @@ def _link_new(tmp: Path, target: Path, folder: bool) -> None:
 
 
 @contextmanager
-def atomic_path(target: str | Path, *, kind: str = "tmp", folder: bool = False,
-                exclusive: bool = False) -> Iterator[Path]:
+def atomic_path(
+    target: str | Path, *, kind: str = "tmp", folder: bool = False, exclusive: bool = False
+) -> Iterator[Path]:
     """A scratch path beside ``target`` to write; on success it becomes ``target`` at once.
 
     The body writes the file (or, with ``folder``, fills the folder made for

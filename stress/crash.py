@@ -45,15 +45,22 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
 from test_reliability import (  # noqa: E402
-    ingest_env, scratch_left, snapshot, whole_prefixes, write_corpus)
+    ingest_env,
+    scratch_left,
+    snapshot,
+    whole_prefixes,
+    write_corpus,
+)
 
-from mapapp.settings import load_settings  # noqa: E402
 from mapapp.recognition.gazetteer_cache import load_gazetteer  # noqa: E402
+from mapapp.settings import load_settings  # noqa: E402
 
 OUT_DIR = ROOT / "benchmarks" / "results"
 HOT_JOURNAL = bytes.fromhex("d9d505f920a163d7")
-BATCHED = ("import sys, mapapp.cli as cli, mapapp.ingest.pipeline as pipeline; "
-           "pipeline.BATCH_SIZE = int(sys.argv.pop(1)); sys.argv[0] = 'mapapp'; cli.main()")
+BATCHED = (
+    "import sys, mapapp.cli as cli, mapapp.ingest.pipeline as pipeline; "
+    "pipeline.BATCH_SIZE = int(sys.argv.pop(1)); sys.argv[0] = 'mapapp'; cli.main()"
+)
 
 
 class Campaign:
@@ -73,13 +80,21 @@ class Campaign:
         return ok
 
 
-def ingest(corpus: Path, store: Path, env: dict[str, str], batch: int | None = None,
-           **popen: Any) -> subprocess.Popen:
-    head = [sys.executable, "-c", BATCHED, str(batch)] if batch else [
-        sys.executable, "-m", "mapapp"]
-    return subprocess.Popen([*head, "ingest", str(corpus), "--store", str(store), "--quiet"],
-                            cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True, **popen)
+def ingest(
+    corpus: Path, store: Path, env: dict[str, str], batch: int | None = None, **popen: Any
+) -> subprocess.Popen:
+    head = (
+        [sys.executable, "-c", BATCHED, str(batch)] if batch else [sys.executable, "-m", "mapapp"]
+    )
+    return subprocess.Popen(
+        [*head, "ingest", str(corpus), "--store", str(store), "--quiet"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        **popen,
+    )
 
 
 def summary(out: str) -> dict[str, int] | None:
@@ -131,9 +146,14 @@ def serve(store: Path, env: dict[str, str]) -> tuple[subprocess.Popen, str]:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    server = subprocess.Popen([sys.executable, "-m", "mapapp", "serve", "--store", str(store),
-                               "--port", str(port)], cwd=ROOT, env=env,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    server = subprocess.Popen(
+        [sys.executable, "-m", "mapapp", "serve", "--store", str(store), "--port", str(port)],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     for _ in range(300):
         try:
             with socket.create_connection(("127.0.0.1", port), timeout=1):
@@ -143,8 +163,9 @@ def serve(store: Path, env: dict[str, str]) -> tuple[subprocess.Popen, str]:
     raise SystemExit(f"mapapp serve did not start: {server.communicate()}")
 
 
-def kill_and_resume(corpus, reference, env, folder: Path, kills: int, rng: random.Random,
-                    run: Campaign) -> None:
+def kill_and_resume(
+    corpus, reference, env, folder: Path, kills: int, rng: random.Random, run: Campaign
+) -> None:
     """Kill runs at random moments until ``kills`` kills hit a live ingest."""
     total = len(reference)
     batches = (1, 8, 64)
@@ -183,11 +204,15 @@ def kill_and_resume(corpus, reference, env, folder: Path, kills: int, rng: rando
         done = summary(out)
         run.check(proc.returncode == 0 and done is not None, f"last run failed: {err[-400:]}")
         if done:
-            run.check((done["new"], done["already"]) == (total - before, before),
-                      f"batch {batch}: the last run added {done['new']} (missing "
-                      f"{total - before}) and saw {done['already']} stored ({before})")
-            run.add("re-runs that added exactly the missing articles",
-                    int((done["new"], done["already"]) == (total - before, before)))
+            run.check(
+                (done["new"], done["already"]) == (total - before, before),
+                f"batch {batch}: the last run added {done['new']} (missing "
+                f"{total - before}) and saw {done['already']} stored ({before})",
+            )
+            run.add(
+                "re-runs that added exactly the missing articles",
+                int((done["new"], done["already"]) == (total - before, before)),
+            )
         run.check(snapshot(store) == reference, f"batch {batch}: final store differs")
         run.check(scratch_left(store) == [], f"batch {batch}: scratch left {scratch_left(store)}")
         reader.halt.set()
@@ -223,8 +248,10 @@ def races(corpus, reference, env, folder: Path, rng: random.Random, run: Campaig
             done = summary(out)
             run.check(proc.returncode == 0 and done is not None, f"race {trial}: {err[-300:]}")
             if done:  # every run accounts for every article, once
-                run.check(done["new"] + done["already"] == total,
-                          f"race {trial}: a summary counts {done['new']} + {done['already']}")
+                run.check(
+                    done["new"] + done["already"] == total,
+                    f"race {trial}: a summary counts {done['new']} + {done['already']}",
+                )
                 added += done["new"]
         if not killed:
             run.check(added == total, f"race {trial}: summaries add up to {added}, not {total}")
@@ -237,8 +264,12 @@ def can_mount() -> bool:
     if os.geteuid() != 0 or not shutil.which("mount"):
         return False
     probe = Path(tempfile.mkdtemp(prefix="mapapp-mount-"))
-    ok = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(probe)],
-                        capture_output=True).returncode == 0
+    ok = (
+        subprocess.run(
+            ["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(probe)], capture_output=True
+        ).returncode
+        == 0
+    )
     if ok:
         subprocess.run(["umount", str(probe)], check=False)
     probe.rmdir()
@@ -262,8 +293,10 @@ def disk(corpus, reference, env, folder: Path, run: Campaign) -> None:
         store = mount / "mapapp.gpkg"
         proc = ingest(corpus, store, env, 16)
         out, err = proc.communicate(timeout=600)
-        run.check(proc.returncode == 1 and one_error_line(err, store),
-                  f"full disk: exit {proc.returncode}, stderr {err[-300:]}")
+        run.check(
+            proc.returncode == 1 and one_error_line(err, store),
+            f"full disk: exit {proc.returncode}, stderr {err[-300:]}",
+        )
         stored = whole(store, reference, run, "full disk")
         run.check(0 < stored < len(reference), f"full disk: {stored} articles stored")
         run.figures["full disk: articles kept whole before ENOSPC"] = stored
@@ -272,8 +305,10 @@ def disk(corpus, reference, env, folder: Path, run: Campaign) -> None:
         proc = ingest(corpus, store, env, 16)
         out, err = proc.communicate(timeout=600)
         done = summary(out)
-        run.check(done is not None and done["new"] == len(reference) - stored,
-                  f"after freeing space: {out[-200:]} {err[-200:]}")
+        run.check(
+            done is not None and done["new"] == len(reference) - stored,
+            f"after freeing space: {out[-200:]} {err[-200:]}",
+        )
         run.check(snapshot(store) == reference, "after freeing space: store differs")
         run.add("disk cases passed", 2)
         before = snapshot(store)
@@ -283,13 +318,22 @@ def disk(corpus, reference, env, folder: Path, run: Campaign) -> None:
             path.write_text("Late: " + path.read_text(encoding="utf-8"), encoding="utf-8")
         proc = ingest(extra, store, env)
         out, err = proc.communicate(timeout=600)
-        run.check(proc.returncode == 1 and one_error_line(err, store),
-                  f"read-only: exit {proc.returncode}, stderr {err[-300:]}")
+        run.check(
+            proc.returncode == 1 and one_error_line(err, store),
+            f"read-only: exit {proc.returncode}, stderr {err[-300:]}",
+        )
         run.figures["read-only: message"] = [l for l in err.splitlines() if "Error" in l][:1]
-        stats = subprocess.run([sys.executable, "-m", "mapapp", "stats", "--json", "--store",
-                                str(store)], cwd=ROOT, env=env, capture_output=True, text=True)
-        run.check(stats.returncode == 0 and json.loads(stats.stdout)["articles"] == len(before),
-                  f"read-only store unreadable: {stats.stderr[-300:]}")
+        stats = subprocess.run(
+            [sys.executable, "-m", "mapapp", "stats", "--json", "--store", str(store)],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+        )
+        run.check(
+            stats.returncode == 0 and json.loads(stats.stdout)["articles"] == len(before),
+            f"read-only store unreadable: {stats.stderr[-300:]}",
+        )
         run.check(snapshot(store) == before, "read-only: store changed")
         run.add("disk cases passed")
     finally:
@@ -297,10 +341,17 @@ def disk(corpus, reference, env, folder: Path, run: Campaign) -> None:
 
 
 def markdown(report: dict[str, Any]) -> str:
-    lines = ["# Crash campaign", "", f"`python stress/crash.py --kills {report['kills']} "
-             f"--takes {report['takes']} --seed {report['seed']}` ({report['when']}, "
-             f"{report['seconds']} s). Corpus: {report['articles']} articles, "
-             f"{report['mentions']} mentions.", "", "| figure | value |", "|---|---|"]
+    lines = [
+        "# Crash campaign",
+        "",
+        f"`python stress/crash.py --kills {report['kills']} "
+        f"--takes {report['takes']} --seed {report['seed']}` ({report['when']}, "
+        f"{report['seconds']} s). Corpus: {report['articles']} articles, "
+        f"{report['mentions']} mentions.",
+        "",
+        "| figure | value |",
+        "|---|---|",
+    ]
     lines += [f"| {k} | {v} |" for k, v in report["figures"].items()]
     lines += ["", f"Failures: {len(report['failures'])}"]
     lines += [f"- {f}" for f in report["failures"]]
@@ -319,8 +370,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         folder = Path(scratch)
         config = load_settings()
         cache = folder / "cache"
-        load_gazetteer(Path(config.data_packages), Path(os.environ.get(
-            "MAPAPP_CACHE_DIR") or cache))
+        load_gazetteer(
+            Path(config.data_packages), Path(os.environ.get("MAPAPP_CACHE_DIR") or cache)
+        )
         env = ingest_env(Path(os.environ.get("MAPAPP_CACHE_DIR") or cache))
         corpus = write_corpus(folder / "corpus", args.takes)
         ref_store = folder / "reference" / "mapapp.gpkg"
@@ -330,11 +382,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         kill_and_resume(corpus, reference, env, folder, args.kills, rng, run)
         races(corpus, reference, env, folder, rng, run)
         disk(corpus, reference, env, folder, run)
-    report = {"kills": args.kills, "takes": args.takes, "seed": args.seed,
-              "when": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
-              "seconds": round(time.monotonic() - started), "articles": len(reference),
-              "mentions": sum(len(m) for m in reference.values()),
-              "figures": run.figures, "failures": run.failures}
+    report = {
+        "kills": args.kills,
+        "takes": args.takes,
+        "seed": args.seed,
+        "when": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+        "seconds": round(time.monotonic() - started),
+        "articles": len(reference),
+        "mentions": sum(len(m) for m in reference.values()),
+        "figures": run.figures,
+        "failures": run.failures,
+    }
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "crash.json").write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
     (args.out / "crash.md").write_text(markdown(report), encoding="utf-8")

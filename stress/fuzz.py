@@ -42,22 +42,53 @@ sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
 from test_reliability import SUMMARY, ingest_env  # noqa: E402
 
-from mapapp.settings import load_settings  # noqa: E402
 from mapapp.recognition.gazetteer_cache import load_gazetteer  # noqa: E402
+from mapapp.settings import load_settings  # noqa: E402
 
 OUT_DIR = ROOT / "benchmarks" / "results"
-PLACES = ["Lagos", "Ibadan", "Accra", "Nairobi", "Kampala", "Dakar", "Abuja", "Kano", "Lome",
-          "Cotonou", "Paris", "Lyon", "Berlin", "Madrid", "Rome", "Tokyo", "Lima", "Quito"]
+PLACES = [
+    "Lagos",
+    "Ibadan",
+    "Accra",
+    "Nairobi",
+    "Kampala",
+    "Dakar",
+    "Abuja",
+    "Kano",
+    "Lome",
+    "Cotonou",
+    "Paris",
+    "Lyon",
+    "Berlin",
+    "Madrid",
+    "Rome",
+    "Tokyo",
+    "Lima",
+    "Quito",
+]
 
 
 def run_properties(scale: int, env: dict[str, str]) -> dict[str, Any]:
     """The property tests of tests/test_fuzz.py at ``scale``; cases counted per test."""
     started = time.monotonic()
     done = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
-         "tests/test_fuzz.py", "-k", "not every_bad_input and not crlf_or_bom and not extreme",
-         "--hypothesis-show-statistics"],
-        cwd=ROOT, env={**env, "MAPAPP_FUZZ_SCALE": str(scale)}, capture_output=True, text=True)
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "tests/test_fuzz.py",
+            "-k",
+            "not every_bad_input and not crlf_or_bom and not extreme",
+            "--hypothesis-show-statistics",
+        ],
+        cwd=ROOT,
+        env={**env, "MAPAPP_FUZZ_SCALE": str(scale)},
+        capture_output=True,
+        text=True,
+    )
     counts: dict[str, int] = {}
     current = None
     for line in done.stdout.splitlines():
@@ -67,16 +98,31 @@ def run_properties(scale: int, env: dict[str, str]) -> dict[str, Any]:
         if found and current:
             counts[current] = counts.get(current, 0) + int(found[1]) + int(found[2])
     tail = done.stdout.strip().splitlines()[-1:] if done.stdout.strip() else [done.stderr[-300:]]
-    return {"cases": counts, "total": sum(counts.values()), "passed": done.returncode == 0,
-            "result": tail[0], "seconds": round(time.monotonic() - started)}
+    return {
+        "cases": counts,
+        "total": sum(counts.values()),
+        "passed": done.returncode == 0,
+        "result": tail[0],
+        "seconds": round(time.monotonic() - started),
+    }
 
 
 def cli(env: dict[str, str], *args: str, stdin: bytes | None = None) -> tuple[int, str, str, float]:
     started = time.monotonic()
-    done = subprocess.run([sys.executable, "-m", "mapapp", *args], cwd=ROOT, env=env,
-                          input=stdin, capture_output=True, timeout=3600)
-    return (done.returncode, done.stdout.decode("utf-8", "replace"),
-            done.stderr.decode("utf-8", "replace"), time.monotonic() - started)
+    done = subprocess.run(
+        [sys.executable, "-m", "mapapp", *args],
+        cwd=ROOT,
+        env=env,
+        input=stdin,
+        capture_output=True,
+        timeout=3600,
+    )
+    return (
+        done.returncode,
+        done.stdout.decode("utf-8", "replace"),
+        done.stderr.decode("utf-8", "replace"),
+        time.monotonic() - started,
+    )
 
 
 def stored_ids(store: Path) -> set[str]:
@@ -91,14 +137,16 @@ class Big:
     def __init__(self, folder: Path, env: dict[str, str]) -> None:
         self.folder, self.env, self.results, self.failures = folder, env, [], []
         self.store = folder / "store" / "mapapp.gpkg"
-        code, _, err, _ = cli(env, "ingest", str(ROOT / "data"), "--store", str(self.store),
-                              "--quiet")
+        code, _, err, _ = cli(
+            env, "ingest", str(ROOT / "data"), "--store", str(self.store), "--quiet"
+        )
         assert code == 0, err
 
     def ingest(self, name: str, path: Path, *, stored: int, skipped: int) -> None:
         before = stored_ids(self.store)
-        code, out, err, seconds = cli(self.env, "ingest", str(path), "--store", str(self.store),
-                                      "--quiet")
+        code, out, err, seconds = cli(
+            self.env, "ingest", str(path), "--store", str(self.store), "--quiet"
+        )
         after = stored_ids(self.store)
         lines = [line for line in err.splitlines() if line.strip()]
         skips = [line for line in lines if line.startswith("skipped: ")]
@@ -116,32 +164,43 @@ class Big:
             problems.append("articles stored before were lost")
         if code != (2 if skipped else 0):
             problems.append(f"exit {code}")
-        self.record(name, seconds, problems, skips[:1] or [out.strip()[-120:]],
-                    size=path.stat().st_size)
+        self.record(
+            name, seconds, problems, skips[:1] or [out.strip()[-120:]], size=path.stat().st_size
+        )
 
     def geoparse(self, name: str, data: bytes, *, answered: int, refused: int) -> None:
-        code, out, err, seconds = cli(self.env, "geoparse", "--store", str(self.store),
-                                      stdin=data)
+        code, out, err, seconds = cli(self.env, "geoparse", "--store", str(self.store), stdin=data)
         replies = [json.loads(line) for line in out.splitlines() if line.strip()]
         errors = [r for r in replies if "error" in r]
         problems = []
         if "Traceback" in err:
             problems.append("traceback")
         if len(replies) != answered + refused or len(errors) != refused:
-            problems.append(f"{len(replies)} replies ({len(errors)} errors), expected "
-                            f"{answered + refused} ({refused})")
+            problems.append(
+                f"{len(replies)} replies ({len(errors)} errors), expected "
+                f"{answered + refused} ({refused})"
+            )
         if code != (2 if refused else 0):
             problems.append(f"exit {code}")
         self.record(name, seconds, problems, [e["error"] for e in errors[:1]], size=len(data))
 
-    def record(self, name: str, seconds: float, problems: list[str], sample: list[str],
-               size: int) -> None:
-        self.results.append({"case": name, "bytes": size, "seconds": round(seconds, 1),
-                             "ok": not problems, "problems": problems,
-                             "message": (sample or [""])[0][:200]})
+    def record(
+        self, name: str, seconds: float, problems: list[str], sample: list[str], size: int
+    ) -> None:
+        self.results.append(
+            {
+                "case": name,
+                "bytes": size,
+                "seconds": round(seconds, 1),
+                "ok": not problems,
+                "problems": problems,
+                "message": (sample or [""])[0][:200],
+            }
+        )
         self.failures += [f"{name}: {p}" for p in problems]
-        print(f"{'ok ' if not problems else 'FAILED'} {name} ({seconds:.1f} s) {problems}",
-              flush=True)
+        print(
+            f"{'ok ' if not problems else 'FAILED'} {name} ({seconds:.1f} s) {problems}", flush=True
+        )
 
 
 def big_cases(folder: Path, env: dict[str, str]) -> Big:
@@ -150,26 +209,39 @@ def big_cases(folder: Path, env: dict[str, str]) -> Big:
     fifty = "LAGOS -- " + "Rain fell on Lagos and the farms around Ibadan. " * 1_100_000
     (folder / "fifty.txt").write_text("A very long story\n\n" + fifty, encoding="utf-8")
     big.ingest("50 MB story (.txt)", folder / "fifty.txt", stored=0, skipped=1)
-    (folder / "fifty.jsonl").write_text(json.dumps({"headline": "Long", "text": fifty}) + "\n"
-                                        + json.dumps({"text": "Rain in Accra."}) + "\n",
-                                        encoding="utf-8")
+    (folder / "fifty.jsonl").write_text(
+        json.dumps({"headline": "Long", "text": fifty})
+        + "\n"
+        + json.dumps({"text": "Rain in Accra."})
+        + "\n",
+        encoding="utf-8",
+    )
     big.ingest("50 MB story (.jsonl) + a small one", folder / "fifty.jsonl", stored=1, skipped=1)
-    (folder / "fifty.csv").write_text('headline,text\nLong,"' + fifty + '"\nShort,Snow in Oslo.\n',
-                                      encoding="utf-8")
+    (folder / "fifty.csv").write_text(
+        'headline,text\nLong,"' + fifty + '"\nShort,Snow in Oslo.\n', encoding="utf-8"
+    )
     big.ingest("50 MB story (.csv cell) + a small one", folder / "fifty.csv", stored=1, skipped=1)
     del fifty
 
     with (folder / "many.jsonl").open("w", encoding="utf-8") as out:
         for i in range(100_000):
-            out.write(json.dumps({"headline": f"Brief {i}", "text": f"Rain hit {PLACES[i % 18]}"
-                                  f" on day {i}.", "date": f"2026-{i % 12 + 1:02d}-"
-                                  f"{i % 28 + 1:02d}"}) + "\n")
+            out.write(
+                json.dumps(
+                    {
+                        "headline": f"Brief {i}",
+                        "text": f"Rain hit {PLACES[i % 18]} on day {i}.",
+                        "date": f"2026-{i % 12 + 1:02d}-{i % 28 + 1:02d}",
+                    }
+                )
+                + "\n"
+            )
     big.ingest("100,000 one-line stories", folder / "many.jsonl", stored=100_000, skipped=0)
     big.ingest("the same 100,000 again", folder / "many.jsonl", stored=0, skipped=0)
 
     places = ", ".join(PLACES[i % 18] for i in range(10_000))
-    (folder / "places.txt").write_text(f"Every place\n\nLAGOS -- Flooded: {places}.\n",
-                                       encoding="utf-8")
+    (folder / "places.txt").write_text(
+        f"Every place\n\nLAGOS -- Flooded: {places}.\n", encoding="utf-8"
+    )
     big.ingest("a story listing 10,000 places", folder / "places.txt", stored=1, skipped=0)
     text = f"Flooded: {places}."
     spans, at = [], len("Flooded: ")
@@ -177,43 +249,71 @@ def big_cases(folder: Path, env: dict[str, str]) -> Big:
         name = PLACES[i % 18]
         spans.append([at, at + len(name)])
         at += len(name) + 2
-    big.geoparse("geoparse: 10,000 given spans", (json.dumps({"id": 1, "text": text,
-                                                              "spans": spans}) + "\n").encode(),
-                 answered=1, refused=0)
+    big.geoparse(
+        "geoparse: 10,000 given spans",
+        (json.dumps({"id": 1, "text": text, "spans": spans}) + "\n").encode(),
+        answered=1,
+        refused=0,
+    )
 
     lines, bad = [], 0
     for i in range(100_000):
         if i % 10 == 0:
-            lines.append(rng.choice([b"{bad", b"[" * 3000, b'{"text": 5}', b"\xff\xfe",
-                                     b'{"text": "x", "spans": [[5, 1]]}']))
+            lines.append(
+                rng.choice(
+                    [
+                        b"{bad",
+                        b"[" * 3000,
+                        b'{"text": 5}',
+                        b"\xff\xfe",
+                        b'{"text": "x", "spans": [[5, 1]]}',
+                    ]
+                )
+            )
             bad += 1
         else:
             lines.append(json.dumps({"id": i, "text": f"Talks in {PLACES[i % 18]}."}).encode())
-    big.geoparse("geoparse: 100,000 lines, a tenth malformed", b"\n".join(lines) + b"\n",
-                 answered=100_000 - bad, refused=bad)
+    big.geoparse(
+        "geoparse: 100,000 lines, a tenth malformed",
+        b"\n".join(lines) + b"\n",
+        answered=100_000 - bad,
+        refused=bad,
+    )
 
     noise = rng.randbytes(5_000_000)
     for suffix in (".txt", ".jsonl", ".csv"):
         (folder / f"noise{suffix}").write_bytes(noise)
-        big.ingest(f"5 MB of random bytes ({suffix})", folder / f"noise{suffix}", stored=0,
-                   skipped=1)
+        big.ingest(
+            f"5 MB of random bytes ({suffix})", folder / f"noise{suffix}", stored=0, skipped=1
+        )
     return big
 
 
 def markdown(report: dict[str, Any]) -> str:
     props = report.get("properties") or {}
-    lines = ["# Fuzz at scale", "", f"`python stress/fuzz.py --scale {report['scale']}` "
-             f"({report['when']}, {report['seconds']} s).", ""]
+    lines = [
+        "# Fuzz at scale",
+        "",
+        f"`python stress/fuzz.py --scale {report['scale']}` "
+        f"({report['when']}, {report['seconds']} s).",
+        "",
+    ]
     if props:
-        lines += [f"Property tests: {props['total']:,} cases, {props['result']} "
-                  f"({props['seconds']} s).", "", "| property | cases |", "|---|---:|"]
+        lines += [
+            f"Property tests: {props['total']:,} cases, {props['result']} ({props['seconds']} s).",
+            "",
+            "| property | cases |",
+            "|---|---:|",
+        ]
         lines += [f"| {name} | {n:,} |" for name, n in props["cases"].items()]
         lines.append("")
     if report.get("big"):
         lines += ["| big input | size | seconds | ok | outcome |", "|---|---:|---:|---|---|"]
         for r in report["big"]:
-            lines.append(f"| {r['case']} | {r['bytes'] / 1e6:.1f} MB | {r['seconds']} | "
-                         f"{'yes' if r['ok'] else 'NO'} | {r['message'].replace('|', '/')} |")
+            lines.append(
+                f"| {r['case']} | {r['bytes'] / 1e6:.1f} MB | {r['seconds']} | "
+                f"{'yes' if r['ok'] else 'NO'} | {r['message'].replace('|', '/')} |"
+            )
     lines += ["", f"Failures: {len(report['failures'])}"] + [f"- {f}" for f in report["failures"]]
     return "\n".join(lines) + "\n"
 
@@ -226,16 +326,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=OUT_DIR)
     args = parser.parse_args(argv)
     started = time.monotonic()
-    report: dict[str, Any] = {"scale": args.scale, "failures": [],
-                              "when": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())}
+    report: dict[str, Any] = {
+        "scale": args.scale,
+        "failures": [],
+        "when": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+    }
     previous = args.out / "fuzz.json"
     if (args.skip_big or args.skip_properties) and previous.exists():  # keep the other half
         kept = json.loads(previous.read_text(encoding="utf-8"))
         for part, skipped in (("properties", args.skip_properties), ("big", args.skip_big)):
             if skipped and part in kept:
                 report[part] = kept[part]
-                report["failures"] += [f for f in kept.get("failures", [])
-                                       if f.startswith("property") == (part == "properties")]
+                report["failures"] += [
+                    f
+                    for f in kept.get("failures", [])
+                    if f.startswith("property") == (part == "properties")
+                ]
     with tempfile.TemporaryDirectory(prefix="mapapp-fuzz-") as scratch:
         folder = Path(scratch)
         cache = Path(os.environ.get("MAPAPP_CACHE_DIR") or folder / "cache")

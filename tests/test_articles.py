@@ -202,7 +202,7 @@ def test_story_without_body_is_an_error_naming_the_source(raw: str, fragment: st
 
 
 def test_content_id_is_a_short_sha256_of_headline_and_text() -> None:
-    expected = hashlib.sha256("Head\nBody".encode()).hexdigest()[:16]
+    expected = hashlib.sha256(b"Head\nBody").hexdigest()[:16]
     assert content_id("Head", "Body") == expected
     assert content_id("Head", "Body!") != expected
 
@@ -374,8 +374,10 @@ def test_folder_expansion_is_sorted_recursive_and_skips_others(tmp_path: Path) -
     assert headlines == ["j", "Head z", "Head b", None, "c", None]
     assert isinstance(items[3], ArticleParseError) and "broken.txt" in str(items[3])
     # a file of another type is not read, but it is named (hidden files and READMEs are not)
-    assert str(items[5]) == (f"{tmp_path / 'notes.md'}: unknown format '.md' (expected one of "
-                             ".txt, .jsonl, .csv); skipped")
+    assert str(items[5]) == (
+        f"{tmp_path / 'notes.md'}: unknown format '.md' (expected one of "
+        ".txt, .jsonl, .csv); skipped"
+    )
 
 
 def test_explicit_files_and_folders_mix(tmp_path: Path) -> None:
@@ -420,10 +422,23 @@ def test_sample_articles_cover_enough_stories_and_months() -> None:
 @pytest.mark.parametrize(
     "dateline",
     [
-        "Paris", "Paris, Texas", "Tripoli", "Tripoli, Lebanon", "Tbilisi, Georgia", "Atlanta",
-        "Alexandria, Va.", "Alexandria, Egypt", "Cambridge, Mass.", "Cambridge, England",
-        "Damascus, Syria", "Geneva", "Springfield, Ill.", "Portland, Ore.", "Portland, Maine",
-        "London", "London, Ontario",
+        "Paris",
+        "Paris, Texas",
+        "Tripoli",
+        "Tripoli, Lebanon",
+        "Tbilisi, Georgia",
+        "Atlanta",
+        "Alexandria, Va.",
+        "Alexandria, Egypt",
+        "Cambridge, Mass.",
+        "Cambridge, England",
+        "Damascus, Syria",
+        "Geneva",
+        "Springfield, Ill.",
+        "Portland, Ore.",
+        "Portland, Maine",
+        "London",
+        "London, Ontario",
     ],
 )
 def test_sample_articles_include_ambiguous_places(dateline: str) -> None:

@@ -17,24 +17,29 @@ from datetime import date
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-
 from conftest import make_story, serving, story_records
+
 from mapapp.records import MAP_ROLES, Place
 
 pytestmark = pytest.mark.browser
 
 READY = ".mapapp-filters[data-state=ready]"
 TIMEOUT = 15_000  # ms
-SPRINGFIELD = Place(4409896, "Springfield", 37.21533, -93.29824, "P", "PPLA2", "US", "MO",
-                    "Missouri", 169_176)
+SPRINGFIELD = Place(
+    4409896, "Springfield", 37.21533, -93.29824, "P", "PPLA2", "US", "MO", "Missouri", 169_176
+)
 
 
 def low_confidence_story():
     """A story whose one place the resolver was unsure of (score 0.3)."""
     article, (resolution,) = make_story(
-        "springfield-0428", date(2024, 4, 28), "Fair opens in Springfield",
-        "SPRINGFIELD -- The county fair opened.", [("SPRINGFIELD", SPRINGFIELD, "dateline")],
-        dateline="SPRINGFIELD")
+        "springfield-0428",
+        date(2024, 4, 28),
+        "Fair opens in Springfield",
+        "SPRINGFIELD -- The county fair opened.",
+        [("SPRINGFIELD", SPRINGFIELD, "dateline")],
+        dateline="SPRINGFIELD",
+    )
     return article, [dataclasses.replace(resolution, score=0.3)]
 
 
@@ -51,8 +56,13 @@ def site_store(tmp_path_factory):
 def site(site_store, tmp_path_factory):
     from mapapp.web import create_app
 
-    app = create_app({"TESTING": True, "STORE": str(site_store.path),
-                      "CACHE_DIR": str(tmp_path_factory.mktemp("cache"))})
+    app = create_app(
+        {
+            "TESTING": True,
+            "STORE": str(site_store.path),
+            "CACHE_DIR": str(tmp_path_factory.mktemp("cache")),
+        }
+    )
     with serving(app) as base_url:
         yield base_url
 
@@ -93,17 +103,20 @@ class Watched:
         """Wait until map.js has drawn; return its (places, stories, mentions)."""
         self.page.wait_for_selector(READY, state="attached")
         form = self.page.locator(".mapapp-filters")
-        return tuple(int(form.get_attribute(f"data-{key}"))
-                     for key in ("places", "stories", "mentions"))
+        return tuple(
+            int(form.get_attribute(f"data-{key}")) for key in ("places", "stories", "mentions")
+        )
 
     def shot(self, name: str) -> None:
         self.page.screenshot(path=str(self.shots / f"{name}.png"))
 
     def assert_clean(self) -> None:
         """Nothing left the machine, nothing ran that should not have."""
-        foreign = [u for u in self.requests
-                   if urlsplit(u).scheme not in ("data", "blob")
-                   and urlsplit(u).hostname != "127.0.0.1"]
+        foreign = [
+            u
+            for u in self.requests
+            if urlsplit(u).scheme not in ("data", "blob") and urlsplit(u).hostname != "127.0.0.1"
+        ]
         assert foreign == [], foreign
         assert self.dialogs == [], self.dialogs
         assert self.page.evaluate("window.__pwned") is None
@@ -140,22 +153,25 @@ def settled_popup(page):
     popup = page.locator(".mapapp-popup[data-evidence=ready]")
     popup.wait_for()
     page.wait_for_function(
-        "() => getComputedStyle(document.querySelector('.leaflet-popup')).opacity === '1'")
+        "() => getComputedStyle(document.querySelector('.leaflet-popup')).opacity === '1'"
+    )
     return popup
 
 
 def url_params(page) -> dict[str, str]:
-    return {k: v[-1] for k, v in parse_qs(urlsplit(page.url).query,
-                                          keep_blank_values=True).items()}
+    return {k: v[-1] for k, v in parse_qs(urlsplit(page.url).query, keep_blank_values=True).items()}
 
 
 def brush(page, start: str, end: str) -> None:
     """Drag across the timeline from the middle of day ``start`` to that of ``end``."""
     box = page.locator(".mapapp-timeline-svg").bounding_box()
-    xs = page.evaluate("""([a, b]) => {
+    xs = page.evaluate(
+        """([a, b]) => {
         const t = window.mapapp.layer.timeline, d = window.mapapp.dayNumber;
         return [(t.x(d(a)) + t.x(d(a) + 1)) / 2, (t.x(d(b)) + t.x(d(b) + 1)) / 2];
-    }""", [start, end])
+    }""",
+        [start, end],
+    )
     y = box["y"] + box["height"] / 2 - 8
     page.mouse.move(box["x"] + xs[0], y)
     page.mouse.down()
@@ -166,6 +182,7 @@ def brush(page, start: str, end: str) -> None:
 
 # -- the map -------------------------------------------------------------------
 
+
 def test_map_shows_every_place_clustered(watched, site_store):
     page = watched.page
     watched.goto("/")
@@ -174,7 +191,8 @@ def test_map_shows_every_place_clustered(watched, site_store):
     wait_visible_places(page, places)
     assert page.locator(".marker-cluster").count() >= 1  # Damascus, Syria, Aleppo
     assert page.locator(".mapapp-count").inner_text() == (
-        f"{places} places in {stories} stories ({mentions} mentions)")
+        f"{places} places in {stories} stories ({mentions} mentions)"
+    )
     attribution = page.locator(".leaflet-control-attribution").inner_text()
     assert "GeoNames (CC BY 4.0)" in attribution and "Natural Earth" in attribution
     assert "Low confidence" in page.locator(".mapapp-legend").inner_text()
@@ -214,8 +232,9 @@ def test_brushing_the_timeline_refilters_in_the_page(watched, site_store):
     page.wait_for_function("() => location.search.includes('end=2024-03-31')")
     params = url_params(page)
     assert (params["start"], params["end"]) == ("2024-03-01", "2024-03-31")
-    places, stories, mentions = expected(site_store, date(2024, 3, 1), date(2024, 3, 31),
-                                         undated=False)
+    places, stories, mentions = expected(
+        site_store, date(2024, 3, 1), date(2024, 3, 31), undated=False
+    )
     assert watched.counts() == (places, stories, mentions)
     wait_visible_places(page, places)
     assert page.input_value("input[name=start]") == "2024-03-01"
@@ -226,14 +245,16 @@ def test_brushing_the_timeline_refilters_in_the_page(watched, site_store):
     page.focus(".mapapp-timeline")
     page.keyboard.press("ArrowRight")
     page.wait_for_function("() => location.search.includes('end=2024-04-01')")
-    assert watched.counts() == expected(site_store, date(2024, 3, 2), date(2024, 4, 1),
-                                        undated=False)
+    assert watched.counts() == expected(
+        site_store, date(2024, 3, 2), date(2024, 4, 1), undated=False
+    )
     page.keyboard.press("Escape")
     page.wait_for_function("() => !location.search.includes('start=')")
     assert watched.counts() == expected(site_store, undated=False)
     assert page.evaluate("window.__sameDocument") is True  # no page load happened
     assert [u for u in watched.requests if "/api/points" in u or "places.geojson" in u] == [
-        watched.base + "/api/points"]  # loaded once, filtered in the page
+        watched.base + "/api/points"
+    ]  # loaded once, filtered in the page
 
 
 def test_presets_dates_and_the_undated_toggle(watched, site_store):
@@ -245,8 +266,9 @@ def test_presets_dates_and_the_undated_toggle(watched, site_store):
     assert watched.counts() == expected(site_store, date(2024, 4, 26), date(2024, 5, 2))
     page.uncheck("input[type=checkbox][name=undated]")
     page.wait_for_function("() => location.search.includes('undated=0')")
-    assert watched.counts() == expected(site_store, date(2024, 4, 26), date(2024, 5, 2),
-                                        undated=False)
+    assert watched.counts() == expected(
+        site_store, date(2024, 4, 26), date(2024, 5, 2), undated=False
+    )
     watched.shot("last-7-days")
     page.click("button[data-preset='all']")
     assert watched.counts() == expected(site_store, undated=False)
@@ -269,8 +291,10 @@ def test_a_permalink_opens_the_same_view(watched, browser, site_store, tmp_path)
     }""")
     link = page.url
     before = watched.counts()
-    view = page.evaluate("(() => { const m = window.mapapp.layer.map, c = m.getCenter(); "
-                         "return [c.lat.toFixed(3), c.lng.toFixed(3), m.getZoom()]; })()")
+    view = page.evaluate(
+        "(() => { const m = window.mapapp.layer.map, c = m.getCenter(); "
+        "return [c.lat.toFixed(3), c.lng.toFixed(3), m.getZoom()]; })()"
+    )
     watched.shot("before-link")
 
     context = browser.new_context(viewport={"width": 1280, "height": 800})
@@ -278,8 +302,13 @@ def test_a_permalink_opens_the_same_view(watched, browser, site_store, tmp_path)
     again = Watched(other, watched.base, tmp_path)
     other.goto(link)
     assert again.counts() == before
-    assert other.evaluate("(() => { const m = window.mapapp.layer.map, c = m.getCenter(); "
-                          "return [c.lat.toFixed(3), c.lng.toFixed(3), m.getZoom()]; })()") == view
+    assert (
+        other.evaluate(
+            "(() => { const m = window.mapapp.layer.map, c = m.getCenter(); "
+            "return [c.lat.toFixed(3), c.lng.toFixed(3), m.getZoom()]; })()"
+        )
+        == view
+    )
     assert other.input_value("input[name=q]") == "syria"
     assert not other.is_checked("input[type=checkbox][name=undated]")
     again.shot("after-link")
@@ -296,8 +325,9 @@ def test_cluster_marker_popup_and_story_link(watched, site_store):
     zoom = page.evaluate("window.mapapp.layer.map.getZoom()")
     page.locator(".marker-cluster").first.click()
     page.wait_for_function("(z) => window.mapapp.layer.map.getZoom() > z", arg=zoom)
-    page.wait_for_function("() => document.querySelectorAll("
-                           "'.leaflet-marker-pane .mapapp-place').length === 3")
+    page.wait_for_function(
+        "() => document.querySelectorAll('.leaflet-marker-pane .mapapp-place').length === 3"
+    )
     watched.shot("cluster-opened")
     page.locator(".leaflet-marker-pane .mapapp-point[title=Damascus]").click()
     popup = settled_popup(page)
@@ -322,9 +352,11 @@ def test_areas_and_uncertain_places_look_different(watched):
     page.evaluate("() => { window.mapapp.layer.map.setView([20, -20], 2, {animate: false}); }")
     page.wait_for_selector(".leaflet-marker-pane .mapapp-area")
     ring = page.locator(".leaflet-marker-pane .mapapp-area").first.evaluate(
-        "e => getComputedStyle(e).backgroundColor")
+        "e => getComputedStyle(e).backgroundColor"
+    )
     dot = page.locator(".leaflet-marker-pane .mapapp-point").first.evaluate(
-        "e => getComputedStyle(e).backgroundColor")
+        "e => getComputedStyle(e).backgroundColor"
+    )
     assert ring == "rgba(0, 0, 0, 0)" and dot != ring
     unsure = page.locator(".leaflet-marker-pane .mapapp-uncertain")
     assert unsure.count() == 1 and unsure.get_attribute("title") == "Springfield"
@@ -355,7 +387,8 @@ def test_search_country_roles_and_score(watched, site_store):
     page.select_option("select[name=country]", "")
     page.check("input[type=checkbox][name=role][value=mention]")
     page.locator("input[name=min_score]").evaluate(
-        "e => { e.value = '0.5'; e.dispatchEvent(new Event('input', {bubbles: true})); }")
+        "e => { e.value = '0.5'; e.dispatchEvent(new Event('input', {bubbles: true})); }"
+    )
     page.wait_for_function("() => location.search.includes('min_score=0.5')")
     all_places, all_stories, all_mentions = expected(site_store, undated=False)
     assert watched.counts() == (all_places - 1, all_stories - 1, all_mentions - 1)  # Springfield
@@ -373,8 +406,9 @@ def test_side_list_follows_the_map_and_the_keyboard(watched):
     page.wait_for_function("() => document.querySelectorAll('.mapapp-list li').length === 1")
     assert page.locator(".mapapp-list-count").inner_text() == "1 story in view"
     page.evaluate("() => { window.mapapp.layer.map.setView([20, 10], 2, {animate: false}); }")
-    page.wait_for_function("(n) => document.querySelectorAll('.mapapp-list li').length === n",
-                           arg=stories)
+    page.wait_for_function(
+        "(n) => document.querySelectorAll('.mapapp-list li').length === n", arg=stories
+    )
     items.first.focus()
     page.keyboard.press("ArrowDown")
     page.keyboard.press("ArrowDown")
@@ -412,12 +446,19 @@ def test_export_downloads_the_view(watched, site_store, tmp_path, fmt):
 
 # -- story pages and hostile text ------------------------------------------------
 
+
 def test_story_page_highlights_places_and_maps_them(watched):
     page = watched.page
     watched.goto("/stories/syria-0301")
     marks = page.locator(".story-text mark.place")
-    assert marks.all_inner_texts() == ["DAMASCUS", "Damascus", "Syria", "Aleppo",
-                                       "Nowhere Junction", "Damascus"]
+    assert marks.all_inner_texts() == [
+        "DAMASCUS",
+        "Damascus",
+        "Syria",
+        "Aleppo",
+        "Nowhere Junction",
+        "Damascus",
+    ]
     assert page.locator(".story-text mark.unresolved").inner_text() == "Nowhere Junction"
     assert page.locator(".places li").count() == 3
     assert page.locator(".story-map path.leaflet-interactive").count() == 3

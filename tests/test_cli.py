@@ -39,14 +39,26 @@ pytest_plugins = ["geo_fixtures"]
 DATA = ROOT / "tests" / "data"
 HOMS_FILE = DATA / "2026-09-02-homs-clinic.txt"
 
-SUMMARY = re.compile(r"(?P<new>\d+) new articles, (?P<places>\d+) places resolved, "
-                     r"(?P<unresolved>\d+) unresolved, (?P<already>\d+) already stored, "
-                     r"(?P<errors>\d+) errors -> (?P<store>.+)")
-TOPONYM_KEYS = {"start", "end", "name", "lat", "lon", "geonameid", "country_code",
-                "feature_code", "score"}
+SUMMARY = re.compile(
+    r"(?P<new>\d+) new articles, (?P<places>\d+) places resolved, "
+    r"(?P<unresolved>\d+) unresolved, (?P<already>\d+) already stored, "
+    r"(?P<errors>\d+) errors -> (?P<store>.+)"
+)
+TOPONYM_KEYS = {
+    "start",
+    "end",
+    "name",
+    "lat",
+    "lon",
+    "geonameid",
+    "country_code",
+    "feature_code",
+    "score",
+}
 
 
 # ------------------------------------------------------------------ helpers
+
 
 def summary_of(result: Result) -> dict[str, str]:
     """The numbers of ingest's summary line (fails the test when it is missing)."""
@@ -77,6 +89,7 @@ def all_mentions(store_path: Path) -> geopandas.GeoDataFrame:
 
 # ------------------------------------------------------------------ fixtures
 
+
 @pytest.fixture(scope="module")
 def runner(gazetteer, gazetteer_cache: Path) -> CliRunner:
     """A CliRunner whose geoparser reuses the session's gazetteer and one spaCy load.
@@ -103,12 +116,16 @@ def stored(ingested: SimpleNamespace) -> SimpleNamespace:
     """What the shared store holds, read back with the Store API."""
     assert ingested.result.exit_code == 0, ingested.result.output
     store = open_store(ingested.store)
-    return SimpleNamespace(path=ingested.store, articles=store.articles(),
-                           mentions=all_mentions(ingested.store),
-                           resolved=store.mentions())
+    return SimpleNamespace(
+        path=ingested.store,
+        articles=store.articles(),
+        mentions=all_mentions(ingested.store),
+        resolved=store.mentions(),
+    )
 
 
 # ------------------------------------------------------------------ ingest
+
 
 def test_ingest_summary_counts_what_landed(ingested, stored):
     result = ingested.result
@@ -182,6 +199,7 @@ def test_store_from_option_or_environment(runner, tmp_path, how):
 
 # ------------------------------------------------------------------ stats
 
+
 def test_stats_json_matches_the_store(runner, stored):
     result = runner.invoke(cli, ["stats", "--json", "--store", str(stored.path)])
     assert result.exit_code == 0, result.output
@@ -217,7 +235,7 @@ def check_toponyms(text: str, found: list[dict]) -> None:
     """Each toponym has the contract's keys and offsets that cut out its name."""
     for toponym in found:
         assert TOPONYM_KEYS <= toponym.keys(), toponym
-        assert text[toponym["start"]:toponym["end"]] == toponym["name"], toponym
+        assert text[toponym["start"] : toponym["end"]] == toponym["name"], toponym
         assert (toponym["lat"] is None) == (toponym["lon"] is None), toponym
 
 
@@ -233,7 +251,7 @@ def test_geoparse_answers_every_line_in_order(geoparsed):
     assert geoparsed.exit_code == 0, geoparsed.output
     answers = json_lines(geoparsed.stdout)
     assert [a["id"] for a in answers] == list(TEXTS)
-    for answer, text in zip(answers, TEXTS.values()):
+    for answer, text in zip(answers, TEXTS.values(), strict=False):
         check_toponyms(text, answer["toponyms"])
     by_name = {t["name"]: t for t in answers[0]["toponyms"]}
     assert by_name["Damascus"]["geonameid"] == 170654
@@ -244,8 +262,9 @@ def test_geoparse_answers_every_line_in_order(geoparsed):
 
 def test_geoparse_reads_a_file_argument(runner, geoparsed, tmp_path):
     requests = tmp_path / "requests.jsonl"
-    requests.write_text(request_lines(*({"id": k, "text": t} for k, t in TEXTS.items())),
-                        encoding="utf-8")
+    requests.write_text(
+        request_lines(*({"id": k, "text": t} for k, t in TEXTS.items())), encoding="utf-8"
+    )
     result = runner.invoke(cli, ["geoparse", str(requests), "--store", str(tmp_path / "s.gpkg")])
     assert result.exit_code == 0, result.output
     assert json_lines(result.stdout) == json_lines(geoparsed.stdout)
@@ -254,12 +273,18 @@ def test_geoparse_reads_a_file_argument(runner, geoparsed, tmp_path):
 SPAN_TEXT = "Rain fell on Paris and on Zqxvbnm overnight, then over Lyon."
 
 
-@pytest.mark.parametrize("names", [[], ["Paris"], ["Lyon", "Paris"], ["Zqxvbnm"]],
-                         ids=["none", "one", "two", "unknown-word"])
+@pytest.mark.parametrize(
+    "names",
+    [[], ["Paris"], ["Lyon", "Paris"], ["Zqxvbnm"]],
+    ids=["none", "one", "two", "unknown-word"],
+)
 def test_geoparse_resolves_exactly_the_given_spans(runner, tmp_path, names):
     spans = sorted([SPAN_TEXT.index(n), SPAN_TEXT.index(n) + len(n)] for n in names)
-    result = runner.invoke(cli, ["geoparse", "--store", str(tmp_path / "s.gpkg")],
-                           input=request_lines({"id": 7, "text": SPAN_TEXT, "spans": spans}))
+    result = runner.invoke(
+        cli,
+        ["geoparse", "--store", str(tmp_path / "s.gpkg")],
+        input=request_lines({"id": 7, "text": SPAN_TEXT, "spans": spans}),
+    )
     assert result.exit_code == 0, result.output
     [answer] = json_lines(result.stdout)
     check_toponyms(SPAN_TEXT, answer["toponyms"])
@@ -284,10 +309,12 @@ MALFORMED = {
 
 @pytest.mark.parametrize("bad", MALFORMED.values(), ids=MALFORMED.keys())
 def test_geoparse_reports_a_malformed_line_and_answers_the_rest(runner, tmp_path, bad):
-    requests = request_lines({"id": "first", "text": "Flooding hit Lagos."}, bad,
-                             {"id": "third", "text": "Markets rallied in Tokyo."})
-    result = runner.invoke(cli, ["geoparse", "--store", str(tmp_path / "s.gpkg")],
-                           input=requests)
+    requests = request_lines(
+        {"id": "first", "text": "Flooding hit Lagos."},
+        bad,
+        {"id": "third", "text": "Markets rallied in Tokyo."},
+    )
+    result = runner.invoke(cli, ["geoparse", "--store", str(tmp_path / "s.gpkg")], input=requests)
     assert result.exit_code == 2, result.output
     first, error, third = json_lines(result.stdout)
     assert (first["id"], third["id"]) == ("first", "third")
@@ -301,18 +328,22 @@ def test_geoparse_machine_interface_in_a_subprocess(gazetteer, gazetteer_cache, 
     """The real entry point (index loaded from the session's cache): only JSON lines on stdout."""
     text = "Talks in Geneva turned to the siege of Homs."
     requests = request_lines({"id": 1, "text": text}, {"id": 2, "text": "No places."})
-    env = subprocess_env(MAPAPP_CACHE_DIR=str(gazetteer_cache),
-                         MAPAPP_STORE=str(tmp_path / "s.gpkg"))
+    env = subprocess_env(
+        MAPAPP_CACHE_DIR=str(gazetteer_cache), MAPAPP_STORE=str(tmp_path / "s.gpkg")
+    )
     done = run_mapapp("geoparse", input=requests, env=env, timeout=120)
     assert done.returncode == 0, done.stderr
     first, second = json_lines(done.stdout)
     assert (first["id"], second) == (1, {"id": 2, "toponyms": []})
     check_toponyms(text, first["toponyms"])
     assert {t["name"]: t["country_code"] for t in first["toponyms"]} == {
-        "Geneva": "CH", "Homs": "SY"}
+        "Geneva": "CH",
+        "Homs": "SY",
+    }
 
 
 # ------------------------------------------------------------------ export
+
 
 def read_export(path: Path, fmt: str) -> pandas.DataFrame:
     """An export read back: a GeoDataFrame (geojson, gpkg) or a DataFrame (csv)."""
@@ -327,36 +358,45 @@ def coordinates(frame: pandas.DataFrame) -> list[tuple[float, float]]:
     """(lat, lon) of every row, from the geometry or the csv columns."""
     if isinstance(frame, geopandas.GeoDataFrame):
         return [(round(p.y, 4), round(p.x, 4)) for p in frame.geometry]
-    return [(round(lat, 4), round(lon, 4)) for lat, lon in zip(frame["lat"], frame["lon"])]
+    return [(round(lat, 4), round(lon, 4)) for lat, lon in zip(frame["lat"], frame["lon"], strict=False)]
 
 
 @pytest.mark.parametrize("fmt", ["geojson", "csv", "gpkg"])
 def test_export_writes_every_resolved_place(runner, stored, tmp_path, fmt):
     out = tmp_path / f"places.{fmt}"
-    result = runner.invoke(cli, ["export", "--store", str(stored.path), "--format", fmt,
-                                 "-o", str(out)])
+    result = runner.invoke(
+        cli, ["export", "--store", str(stored.path), "--format", fmt, "-o", str(out)]
+    )
     assert result.exit_code == 0, result.output
     assert str(out) in result.stdout
     frame = read_export(out, fmt)
     assert len(frame) == len(stored.resolved)
     assert {"article_id", "name", "geonameid", "country_code", "published"} <= set(frame.columns)
-    by_key = dict(zip(zip(stored.resolved["article_id"], stored.resolved["start"]),
-                      coordinates(stored.resolved)))
-    exported = dict(zip(zip(frame["article_id"], frame["start"]), coordinates(frame)))
+    by_key = dict(
+        zip(
+            zip(stored.resolved["article_id"], stored.resolved["start"], strict=False),
+            coordinates(stored.resolved), strict=False,
+        )
+    )
+    exported = dict(zip(zip(frame["article_id"], frame["start"], strict=False), coordinates(frame), strict=False))
     assert exported == by_key
 
 
-@pytest.mark.parametrize("start,end", [
-    ("2026-09-01", "2026-09-30"),
-    ("2026-10-01", None),
-    (None, "2026-09-15"),
-    ("2027-01-01", None),
-])
+@pytest.mark.parametrize(
+    "start,end",
+    [
+        ("2026-09-01", "2026-09-30"),
+        ("2026-10-01", None),
+        (None, "2026-09-15"),
+        ("2027-01-01", None),
+    ],
+)
 def test_export_filters_by_date(runner, stored, tmp_path, start, end):
     out = tmp_path / "places.csv"
     bounds = [*(["--start", start] if start else []), *(["--end", end] if end else [])]
-    result = runner.invoke(cli, ["export", "--store", str(stored.path), "--format", "csv",
-                                 "-o", str(out), *bounds])
+    result = runner.invoke(
+        cli, ["export", "--store", str(stored.path), "--format", "csv", "-o", str(out), *bounds]
+    )
     assert result.exit_code == 0, result.output
     frame = read_export(out, "csv")
     published = stored.resolved["published"]
@@ -366,19 +406,23 @@ def test_export_filters_by_date(runner, stored, tmp_path, start, end):
     if end:
         keep &= published <= end
     expected = stored.resolved[keep]
-    assert sorted(zip(frame["article_id"], frame["start"])) == sorted(
-        zip(expected["article_id"], expected["start"]))
+    assert sorted(zip(frame["article_id"], frame["start"], strict=False)) == sorted(
+        zip(expected["article_id"], expected["start"], strict=False)
+    )
     assert all((start or "0") <= day <= (end or "9") for day in frame["published"])
 
 
 def test_export_rejects_an_unknown_format(runner, stored, tmp_path):
-    result = runner.invoke(cli, ["export", "--store", str(stored.path), "--format", "kml",
-                                 "-o", str(tmp_path / "x.kml")])
+    result = runner.invoke(
+        cli,
+        ["export", "--store", str(stored.path), "--format", "kml", "-o", str(tmp_path / "x.kml")],
+    )
     assert result.exit_code == 2, result.output
     assert "kml" in result.stderr and not (tmp_path / "x.kml").exists()
 
 
 # ------------------------------------------------------------------ bad stores
+
 
 def make_bad_store(kind: str, folder: Path) -> Path:
     """A store path that is not a usable mapapp store."""
@@ -431,10 +475,16 @@ def test_a_bad_store_in_a_subprocess_has_no_traceback(tmp_path):
 # ------------------------------------------------------------------ evaluate
 
 EVAL_ARTICLES = [
-    ("cli-1", "Doctors in Damascus said supplies had arrived from Geneva by road.",
-     [("Damascus", 33.5102, 36.29128, 170654), ("Geneva", 46.20222, 6.14569, 2660646)]),
-    ("cli-2", "A ferry linked Tripoli with Benghazi again after months of delay.",
-     [("Tripoli", 32.88743, 13.18733, 2210247), ("Benghazi", 32.11486, 20.06859, 88319)]),
+    (
+        "cli-1",
+        "Doctors in Damascus said supplies had arrived from Geneva by road.",
+        [("Damascus", 33.5102, 36.29128, 170654), ("Geneva", 46.20222, 6.14569, 2660646)],
+    ),
+    (
+        "cli-2",
+        "A ferry linked Tripoli with Benghazi again after months of delay.",
+        [("Tripoli", 32.88743, 13.18733, 2210247), ("Benghazi", 32.11486, 20.06859, 88319)],
+    ),
 ]
 
 
@@ -442,18 +492,47 @@ def write_corpus(path: Path) -> None:
     """A two-article gold corpus in the shared/eval JSON Lines format."""
     with path.open("w", encoding="utf-8") as handle:
         for article_id, text, gold in EVAL_ARTICLES:
-            toponyms = [{"start": text.index(name), "end": text.index(name) + len(name),
-                         "name": name, "lat": lat, "lon": lon, "geonameid": geonameid}
-                        for name, lat, lon, geonameid in gold]
-            handle.write(json.dumps({"id": article_id, "corpus": "clitest", "text": text,
-                                     "toponyms": toponyms, "ignore_spans": []}) + "\n")
+            toponyms = [
+                {
+                    "start": text.index(name),
+                    "end": text.index(name) + len(name),
+                    "name": name,
+                    "lat": lat,
+                    "lon": lon,
+                    "geonameid": geonameid,
+                }
+                for name, lat, lon, geonameid in gold
+            ]
+            handle.write(
+                json.dumps(
+                    {
+                        "id": article_id,
+                        "corpus": "clitest",
+                        "text": text,
+                        "toponyms": toponyms,
+                        "ignore_spans": [],
+                    }
+                )
+                + "\n"
+            )
 
 
 def test_evaluate_writes_recognition_and_resolution(runner, tmp_path):
     corpus, report = tmp_path / "clitest.jsonl", tmp_path / "out.json"
     write_corpus(corpus)
-    result = runner.invoke(cli, ["evaluate", str(corpus), "--limit", "1", "--json", str(report),
-                                 "--store", str(tmp_path / "s.gpkg")])
+    result = runner.invoke(
+        cli,
+        [
+            "evaluate",
+            str(corpus),
+            "--limit",
+            "1",
+            "--json",
+            str(report),
+            "--store",
+            str(tmp_path / "s.gpkg"),
+        ],
+    )
     assert result.exit_code == 0, result.output
     assert str(report) in result.stdout
     data = json.loads(report.read_text(encoding="utf-8"))
@@ -471,12 +550,14 @@ def test_evaluate_writes_recognition_and_resolution(runner, tmp_path):
 def test_evaluate_refuses_a_malformed_corpus(monkeypatch, capsys, tmp_path):
     corpus = tmp_path / "broken.jsonl"
     corpus.write_text('{"id": "x", "text": "no toponyms key"}\n', encoding="utf-8")
-    result = run_main(monkeypatch, capsys, "evaluate", str(corpus),
-                      "--store", str(tmp_path / "s.gpkg"))
+    result = run_main(
+        monkeypatch, capsys, "evaluate", str(corpus), "--store", str(tmp_path / "s.gpkg")
+    )
     assert_one_line_failure(result.exit_code, result.stderr, naming=str(corpus))
 
 
 # ------------------------------------------------------------------ entry points
+
 
 def test_serve_help_shows_host_and_port():
     result = CliRunner().invoke(cli, ["serve", "--help"])
@@ -485,8 +566,7 @@ def test_serve_help_shows_host_and_port():
         assert option in result.output
 
 
-@pytest.mark.parametrize("command", ["ingest", "serve", "geoparse", "export", "stats",
-                                     "evaluate"])
+@pytest.mark.parametrize("command", ["ingest", "serve", "geoparse", "export", "stats", "evaluate"])
 def test_every_command_takes_store(command):
     result = CliRunner().invoke(cli, [command, "--help"])
     assert result.exit_code == 0, result.output
@@ -501,12 +581,12 @@ def test_python_m_mapapp_help():
 
 
 def test_console_script_help():
-    script = (shutil.which("mapapp")
-              or shutil.which("mapapp", path=str(Path(sys.executable).parent)))
+    script = shutil.which("mapapp") or shutil.which("mapapp", path=str(Path(sys.executable).parent))
     if script is None:
         pytest.skip("the mapapp console script is not installed (pip install -e .)")
-    done = subprocess.run([script, "--help"], capture_output=True, text=True,
-                          env=subprocess_env(), timeout=60)
+    done = subprocess.run(
+        [script, "--help"], capture_output=True, text=True, env=subprocess_env(), timeout=60
+    )
     assert done.returncode == 0, done.stderr
     assert "geoparse" in done.stdout
 
@@ -518,8 +598,14 @@ def test_version_without_traceback():
 
 
 def test_run_py_help():
-    done = subprocess.run([sys.executable, str(ROOT / "run.py"), "--help"], capture_output=True,
-                          text=True, cwd=ROOT, env=subprocess_env(), timeout=60)
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "run.py"), "--help"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=subprocess_env(),
+        timeout=60,
+    )
     assert done.returncode == 0, done.stderr
     for option in ("--store", "--host", "--port", "--data"):
         assert option in done.stdout
@@ -536,8 +622,10 @@ def test_geoparse_error_lines_keep_the_id_and_refuse_boolean_offsets(runner):
 
 def test_export_and_stats_refuse_a_store_that_does_not_exist(runner, tmp_path):
     missing = str(tmp_path / "typo.gpkg")
-    for args in (["stats", "--store", missing],
-                 ["export", "--store", missing, "-o", str(tmp_path / "out.csv")]):
+    for args in (
+        ["stats", "--store", missing],
+        ["export", "--store", missing, "-o", str(tmp_path / "out.csv")],
+    ):
         result = runner.invoke(cli, args)
         assert result.exit_code != 0
         assert "no store at" in result.output
@@ -553,11 +641,13 @@ def test_export_format_follows_the_file_suffix(runner, stored, tmp_path):
 
 def test_export_view_writes_what_the_map_shows(runner, stored, tmp_path):
     out = tmp_path / "view.geojson"
-    result = runner.invoke(cli, ["export", "--store", str(stored.path), "-o", str(out),
-                                 "--view", "role=dateline"])
+    result = runner.invoke(
+        cli, ["export", "--store", str(stored.path), "-o", str(out), "--view", "role=dateline"]
+    )
     assert result.exit_code == 0, result.output
     frame = geopandas.read_file(out)
     assert len(frame) > 0 and set(frame["role"]) == {"dateline"}
-    bad = runner.invoke(cli, ["export", "--store", str(stored.path), "-o", str(out),
-                              "--view", "start=banana"])
+    bad = runner.invoke(
+        cli, ["export", "--store", str(stored.path), "-o", str(out), "--view", "start=banana"]
+    )
     assert bad.exit_code != 0 and "banana" in bad.output

@@ -32,20 +32,31 @@ DATA = Path(__file__).resolve().parent.parent / "data"
 def assert_same_store(expected: Path | str, actual: Path | str) -> None:
     """Same articles, same mentions (all columns and points), same stats."""
     want, got = open_store(expected), open_store(actual)
-    assert_geodataframe_equal(got.mentions(include_undated=True, resolved_only=False),
-                              want.mentions(include_undated=True, resolved_only=False))
+    assert_geodataframe_equal(
+        got.mentions(include_undated=True, resolved_only=False),
+        want.mentions(include_undated=True, resolved_only=False),
+    )
     pandas.testing.assert_frame_equal(
         got.articles(include_undated=True).drop(columns="ingested_at"),
-        want.articles(include_undated=True).drop(columns="ingested_at"))
+        want.articles(include_undated=True).drop(columns="ingested_at"),
+    )
     assert got.stats() == want.stats()
 
 
 @pytest.fixture(scope="module")
 def make_config(gazetteer, gazetteer_cache: Path, data_packages: Path):
     """Settings for a store; workers load the gazetteer from the session's cache."""
+
     def make(store: Path | str) -> Settings:
-        return load_settings({"STORE": str(store), "CACHE_DIR": str(gazetteer_cache),
-                            "DATA_PACKAGES": str(data_packages), "GEOCODER": "offline"})
+        return load_settings(
+            {
+                "STORE": str(store),
+                "CACHE_DIR": str(gazetteer_cache),
+                "DATA_PACKAGES": str(data_packages),
+                "GEOCODER": "offline",
+            }
+        )
+
     return make
 
 
@@ -65,8 +76,7 @@ def test_two_workers_store_what_one_process_stores(one_process, make_config, tmp
     assert_same_store(reference, store)
 
 
-def test_dask_local_cluster_stores_what_the_local_engine_stores(one_process, make_config,
-                                                               tmp_path):
+def test_dask_local_cluster_stores_what_the_local_engine_stores(one_process, make_config, tmp_path):
     reference, summary = one_process
     store = tmp_path / "archive.parquet"
     config = make_config(store)
@@ -86,25 +96,37 @@ def test_postgis_stores_what_the_geopackage_stores(one_process, make_config, pos
     assert (again.articles, again.already_stored) == (0, summary.articles)
 
 
-def test_dask_recovers_a_killed_worker_without_losing_or_doubling(one_process, make_config,
-                                                                  tmp_path):
+def test_dask_recovers_a_killed_worker_without_losing_or_doubling(
+    one_process, make_config, tmp_path
+):
     from dask.distributed import Client, LocalCluster
 
     reference, summary = one_process
     store = tmp_path / "killed.parquet"
     scan = engines.scan_articles([DATA], set())
     killed: list[int] = []
-    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                      dashboard_address=None) as cluster, Client(cluster) as client:
+    with (
+        LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+        ) as cluster,
+        Client(cluster) as client,
+    ):
+
         def kill_one_worker(n: int) -> None:  # after the first partition, 9 to go
             if not killed:
                 pids = client.run(os.getpid)
                 killed.append(next(iter(pids.values())))
                 os.kill(killed[0], signal.SIGKILL)
 
-        done = engines.run_ingest([DATA], scan, make_config(store), engine="dask",
-                                  scheduler=cluster.scheduler_address, partition_size=4,
-                                  advance=kill_one_worker)
+        done = engines.run_ingest(
+            [DATA],
+            scan,
+            make_config(store),
+            engine="dask",
+            scheduler=cluster.scheduler_address,
+            partition_size=4,
+            advance=kill_one_worker,
+        )
         assert killed and killed[0] not in client.run(os.getpid).values()
     assert done.stored.added == summary.articles == len(scan.fresh)
     ids = open_store(store).articles(include_undated=True)["article_id"]
@@ -144,8 +166,9 @@ def test_web_pages_read_a_parquet_store(articles_records, tmp_path):
     parquet = tmp_path / "stories.parquet"
     with ParquetWriter(parquet) as writer:
         writer.add_frames(*batch_frames(articles_records))
-    client = create_app({"TESTING": True, "STORE": str(parquet),
-                         "CACHE_DIR": str(tmp_path / "cache")}).test_client()
+    client = create_app(
+        {"TESTING": True, "STORE": str(parquet), "CACHE_DIR": str(tmp_path / "cache")}
+    ).test_client()
     for url in ("/", "/stories/syria-0301", "/api/stats", "/export.csv"):
         response = client.get(url)
         assert response.status_code == 200, (url, response.data[:300])
@@ -153,11 +176,14 @@ def test_web_pages_read_a_parquet_store(articles_records, tmp_path):
     assert client.get("/api/stats").get_json()["articles"] == len(articles_records)
 
 
-@pytest.mark.parametrize("args, naming", [
-    (["--engine", "dask"], ".parquet"),
-    (["--scheduler", "tcp://127.0.0.1:8786"], "--engine dask"),
-    (["--workers", "0"], "--workers"),
-])
+@pytest.mark.parametrize(
+    "args, naming",
+    [
+        (["--engine", "dask"], ".parquet"),
+        (["--scheduler", "tcp://127.0.0.1:8786"], "--engine dask"),
+        (["--workers", "0"], "--workers"),
+    ],
+)
 def test_engine_options_refuse_what_cannot_work(args, naming, tmp_path):
     from click.testing import CliRunner
 

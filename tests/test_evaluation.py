@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from mapapp.geo import EARTH_RADIUS_KM
 from mapapp import evaluation as ev
 from mapapp.errors import ArticleParseError
+from mapapp.geo import EARTH_RADIUS_KM
 
 EVAL_DIR = Path(__file__).resolve().parents[1].parent / "shared" / "eval"
 
@@ -18,26 +18,47 @@ PARIS = (48.8566, 2.3522)
 LONDON = (51.5074, -0.1278)
 
 
-def gold(start: int, end: int, lat: float = 0.0, lon: float = 0.0,
-         geonameid: int | None = None, text: str = "") -> ev.GoldToponym:
+def gold(
+    start: int,
+    end: int,
+    lat: float = 0.0,
+    lon: float = 0.0,
+    geonameid: int | None = None,
+    text: str = "",
+) -> ev.GoldToponym:
     """A gold toponym whose name is cut from ``text`` (or a placeholder)."""
     return ev.GoldToponym(start, end, text[start:end] or "x" * (end - start), lat, lon, geonameid)
 
 
 def article(*toponyms: ev.GoldToponym, ignore=(), text: str = " " * 60) -> ev.GoldArticle:
     """A gold article with the given toponyms and ignore spans."""
-    return ev.GoldArticle(id="a1", text=text, toponyms=tuple(toponyms),
-                          ignore_spans=tuple(ignore), corpus="test")
+    return ev.GoldArticle(
+        id="a1", text=text, toponyms=tuple(toponyms), ignore_spans=tuple(ignore), corpus="test"
+    )
 
 
-def pred(start: int, end: int, lat: float | None = 0.0, lon: float | None = 0.0,
-         geonameid: int | None = None, score: float | None = None) -> dict:
+def pred(
+    start: int,
+    end: int,
+    lat: float | None = 0.0,
+    lon: float | None = 0.0,
+    geonameid: int | None = None,
+    score: float | None = None,
+) -> dict:
     """A predicted toponym as a system returns it."""
-    return {"start": start, "end": end, "name": "", "lat": lat, "lon": lon,
-            "geonameid": geonameid, "score": score}
+    return {
+        "start": start,
+        "end": end,
+        "name": "",
+        "lat": lat,
+        "lon": lon,
+        "geonameid": geonameid,
+        "score": score,
+    }
 
 
 # ------------------------------------------------------------------ distances
+
 
 def test_haversine_paris_london():
     assert ev.haversine_km(*PARIS, *LONDON) == pytest.approx(344, abs=2)
@@ -60,14 +81,18 @@ def test_unresolved_or_missing_gets_the_maximum_error(missing):
 
 # ------------------------------------------------------------------------ AUC
 
-@pytest.mark.parametrize("errors, expected", [
-    ([0.0, 0.0, 0.0], 0.0),
-    ([20038.0, 20038.0], 1.0),                            # ln(1 + 20038) / ln(20039)
-    ([20039.0 - 1, 0.0], 0.5),                            # y = [0, 1]
-    ([0.0, 0.0, 20039.0 - 1], 0.25),                      # y = [0, 0, 1]
-    ([20039.0 - 1, 20039.0 ** 0.5 - 1, 0.0], 0.5),        # y = [0, 0.5, 1]
-    ([20039.0 ** 0.5 - 1], 0.5),                          # one error: its own y
-])
+
+@pytest.mark.parametrize(
+    "errors, expected",
+    [
+        ([0.0, 0.0, 0.0], 0.0),
+        ([20038.0, 20038.0], 1.0),  # ln(1 + 20038) / ln(20039)
+        ([20039.0 - 1, 0.0], 0.5),  # y = [0, 1]
+        ([0.0, 0.0, 20039.0 - 1], 0.25),  # y = [0, 0, 1]
+        ([20039.0 - 1, 20039.0**0.5 - 1, 0.0], 0.5),  # y = [0, 0.5, 1]
+        ([20039.0**0.5 - 1], 0.5),  # one error: its own y
+    ],
+)
 def test_auc_on_known_arrays(errors, expected):
     assert ev.auc_of_errors(errors) == pytest.approx(expected)
 
@@ -82,12 +107,14 @@ def test_auc_of_nothing_is_none():
 
 # ------------------------------------------------------------------- matching
 
+
 def test_exact_versus_overlap_match():
     doc = article(gold(0, 8))
     predictions = [pred(4, 8)]
     assert ev.score_recognition(doc, predictions) == ev.RecognitionScores(tp=1, fp=0, fn=0)
-    assert ev.score_recognition(doc, predictions, exact=True) == \
-        ev.RecognitionScores(tp=0, fp=1, fn=1)
+    assert ev.score_recognition(doc, predictions, exact=True) == ev.RecognitionScores(
+        tp=0, fp=1, fn=1
+    )
 
 
 def test_overlap_is_one_to_one():
@@ -153,6 +180,7 @@ def test_empty_predictions():
 
 # ----------------------------------------------------------------- resolution
 
+
 def test_end_to_end_scores_matched_gold_only():
     doc = article(gold(0, 5, *PARIS, geonameid=2988507), gold(10, 16, *LONDON, geonameid=1))
     predictions = [pred(0, 5, *PARIS, geonameid=2988507), pred(30, 35)]
@@ -187,6 +215,7 @@ def test_id_accuracy_only_counts_gold_with_ids():
 
 # ---------------------------------------------------------------- calibration
 
+
 def test_calibration_bins_by_score():
     pairs = [(0.05, False), (0.15, True), (0.95, True), (1.0, False), (0.92, True)]
     rows = ev.calibration_table(pairs)
@@ -213,16 +242,38 @@ def test_settings_collect_scores_for_calibration():
 
 # -------------------------------------------------------------- corpus and run
 
+
 def write_corpus(path: Path) -> Path:
     """A two-article JSON Lines corpus in the shared format."""
     text = "Rain in Paris and London."
     records = [
-        {"id": "t-1", "corpus": "test", "text": text, "ignore_spans": [[0, 4, "Rain"]],
-         "toponyms": [
-             {"start": 8, "end": 13, "name": "Paris", "lat": PARIS[0], "lon": PARIS[1],
-              "geonameid": 2988507, "gazetteer_name": "Paris, France", "type": "Literal"},
-             {"start": 18, "end": 24, "name": "London", "lat": LONDON[0], "lon": LONDON[1],
-              "geonameid": None, "type": "Metonymic"}]},
+        {
+            "id": "t-1",
+            "corpus": "test",
+            "text": text,
+            "ignore_spans": [[0, 4, "Rain"]],
+            "toponyms": [
+                {
+                    "start": 8,
+                    "end": 13,
+                    "name": "Paris",
+                    "lat": PARIS[0],
+                    "lon": PARIS[1],
+                    "geonameid": 2988507,
+                    "gazetteer_name": "Paris, France",
+                    "type": "Literal",
+                },
+                {
+                    "start": 18,
+                    "end": 24,
+                    "name": "London",
+                    "lat": LONDON[0],
+                    "lon": LONDON[1],
+                    "geonameid": None,
+                    "type": "Metonymic",
+                },
+            ],
+        },
         {"id": "t-2", "corpus": "test", "text": "Nothing here.", "toponyms": []},
     ]
     path.write_text("\n".join(json.dumps(r) for r in records) + "\n\n", encoding="utf-8")
@@ -275,8 +326,13 @@ def test_run_system_batches_and_reports_progress():
         calls.append(len(inputs))
         return [[] for _ in inputs]
 
-    out = ev.run_system(parse_many, articles, ev.END_TO_END, batch_size=2,
-                        progress=lambda done, total: progress.append((done, total)))
+    out = ev.run_system(
+        parse_many,
+        articles,
+        ev.END_TO_END,
+        batch_size=2,
+        progress=lambda done, total: progress.append((done, total)),
+    )
     assert out == [[]] * 5
     assert calls == [2, 2, 1]
     assert progress == [(2, 5), (4, 5), (5, 5)]
@@ -311,6 +367,7 @@ def test_wiktor_reports_no_precision():
 
 # ------------------------------------------------------------ real corpus slice
 
+
 @pytest.fixture(scope="module")
 def lgl_slice() -> list[ev.GoldArticle]:
     path = EVAL_DIR / "lgl.jsonl"
@@ -321,9 +378,21 @@ def lgl_slice() -> list[ev.GoldArticle]:
 
 def oracle_parse_many(articles: list[ev.GoldArticle]) -> ev.ParseManyFn:
     """A perfect system, built here from the loaded gold (keyed by text)."""
-    answers = {a.text: [{"start": t.start, "end": t.end, "name": t.name, "lat": t.lat,
-                         "lon": t.lon, "geonameid": t.geonameid, "score": 1.0}
-                        for t in a.toponyms] for a in articles}
+    answers = {
+        a.text: [
+            {
+                "start": t.start,
+                "end": t.end,
+                "name": t.name,
+                "lat": t.lat,
+                "lon": t.lon,
+                "geonameid": t.geonameid,
+                "score": 1.0,
+            }
+            for t in a.toponyms
+        ]
+        for a in articles
+    }
     return lambda inputs: [answers[text] for text, _ in inputs]
 
 

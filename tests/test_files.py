@@ -33,8 +33,10 @@ def test_a_failed_write_leaves_the_old_file_and_no_scratch(tmp_path: Path) -> No
 @pytest.mark.parametrize("folder", [False, True])
 def test_exclusive_keeps_what_another_writer_made_first(tmp_path: Path, folder: bool) -> None:
     target = tmp_path / "store"
-    with pytest.raises(FileExistsError), \
-            atomic_path(target, kind="new", folder=folder, exclusive=True) as tmp:
+    with (
+        pytest.raises(FileExistsError),
+        atomic_path(target, kind="new", folder=folder, exclusive=True) as tmp,
+    ):
         if folder:
             (tmp / "manifest.json").write_text("mine")
             target.mkdir()

@@ -39,8 +39,9 @@ try:
 except ImportError:  # pragma: no cover
     if os.environ.get("CI", "").lower() == "true":
         raise
-    pytest.skip("hypothesis is not installed (pip install -r requirements.txt)",
-                allow_module_level=True)
+    pytest.skip(
+        "hypothesis is not installed (pip install -r requirements.txt)", allow_module_level=True
+    )
 
 from mapapp.articles import MAX_ARTICLE_CHARS, content_id, iter_articles, parse_text
 from mapapp.errors import ArticleParseError
@@ -52,26 +53,76 @@ pytest_plugins = ["geo_fixtures"]
 ROOT = Path(__file__).resolve().parents[1]
 # MAPAPP_FUZZ_SCALE multiplies the examples and draws fresh random cases (stress/fuzz.py).
 SCALE = int(os.environ.get("MAPAPP_FUZZ_SCALE", "0") or 0)
-FAST = settings(max_examples=150 * max(SCALE, 1), deadline=None, derandomize=not SCALE,
-                database=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
-                                                      HealthCheck.too_slow,
-                                                      HealthCheck.data_too_large])
+FAST = settings(
+    max_examples=150 * max(SCALE, 1),
+    deadline=None,
+    derandomize=not SCALE,
+    database=None,
+    suppress_health_check=[
+        HealthCheck.function_scoped_fixture,
+        HealthCheck.too_slow,
+        HealthCheck.data_too_large,
+    ],
+)
 HTTP = settings(FAST, max_examples=120 * max(SCALE, 1))
 
 # Text that looks like news often enough to reach the deep branches of the parser.
-CITIES = ["BEIRUT", "SÃO PAULO", "PORT-AU-PRINCE", "N'DJAMENA", "COLUMBUS, Ohio", "WASHINGTON",
-          "Lagos", "X", "", "BEIRUT (AP)", "GENEVA (Reuters)"]
+CITIES = [
+    "BEIRUT",
+    "SÃO PAULO",
+    "PORT-AU-PRINCE",
+    "N'DJAMENA",
+    "COLUMBUS, Ohio",
+    "WASHINGTON",
+    "Lagos",
+    "X",
+    "",
+    "BEIRUT (AP)",
+    "GENEVA (Reuters)",
+]
 DASHES = [" -- ", " \u2014 ", " - ", ": ", " (AP) ", "--", " \ufffd "]
-DATES = ["2017-11-20", "11/20/2017", "November 20, 2017", "Nov. 20, 2017", "0001-01-01",
-         "9999-12-31", "0000-01-01", "2026-02-30", "13/45/2020", "Mon, 20 Nov 2017 10:00:00 +0000",
-         "20 November 2017", "Sept. 31, 2020", "2017-11-20T25:61:00Z"]
-WEIRD = ["\ufeff", "\r\n", "\r", "\u2028", "\u2029", "\x00", "\u202e", "\u200b", "\x85", "\t",
-         "\U0001f30d", "\ud7ff", "<script>alert(1)</script>", "${alert(1)}", "[Editor's note]"]
+DATES = [
+    "2017-11-20",
+    "11/20/2017",
+    "November 20, 2017",
+    "Nov. 20, 2017",
+    "0001-01-01",
+    "9999-12-31",
+    "0000-01-01",
+    "2026-02-30",
+    "13/45/2020",
+    "Mon, 20 Nov 2017 10:00:00 +0000",
+    "20 November 2017",
+    "Sept. 31, 2020",
+    "2017-11-20T25:61:00Z",
+]
+WEIRD = [
+    "\ufeff",
+    "\r\n",
+    "\r",
+    "\u2028",
+    "\u2029",
+    "\x00",
+    "\u202e",
+    "\u200b",
+    "\x85",
+    "\t",
+    "\U0001f30d",
+    "\ud7ff",
+    "<script>alert(1)</script>",
+    "${alert(1)}",
+    "[Editor's note]",
+]
 
 text_chars = st.characters(blacklist_categories=("Cs",))
 any_text = st.text(text_chars, max_size=300)
-newsy_piece = st.one_of(any_text, st.sampled_from(WEIRD), st.sampled_from(DATES),
-                        st.sampled_from(CITIES), st.text(string.printable, max_size=120))
+newsy_piece = st.one_of(
+    any_text,
+    st.sampled_from(WEIRD),
+    st.sampled_from(DATES),
+    st.sampled_from(CITIES),
+    st.text(string.printable, max_size=120),
+)
 
 
 @st.composite
@@ -80,12 +131,13 @@ def stories(draw) -> str:
     parts = [draw(newsy_piece)]
     if draw(st.booleans()):
         parts.append(draw(newsy_piece))
-    parts.append(draw(st.sampled_from(CITIES)) + draw(st.sampled_from(DASHES)) +
-                 draw(newsy_piece))
+    parts.append(draw(st.sampled_from(CITIES)) + draw(st.sampled_from(DASHES)) + draw(newsy_piece))
     parts.extend(draw(st.lists(newsy_piece, max_size=4)))
     if draw(st.booleans()):
-        parts.append(draw(st.sampled_from(["A Section on ", "Published ", "Updated: ", ""])) +
-                     draw(st.sampled_from(DATES)))
+        parts.append(
+            draw(st.sampled_from(["A Section on ", "Published ", "Updated: ", ""]))
+            + draw(st.sampled_from(DATES))
+        )
     joiner = draw(st.sampled_from(["\n\n", "\n", "\r\n\r\n", "\r\r", "\n \n"]))
     return draw(st.sampled_from(["", "\ufeff", "\n\n"])) + joiner.join(parts)
 
@@ -101,6 +153,7 @@ def assert_error_names(error: ArticleParseError, label: str) -> None:
 
 
 # ------------------------------------------------------------------ the parser
+
 
 @FAST
 @given(raw=st.one_of(stories(), any_text))
@@ -122,13 +175,39 @@ def test_parse_text_gives_an_article_or_a_one_line_error(raw):
 @st.composite
 def jsonl_files(draw) -> bytes:
     """JSON Lines with well-formed, mistyped and malformed records."""
-    value = st.one_of(any_text, st.sampled_from(DATES), st.integers(), st.floats(),
-                      st.none(), st.booleans(), st.lists(st.integers(), max_size=3))
-    keys = st.sampled_from(["text", "body", "headline", "title", "date", "published", "url",
-                            "deck", "id", " Text ", "TITLE", "extra"])
+    value = st.one_of(
+        any_text,
+        st.sampled_from(DATES),
+        st.integers(),
+        st.floats(),
+        st.none(),
+        st.booleans(),
+        st.lists(st.integers(), max_size=3),
+    )
+    keys = st.sampled_from(
+        [
+            "text",
+            "body",
+            "headline",
+            "title",
+            "date",
+            "published",
+            "url",
+            "deck",
+            "id",
+            " Text ",
+            "TITLE",
+            "extra",
+        ]
+    )
     record = st.dictionaries(keys, value, max_size=6)
-    line = st.one_of(record.map(json.dumps), any_text, st.sampled_from(
-        ["[", "[" * 5000 + "]" * 5000, "null", "[1, 2]", '"text"', "{\"text\": \"x\"", "\ufeff{}"]))
+    line = st.one_of(
+        record.map(json.dumps),
+        any_text,
+        st.sampled_from(
+            ["[", "[" * 5000 + "]" * 5000, "null", "[1, 2]", '"text"', '{"text": "x"', "\ufeff{}"]
+        ),
+    )
     lines = draw(st.lists(line, max_size=6))
     return draw(st.sampled_from(["\n", "\r\n"])).join(lines).encode("utf-8")
 
@@ -136,11 +215,17 @@ def jsonl_files(draw) -> bytes:
 @st.composite
 def csv_files(draw) -> bytes:
     """CSV with missing, extra, repeated and unnamed columns, short and long rows."""
-    columns = draw(st.lists(st.sampled_from(
-        ["text", "body", "headline", "date", "url", "extra", "", "Text", "text"]),
-        max_size=5))
-    cell = st.one_of(any_text, st.sampled_from(DATES), st.just('a "quoted" cell'),
-                     st.just("line one\nline two"))
+    columns = draw(
+        st.lists(
+            st.sampled_from(
+                ["text", "body", "headline", "date", "url", "extra", "", "Text", "text"]
+            ),
+            max_size=5,
+        )
+    )
+    cell = st.one_of(
+        any_text, st.sampled_from(DATES), st.just('a "quoted" cell'), st.just("line one\nline two")
+    )
     rows = draw(st.lists(st.lists(cell, max_size=len(columns) + 2), max_size=5))
     out = io.StringIO()
     import csv
@@ -156,7 +241,8 @@ file_bytes = st.one_of(
     stories().map(lambda s: s.encode("utf-8")),
     stories().map(lambda s: s.encode("utf-8") + b"\xff\xfe" + s.encode("utf-8")),
     stories().map(lambda s: s.encode("utf-16")),
-    jsonl_files(), csv_files(),
+    jsonl_files(),
+    csv_files(),
 )
 
 
@@ -205,13 +291,15 @@ def geoparser(gazetteer):
 
 
 @settings(FAST, max_examples=60 * max(SCALE, 1))
-@given(text=st.one_of(stories(), any_text), spans=st.none() | st.lists(
-    st.tuples(st.integers(0, 400), st.integers(0, 400)), max_size=4))
+@given(
+    text=st.one_of(stories(), any_text),
+    spans=st.none() | st.lists(st.tuples(st.integers(0, 400), st.integers(0, 400)), max_size=4),
+)
 def test_geoparser_offsets_always_point_at_the_name(geoparser, text, spans):
     spans = [[s, e] for s, e in spans or [] if 0 <= s < e <= len(text)] or None
     [toponyms] = geoparser.geoparse_many([(text, spans)])
     for toponym in toponyms:
-        assert text[toponym["start"]:toponym["end"]] == toponym["name"]
+        assert text[toponym["start"] : toponym["end"]] == toponym["name"]
         if toponym["lat"] is not None:
             assert -90 <= toponym["lat"] <= 90 and -180 <= toponym["lon"] <= 180
     if spans:
@@ -222,8 +310,18 @@ def test_geoparser_offsets_always_point_at_the_name(geoparser, text, spans):
 # ------------------------------------------------------------------ named cases through ingest
 
 STORY = "Rain in Lagos\n\nLAGOS -- Heavy rain flooded Lagos and Ibadan on Monday.\n"
-PLACES = ["Lagos", "Ibadan", "Accra", "Nairobi", "Kampala", "Dakar", "Abuja", "Kano", "Lome",
-          "Cotonou"]
+PLACES = [
+    "Lagos",
+    "Ibadan",
+    "Accra",
+    "Nairobi",
+    "Kampala",
+    "Dakar",
+    "Abuja",
+    "Kano",
+    "Lome",
+    "Cotonou",
+]
 
 
 def jsonl(*records: dict) -> bytes:
@@ -231,8 +329,16 @@ def jsonl(*records: dict) -> bytes:
 
 
 def feed(n: int) -> bytes:
-    return jsonl(*({"headline": f"Flood {i}", "text": f"Rain hit {PLACES[i % 10]} again.",
-                    "date": f"2026-{i % 12 + 1:02d}-01"} for i in range(n)))
+    return jsonl(
+        *(
+            {
+                "headline": f"Flood {i}",
+                "text": f"Rain hit {PLACES[i % 10]} again.",
+                "date": f"2026-{i % 12 + 1:02d}-01",
+            }
+            for i in range(n)
+        )
+    )
 
 
 # name -> (file name, bytes, articles stored, files skipped)
@@ -244,41 +350,87 @@ CASES = {
     "latin-1": ("latin1.txt", STORY.replace("Monday", "lundi \xe9t\xe9").encode("latin-1"), 0, 1),
     "utf-16": ("utf16.txt", STORY.encode("utf-16"), 0, 1),
     "bom": ("bom.txt", b"\xef\xbb\xbf" + STORY.replace("Monday", "Tuesday").encode(), 1, 0),
-    "crlf": ("crlf.txt", STORY.replace("Monday", "Wednesday").replace("\n", "\r\n").encode(),
-             1, 0),
+    "crlf": ("crlf.txt", STORY.replace("Monday", "Wednesday").replace("\n", "\r\n").encode(), 1, 0),
     "bare-cr": ("cr.txt", STORY.replace("Monday", "Thursday").replace("\n", "\r").encode(), 1, 0),
-    "bom-crlf-csv": ("bom.csv", b"\xef\xbb\xbfheadline,text,date\r\nSnow,Snow fell on Oslo.,"
-                                b"2026-01-05\r\n", 1, 0),
+    "bom-crlf-csv": (
+        "bom.csv",
+        b"\xef\xbb\xbfheadline,text,date\r\nSnow,Snow fell on Oslo.,2026-01-05\r\n",
+        1,
+        0,
+    ),
     "csv-no-text-column": ("notext.csv", b"headline,date\nSnow,2026-01-05\n", 0, 1),
-    "csv-extra-columns": ("extra.csv", b"id,text,headline,x,y,z\n1,Fog over Lima.,Fog,a,b,c\n",
-                          1, 0),
-    "csv-ragged-rows": ("ragged.csv", b"headline,text,date\nShort row\nToo,many,2026-01-01,"
-                                      b"cells,here\nOk,Hail in Quito.,2026-01-02\n", 2, 1),
+    "csv-extra-columns": (
+        "extra.csv",
+        b"id,text,headline,x,y,z\n1,Fog over Lima.,Fog,a,b,c\n",
+        1,
+        0,
+    ),
+    "csv-ragged-rows": (
+        "ragged.csv",
+        b"headline,text,date\nShort row\nToo,many,2026-01-01,"
+        b"cells,here\nOk,Hail in Quito.,2026-01-02\n",
+        2,
+        1,
+    ),
     # an unclosed quote is named by the line its field starts on, not read into the next rows
     "csv-unclosed-quote": ("quote.csv", b'headline,text\nA,"Rain in Dakar.\n', 0, 1),
-    "jsonl-mixed": ("mixed.jsonl", b'{"text": "Wind in Kano."}\n[1]\n{"text": 5}\n{bad\n'
-                                   + b"[" * 50000 + b"\n", 1, 4),
-    "year-0001": ("ancient.jsonl", jsonl({"text": "Rome was founded near Rome.",
-                                           "date": "0001-01-01"}), 1, 0),
-    "year-9999": ("future.jsonl", jsonl({"text": "A colony on Mars, seen from Houston.",
-                                          "date": "9999-12-31"}), 1, 0),
+    "jsonl-mixed": (
+        "mixed.jsonl",
+        b'{"text": "Wind in Kano."}\n[1]\n{"text": 5}\n{bad\n' + b"[" * 50000 + b"\n",
+        1,
+        4,
+    ),
+    "year-0001": (
+        "ancient.jsonl",
+        jsonl({"text": "Rome was founded near Rome.", "date": "0001-01-01"}),
+        1,
+        0,
+    ),
+    "year-9999": (
+        "future.jsonl",
+        jsonl({"text": "A colony on Mars, seen from Houston.", "date": "9999-12-31"}),
+        1,
+        0,
+    ),
     "year-0000": ("year0.jsonl", jsonl({"text": "Before time.", "date": "0000-01-01"}), 0, 1),
-    "feb-30": ("feb30.jsonl", jsonl({"text": "A day that never was.", "date": "2026-02-30"}),
-               0, 1),
+    "feb-30": ("feb30.jsonl", jsonl({"text": "A day that never was.", "date": "2026-02-30"}), 0, 1),
     "no-places": ("noplaces.txt", b"Markets\n\nShares rose on Monday as traders bought.\n", 1, 0),
-    "place-list-1000": ("list.txt", ("Places\n\nLAGOS -- Flooded: " + ", ".join(
-        PLACES[i % 10] for i in range(1000)) + ".\n").encode(), 1, 0),
-    "long-story-450k": ("long.txt", ("Long read\n\nLAGOS -- " + "The river rose again. " * 20000
-                                     ).encode(), 1, 0),
+    "place-list-1000": (
+        "list.txt",
+        (
+            "Places\n\nLAGOS -- Flooded: " + ", ".join(PLACES[i % 10] for i in range(1000)) + ".\n"
+        ).encode(),
+        1,
+        0,
+    ),
+    "long-story-450k": (
+        "long.txt",
+        ("Long read\n\nLAGOS -- " + "The river rose again. " * 20000).encode(),
+        1,
+        0,
+    ),
     "three-mb-story": ("big.txt", ("Big\n\nLAGOS -- " + "Rain. " * 500_000).encode(), 0, 1),
-    "three-mb-csv-cell": ("big.csv", b"headline,text\nBig," + b"x" * 3_000_000
-                          + b"\nOk,Rain in Lagos.\n", 1, 1),
+    "three-mb-csv-cell": (
+        "big.csv",
+        b"headline,text\nBig," + b"x" * 3_000_000 + b"\nOk,Rain in Lagos.\n",
+        1,
+        1,
+    ),
     "too-long-story": ("huge.jsonl", jsonl({"text": "x" * (MAX_ARTICLE_CHARS + 1)}), 0, 1),
     "thousand-one-liners": ("feed.jsonl", feed(1000), 1000, 0),
-    "script-in-every-field": ("xss.jsonl", jsonl({
-        "headline": "<script>alert(1)</script>", "text": "LAGOS -- <img src=x onerror=alert(1)> "
-        "in Lagos ${alert(1)}", "url": "javascript:alert(1)", "deck": "</script><svg onload=x>"}),
-        1, 0),
+    "script-in-every-field": (
+        "xss.jsonl",
+        jsonl(
+            {
+                "headline": "<script>alert(1)</script>",
+                "text": "LAGOS -- <img src=x onerror=alert(1)> in Lagos ${alert(1)}",
+                "url": "javascript:alert(1)",
+                "deck": "</script><svg onload=x>",
+            }
+        ),
+        1,
+        0,
+    ),
 }
 
 
@@ -320,14 +472,16 @@ def run_cli(monkeypatch, capsys, *args: str) -> tuple[int, str, str]:
 
 
 @pytest.mark.parametrize("case", CASES.keys())
-def test_every_bad_input_is_stored_or_named_in_one_line(case, fuzz_store, tmp_path,
-                                                         monkeypatch, capsys):
+def test_every_bad_input_is_stored_or_named_in_one_line(
+    case, fuzz_store, tmp_path, monkeypatch, capsys
+):
     name, data, stored, skipped = CASES[case]
     path = tmp_path / name
     path.write_bytes(data)
     before = fuzz_store.known_ids()
-    code, out, err = run_cli(monkeypatch, capsys, "ingest", str(path), "--store",
-                             str(fuzz_store.path), "--quiet")
+    code, out, err = run_cli(
+        monkeypatch, capsys, "ingest", str(path), "--store", str(fuzz_store.path), "--quiet"
+    )
 
     assert "Traceback" not in err and code == (2 if skipped else 0), err
     lines = [line for line in err.splitlines() if line.strip()]
@@ -342,8 +496,9 @@ def test_every_bad_input_is_stored_or_named_in_one_line(case, fuzz_store, tmp_pa
 def test_a_crlf_or_bom_copy_is_the_same_article(fuzz_store, tmp_path, monkeypatch, capsys):
     (tmp_path / "lf.txt").write_bytes(STORY.encode())
     (tmp_path / "crlf-bom.txt").write_bytes(b"\xef\xbb\xbf" + STORY.replace("\n", "\r\n").encode())
-    code, out, err = run_cli(monkeypatch, capsys, "ingest", str(tmp_path), "--store",
-                             str(fuzz_store.path), "--quiet")
+    code, out, err = run_cli(
+        monkeypatch, capsys, "ingest", str(tmp_path), "--store", str(fuzz_store.path), "--quiet"
+    )
     assert code == 0, err
     assert re.search(r"^1 new articles, .* 1 already stored", out, re.M), out
 
@@ -355,12 +510,22 @@ def extreme_app(store_location, tmp_path):
     from datetime import date
 
     from conftest import LAGOS, make_story
+
     from mapapp.web import create_app
 
     store = open_store(store_location)
-    store.add([make_story(f"day-{day}", day, f"Rain on {day}", "LAGOS -- Rain.",
-                          [("LAGOS", LAGOS, "dateline")])
-               for day in (date(1, 1, 1), date(2024, 5, 1), date(9999, 12, 31))])
+    store.add(
+        [
+            make_story(
+                f"day-{day}",
+                day,
+                f"Rain on {day}",
+                "LAGOS -- Rain.",
+                [("LAGOS", LAGOS, "dateline")],
+            )
+            for day in (date(1, 1, 1), date(2024, 5, 1), date(9999, 12, 31))
+        ]
+    )
     return create_app({"TESTING": True, "STORE": store.location, "CACHE_DIR": str(tmp_path)})
 
 
@@ -384,8 +549,9 @@ def test_extreme_dates_draw_a_usable_map(browser, extreme_app):
         page.on("pageerror", lambda e: errors.append(str(e)))
         try:
             page.goto(base + "/?start=0001-01-01&end=0001-12-31")
-            page.wait_for_selector(".mapapp-filters[data-state=ready]", state="attached",
-                                   timeout=15_000)
+            page.wait_for_selector(
+                ".mapapp-filters[data-state=ready]", state="attached", timeout=15_000
+            )
             assert page.locator(".mapapp-count").inner_text().startswith("1 place in 1 story")
             assert page.input_value("input[name=start]") == "0001-01-01"
             assert page.locator(".mapapp-timeline").get_attribute("data-unit") == "year"
@@ -397,19 +563,69 @@ def test_extreme_dates_draw_a_usable_map(browser, extreme_app):
 
 # ------------------------------------------------------------------ the HTTP side
 
-PARAMS = ["start", "end", "undated", "q", "country", "role", "min_score", "areas", "lat", "lon",
-          "zoom", "v", "m", "format", "page", ""]
-ROUTES = ["/", "/api/points", "/api/evidence", "/api/places.geojson", "/api/stats",
-          "/export.geojson", "/export.csv", "/export.gpkg", "/basemap/countries.geojson",
-          "/stories/syria-0301", "/stories/xss-0420"]
+PARAMS = [
+    "start",
+    "end",
+    "undated",
+    "q",
+    "country",
+    "role",
+    "min_score",
+    "areas",
+    "lat",
+    "lon",
+    "zoom",
+    "v",
+    "m",
+    "format",
+    "page",
+    "",
+]
+ROUTES = [
+    "/",
+    "/api/points",
+    "/api/evidence",
+    "/api/places.geojson",
+    "/api/stats",
+    "/export.geojson",
+    "/export.csv",
+    "/export.gpkg",
+    "/basemap/countries.geojson",
+    "/stories/syria-0301",
+    "/stories/xss-0420",
+]
 FAIL_STATUSES = {400, 404, 405, 409, 413, 414}
 
 param_value = st.one_of(
-    any_text, st.sampled_from(DATES), st.sampled_from(WEIRD),
-    st.floats(allow_nan=True, allow_infinity=True).map(repr), st.integers().map(str),
-    st.sampled_from(["1", "0", "true", "off", "SY", "sy", "ÅÄ", "dateline,focus", "mention",
-                     "nan", "inf", "-0", "1e309", "0x10", "٣", "1,2,3", "-1", "99999999999"]),
-    st.text(string.digits + ",-", max_size=40))
+    any_text,
+    st.sampled_from(DATES),
+    st.sampled_from(WEIRD),
+    st.floats(allow_nan=True, allow_infinity=True).map(repr),
+    st.integers().map(str),
+    st.sampled_from(
+        [
+            "1",
+            "0",
+            "true",
+            "off",
+            "SY",
+            "sy",
+            "ÅÄ",
+            "dateline,focus",
+            "mention",
+            "nan",
+            "inf",
+            "-0",
+            "1e309",
+            "0x10",
+            "٣",
+            "1,2,3",
+            "-1",
+            "99999999999",
+        ]
+    ),
+    st.text(string.digits + ",-", max_size=40),
+)
 
 
 def assert_refusal_has_a_sentence(response, path: str) -> None:
@@ -420,16 +636,19 @@ def assert_refusal_has_a_sentence(response, path: str) -> None:
     if path.startswith("/api/"):
         message = response.get_json()["error"]
     else:
-        found = re.search(r'<p class="error-description">(.*?)</p>',
-                          response.get_data(as_text=True), re.S)
+        found = re.search(
+            r'<p class="error-description">(.*?)</p>', response.get_data(as_text=True), re.S
+        )
         assert found, response.get_data(as_text=True)[:300]
         message = found.group(1)
     assert len(message.split()) >= 3, (path, message)
 
 
 @HTTP
-@given(route=st.sampled_from(ROUTES),
-       params=st.lists(st.tuples(st.sampled_from(PARAMS) | any_text, param_value), max_size=6))
+@given(
+    route=st.sampled_from(ROUTES),
+    params=st.lists(st.tuples(st.sampled_from(PARAMS) | any_text, param_value), max_size=6),
+)
 def test_fuzzed_query_parameters_never_give_500(client, route, params):
     response = client.get(route, query_string=params)
     assert_refusal_has_a_sentence(response, route)
@@ -443,15 +662,42 @@ def test_raw_query_bytes_never_give_500(client, route, raw):
 
 
 path_piece = st.one_of(
-    any_text, st.sampled_from(["..", "../..", "%2e%2e", "..%2f..%2fetc%2fpasswd", "%00",
-                               "/etc/passwd", "C:\\Windows\\win.ini", "~root", ".", "%c0%af",
-                               "leaflet.js%00.png", "a" * 300]))
+    any_text,
+    st.sampled_from(
+        [
+            "..",
+            "../..",
+            "%2e%2e",
+            "..%2f..%2fetc%2fpasswd",
+            "%00",
+            "/etc/passwd",
+            "C:\\Windows\\win.ini",
+            "~root",
+            ".",
+            "%c0%af",
+            "leaflet.js%00.png",
+            "a" * 300,
+        ]
+    ),
+)
 
 
 @HTTP
-@given(prefix=st.sampled_from(["/stories/", "/vendor/leaflet/", "/vendor/", "/static/",
-                               "/export.", "/api/", "/basemap/", "/"]),
-       pieces=st.lists(path_piece, min_size=1, max_size=3))
+@given(
+    prefix=st.sampled_from(
+        [
+            "/stories/",
+            "/vendor/leaflet/",
+            "/vendor/",
+            "/static/",
+            "/export.",
+            "/api/",
+            "/basemap/",
+            "/",
+        ]
+    ),
+    pieces=st.lists(path_piece, min_size=1, max_size=3),
+)
 def test_fuzzed_paths_never_give_500_or_leave_their_folder(client, prefix, pieces):
     path = "/" + (prefix + "/".join(quote(p, safe="%./\\~:") for p in pieces)).lstrip("/")
     response = client.get(path)
@@ -461,8 +707,11 @@ def test_fuzzed_paths_never_give_500_or_leave_their_folder(client, prefix, piece
 
 
 @HTTP
-@given(method=st.sampled_from(["POST", "PUT", "DELETE", "PATCH", "OPTIONS", "TRACE"]),
-       route=st.sampled_from(ROUTES), body=st.binary(max_size=2000))
+@given(
+    method=st.sampled_from(["POST", "PUT", "DELETE", "PATCH", "OPTIONS", "TRACE"]),
+    route=st.sampled_from(ROUTES),
+    body=st.binary(max_size=2000),
+)
 def test_other_methods_are_refused_not_crashed(client, method, route, body):
     response = client.open(route, method=method, data=body)
     if method == "OPTIONS":

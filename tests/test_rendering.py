@@ -35,8 +35,11 @@ def test_main_map_uses_only_local_assets():
     assert "/vendor/leaflet/leaflet.js" in urls and "/vendor/leaflet/leaflet.css" in urls
     assert "/vendor/markercluster/leaflet.markercluster.js" in urls
     assert "/static/map.js" in urls
-    assert urls.index("/static/mapdata.js") < urls.index("/static/timeline.js") < urls.index(
-        "/static/map.js")  # map.js uses the other two
+    assert (
+        urls.index("/static/mapdata.js")
+        < urls.index("/static/timeline.js")
+        < urls.index("/static/map.js")
+    )  # map.js uses the other two
     assert all(u.startswith("/") and not u.startswith("//") for u in urls), urls
     assert not re.search(r"https?://", html)
     assert "bootstrap" not in html and "awesome" not in html
@@ -48,11 +51,16 @@ def test_asset_root_prefixes_every_asset():
 
 
 def test_main_map_has_basemap_and_places_layer_but_no_markers():
-    html = normalize(render_map(MapView(start=date(2024, 3, 1)), points_url="/api/points",
-                                basemap_url="/basemap/countries.geojson"))
+    html = normalize(
+        render_map(
+            MapView(start=date(2024, 3, 1)),
+            points_url="/api/points",
+            basemap_url="/basemap/countries.geojson",
+        )
+    )
     assert 'fetch("/basemap/countries.geojson"' in html
     assert "L.geoJSON(null" in html
-    assert 'mapapp.placesLayer(' in html
+    assert "mapapp.placesLayer(" in html
     options = json.loads(re.search(r"mapapp\.placesLayer\( \w+, (\{.*?\})\);", html).group(1))
     assert options["url"] == "/api/points" and options["fit"] is True
     assert options["state"]["start"] == "2024-03-01" and options["state"]["end"] == ""
@@ -70,28 +78,48 @@ def test_map_opens_on_the_view_it_is_given():
     assert options["fit"] is False  # the URL placed the map: do not refit it
 
 
-@pytest.mark.parametrize(("view", "params"), [
-    (MapView(), {}),
-    (MapView(start=date(2024, 3, 1), end=date(2024, 3, 31), undated=False),
-     {"start": "2024-03-01", "end": "2024-03-31", "undated": "0"}),
-    (MapView(q="Damascus", country="SY", roles=("dateline", "focus"), min_score=0.5,
-             areas=False), {"q": "Damascus", "country": "SY", "role": "dateline,focus",
-                            "min_score": "0.5", "areas": "0"}),
-    (MapView(roles=()), {"role": ""}),
-    (MapView(lat=1.5, lon=-2.25, zoom=4), {"lat": "1.5000", "lon": "-2.2500", "zoom": "4"}),
-])
+@pytest.mark.parametrize(
+    ("view", "params"),
+    [
+        (MapView(), {}),
+        (
+            MapView(start=date(2024, 3, 1), end=date(2024, 3, 31), undated=False),
+            {"start": "2024-03-01", "end": "2024-03-31", "undated": "0"},
+        ),
+        (
+            MapView(
+                q="Damascus", country="SY", roles=("dateline", "focus"), min_score=0.5, areas=False
+            ),
+            {
+                "q": "Damascus",
+                "country": "SY",
+                "role": "dateline,focus",
+                "min_score": "0.5",
+                "areas": "0",
+            },
+        ),
+        (MapView(roles=()), {"role": ""}),
+        (MapView(lat=1.5, lon=-2.25, zoom=4), {"lat": "1.5000", "lon": "-2.2500", "zoom": "4"}),
+    ],
+)
 def test_view_params_name_only_what_differs(view, params):
     assert view.params() == params
     assert "lat" not in view.params(view=False)
 
 
-@pytest.mark.parametrize(("sentence", "written", "expected"), [
-    ("Talks opened in Damascus on Friday.", "Damascus",
-     ("Talks opened in ", "Damascus", " on Friday.")),
-    ("DAMASCUS -- Talks opened.", "Damascus", ("", "DAMASCUS", " -- Talks opened.")),
-    ("No name here.", "Homs", ("No name here.", "", "")),
-    ("", "Homs", ("", "", "")),
-])
+@pytest.mark.parametrize(
+    ("sentence", "written", "expected"),
+    [
+        (
+            "Talks opened in Damascus on Friday.",
+            "Damascus",
+            ("Talks opened in ", "Damascus", " on Friday."),
+        ),
+        ("DAMASCUS -- Talks opened.", "Damascus", ("", "DAMASCUS", " -- Talks opened.")),
+        ("No name here.", "Homs", ("No name here.", "", "")),
+        ("", "Homs", ("", "", "")),
+    ],
+)
 def test_highlight_marks_the_written_name(sentence, written, expected):
     assert highlight(sentence, written) == expected
 
@@ -122,7 +150,13 @@ def test_points_payload_sends_each_string_once(store):
         assert mentions["score"][i] == round(row["score"] * 1000)
     assert stories["published"][stories["id"].index("paris-undated")] is None
     assert data["country_names"]["SY"] == "Syria" and set(data["country_names"]) == {
-        "SY", "CH", "NG", "EC", "JP", "FR"}
+        "SY",
+        "CH",
+        "NG",
+        "EC",
+        "JP",
+        "FR",
+    }
 
 
 def test_empty_payload(store):
@@ -132,19 +166,28 @@ def test_empty_payload(store):
     assert data["mentions"]["story"] == []
 
 
-@pytest.mark.parametrize(("view", "articles"), [
-    (MapView(), {"syria-0301", "geneva-0315", "lagos-0410", "xss-0420", "tokyo-0502",
-                 "paris-undated"}),
-    (MapView(start=date(2024, 3, 1), end=date(2024, 3, 31)),
-     {"syria-0301", "geneva-0315", "paris-undated"}),
-    (MapView(start=date(2024, 3, 1), end=date(2024, 3, 31), undated=False),
-     {"syria-0301", "geneva-0315"}),
-    (MapView(q="tokyo"), {"tokyo-0502"}),
-    (MapView(q="talks OPEN"), {"syria-0301"}),            # a headline
-    (MapView(country="sy", undated=False), {"syria-0301", "geneva-0315"}),
-    (MapView(roles=("dateline",), end=date(2024, 3, 10), undated=False), {"syria-0301"}),
-    (MapView(min_score=0.95), set()),
-])
+@pytest.mark.parametrize(
+    ("view", "articles"),
+    [
+        (
+            MapView(),
+            {"syria-0301", "geneva-0315", "lagos-0410", "xss-0420", "tokyo-0502", "paris-undated"},
+        ),
+        (
+            MapView(start=date(2024, 3, 1), end=date(2024, 3, 31)),
+            {"syria-0301", "geneva-0315", "paris-undated"},
+        ),
+        (
+            MapView(start=date(2024, 3, 1), end=date(2024, 3, 31), undated=False),
+            {"syria-0301", "geneva-0315"},
+        ),
+        (MapView(q="tokyo"), {"tokyo-0502"}),
+        (MapView(q="talks OPEN"), {"syria-0301"}),  # a headline
+        (MapView(country="sy", undated=False), {"syria-0301", "geneva-0315"}),
+        (MapView(roles=("dateline",), end=date(2024, 3, 10), undated=False), {"syria-0301"}),
+        (MapView(min_score=0.95), set()),
+    ],
+)
 def test_filter_mentions(store, view, articles):
     frame = map_mentions(store.mentions(include_undated=True))
     assert set(filter_mentions(frame, view)["article_id"]) == articles
@@ -153,7 +196,9 @@ def test_filter_mentions(store, view, articles):
 def test_filter_mentions_hides_areas_and_keeps_roles(store):
     frame = map_mentions(store.mentions(include_undated=True))
     shown = filter_mentions(frame, MapView(areas=False))
-    assert "Syria" not in set(shown["resolved_name"]) and "France" not in set(shown["resolved_name"])
+    assert "Syria" not in set(shown["resolved_name"]) and "France" not in set(
+        shown["resolved_name"]
+    )
     only = filter_mentions(frame, MapView(roles=("mention",)))
     assert set(only["role"]) == {"mention"}
 
@@ -165,8 +210,9 @@ def test_attributions_are_always_shown():
 
 
 def test_tiles_when_configured():
-    html = render_map(tiles="https://tiles.example/{z}/{x}/{y}.png",
-                      tiles_attribution="Tiles: Example")
+    html = render_map(
+        tiles="https://tiles.example/{z}/{x}/{y}.png", tiles_attribution="Tiles: Example"
+    )
     assert "L.tileLayer(" in html and "Tiles: Example" in html
 
 
@@ -219,23 +265,50 @@ def test_empty_story_map_renders(store):
 
 def test_static_scripts_never_use_html_sinks():
     static = Path(elements.__file__).parent.parent / "web" / "static"
-    names = ("map.js", "mapdata.js", "timeline.js", "story.js", "dom.js", "urlstate.js",
-             "controls.js", "clusters.js", "outlines.js", "popups.js", "storylist.js")
+    names = (
+        "map.js",
+        "mapdata.js",
+        "timeline.js",
+        "story.js",
+        "dom.js",
+        "urlstate.js",
+        "controls.js",
+        "clusters.js",
+        "outlines.js",
+        "popups.js",
+        "storylist.js",
+    )
     assert sorted(path.name for path in static.glob("*.js")) == sorted(names)  # none unchecked
     writes_no_text = ("story.js", "mapdata.js", "urlstate.js", "outlines.js", "map.js")
     for name in names:
         source = (static / name).read_text()
-        for sink in ("innerHTML", "outerHTML", "insertAdjacentHTML", "document.write",
-                     "eval(", "bindTooltip(\"", "setContent(\""):
+        for sink in (
+            "innerHTML",
+            "outerHTML",
+            "insertAdjacentHTML",
+            "document.write",
+            "eval(",
+            'bindTooltip("',
+            'setContent("',
+        ):
             assert sink not in source, (name, sink)
         assert "textContent" in source or "mapapp.dom.el" in source or name in writes_no_text
 
 
-@pytest.mark.parametrize(("feature_class", "feature_code", "kind"), [
-    ("A", "PCLI", "area"), ("A", "ADM1", "area"), ("L", "RGN", "area"),
-    (None, "PCLD", "area"), ("P", "PPLC", "point"), ("P", "PPL", "point"),
-    (float("nan"), None, "point"), ("H", "LK", "area"), ("T", "MT", "area"),
-])
+@pytest.mark.parametrize(
+    ("feature_class", "feature_code", "kind"),
+    [
+        ("A", "PCLI", "area"),
+        ("A", "ADM1", "area"),
+        ("L", "RGN", "area"),
+        (None, "PCLD", "area"),
+        ("P", "PPLC", "point"),
+        ("P", "PPL", "point"),
+        (float("nan"), None, "point"),
+        ("H", "LK", "area"),
+        ("T", "MT", "area"),
+    ],
+)
 def test_place_kind(feature_class, feature_code, kind):
     assert place_kind(feature_class, feature_code) == kind
 
@@ -256,11 +329,14 @@ def test_mark_places_splits_at_offsets():
     assert [s.text for s in segments if s.mention] == ["Damascus", "Homs"]
 
 
-@pytest.mark.parametrize("spans", [
-    [{"start": 9, "end": 17}, {"start": 12, "end": 20}],  # overlap: the second is dropped
-    [{"start": 9, "end": 17}, {"start": 20, "end": 99}],  # past the end
-    [{"start": 5, "end": 5}],                             # empty
-])
+@pytest.mark.parametrize(
+    "spans",
+    [
+        [{"start": 9, "end": 17}, {"start": 12, "end": 20}],  # overlap: the second is dropped
+        [{"start": 9, "end": 17}, {"start": 20, "end": 99}],  # past the end
+        [{"start": 5, "end": 5}],  # empty
+    ],
+)
 def test_mark_places_skips_bad_spans(spans):
     text = "Talks in Damascus and Homs."
     segments = mark_places(text, spans)
@@ -271,10 +347,25 @@ def test_mark_places_skips_bad_spans(spans):
 def test_outlines_from_a_small_topojson(tmp_path):
     topology = {
         "type": "Topology",
-        "objects": {"countries": {"type": "GeometryCollection", "geometries": [
-            {"type": "Polygon", "arcs": [[0]], "id": "1", "properties": {"name": "Squareland"}},
-            {"type": "Polygon", "arcs": [[1]], "id": "2", "properties": {"name": "Dateline"}},
-        ]}},
+        "objects": {
+            "countries": {
+                "type": "GeometryCollection",
+                "geometries": [
+                    {
+                        "type": "Polygon",
+                        "arcs": [[0]],
+                        "id": "1",
+                        "properties": {"name": "Squareland"},
+                    },
+                    {
+                        "type": "Polygon",
+                        "arcs": [[1]],
+                        "id": "2",
+                        "properties": {"name": "Dateline"},
+                    },
+                ],
+            }
+        },
         "arcs": [
             [[10.123456, 10.0], [20.0, 10.0], [20.0, 20.0], [10.123456, 20.0], [10.123456, 10.0]],
             [[170.0, -10.0], [-170.0, -10.0], [-170.0, -20.0], [170.0, -20.0], [170.0, -10.0]],
@@ -297,6 +388,7 @@ def test_outlines_from_a_small_topojson(tmp_path):
 
 def test_split_antimeridian_leaves_ordinary_polygons_alone():
     from shapely.geometry import box
+
     square = box(0, 0, 1, 1)
     assert split_antimeridian(square).equals(square)
 
@@ -306,9 +398,12 @@ def test_real_outlines_have_no_edge_across_the_map(outlines):
     assert len(data["features"]) > 150
     for feature in data["features"]:
         geometry = feature["geometry"]
-        polygons = (geometry["coordinates"] if geometry["type"] == "MultiPolygon"
-                    else [geometry["coordinates"]])
+        polygons = (
+            geometry["coordinates"]
+            if geometry["type"] == "MultiPolygon"
+            else [geometry["coordinates"]]
+        )
         for polygon in polygons:
             for ring in polygon:
-                for (x0, y0), (x1, y1) in zip(ring, ring[1:]):
+                for (x0, y0), (x1, y1) in zip(ring, ring[1:], strict=False):
                     assert abs(x1 - x0) <= 180 or abs(y0) == abs(y1) == 90, feature["properties"]

@@ -52,7 +52,9 @@ def test_a_failed_reprocess_leaves_the_old_places(config: Settings, monkeypatch)
     def broken(*args, **kwargs):
         raise StoreError("disk full while reprocessing")
 
-    monkeypatch.setattr("mapapp.stores.geopackage._touch_contents", broken)  # the GeoPackage's last step
+    monkeypatch.setattr(
+        "mapapp.stores.geopackage._touch_contents", broken
+    )  # the GeoPackage's last step
     monkeypatch.setattr("mapapp.stores.postgis._write_mentions", broken)  # PostGIS's
     with pytest.raises(StoreError):
         reprocess(config)

@@ -32,12 +32,11 @@ from pathlib import Path
 from urllib.parse import quote
 
 import pytest
-
-from mapapp.text import strip_bidi
 from click.testing import CliRunner
-
 from conftest import make_story, serving
+
 from mapapp.records import Place
+from mapapp.text import strip_bidi
 
 ROOT = Path(__file__).resolve().parents[1]
 READY = ".mapapp-filters[data-state=ready]"
@@ -81,16 +80,31 @@ def flat(text: str) -> str:
 
 def hostile_story(i: int, payload: str):
     """A story with ``payload`` in every field a reader sees, and its one place."""
-    place = Place(9_000_000 + i, f"Town{i} {payload}", -50 + i * 5, -170 + i * 17, "P", "PPL",
-                  "EC", "18", f"Province {payload}", 1000)
+    place = Place(
+        9_000_000 + i,
+        f"Town{i} {payload}",
+        -50 + i * 5,
+        -170 + i * 17,
+        "P",
+        "PPL",
+        "EC",
+        "18",
+        f"Province {payload}",
+        1000,
+    )
     written = f"Town{i}{payload}"
     article, resolutions = make_story(
-        f"xss-{i:02d}", date(2024, 1, 1 + i), f"Headline {i} {payload}",
+        f"xss-{i:02d}",
+        date(2024, 1, 1 + i),
+        f"Headline {i} {payload}",
         f"QUITO -- Crowds gathered in {written} on Monday. Nowhere{i} stayed calm. "
         f"A banner read {payload} all day.",
         [("QUITO", place, "dateline"), (written, place, "focus"), (f"Nowhere{i}", None, "mention")],
-        dateline=f"QUITO {payload}", deck=f"Deck {i} {payload}",
-        url=payload if i % 2 else "javascript:window.__pwned=99", source=f"feeds/{payload}.txt")
+        dateline=f"QUITO {payload}",
+        deck=f"Deck {i} {payload}",
+        url=payload if i % 2 else "javascript:window.__pwned=99",
+        source=f"feeds/{payload}.txt",
+    )
     resolutions[-1] = dataclasses.replace(resolutions[-1], reason=f"no match for {payload}")
     return article, resolutions
 
@@ -108,8 +122,13 @@ def hostile_store(tmp_path_factory):
 def hostile_app(hostile_store, tmp_path_factory):
     from mapapp.web import create_app
 
-    return create_app({"TESTING": True, "STORE": str(hostile_store.path),
-                       "CACHE_DIR": str(tmp_path_factory.mktemp("cache"))})
+    return create_app(
+        {
+            "TESTING": True,
+            "STORE": str(hostile_store.path),
+            "CACHE_DIR": str(tmp_path_factory.mktemp("cache")),
+        }
+    )
 
 
 @pytest.fixture(scope="module")
@@ -144,8 +163,13 @@ class Guarded:
         assert page.evaluate("window.__sentinel") == "intact", where
         assert page.evaluate("window.__violations") == [], where  # escaping held on its own
         assert self.errors == [], (where, self.errors)
-        assert page.evaluate("document.querySelectorAll('main img, main svg script, main iframe,"
-                             " main object, main base, main meta, main form form').length") == 0
+        assert (
+            page.evaluate(
+                "document.querySelectorAll('main img, main svg script, main iframe,"
+                " main object, main base, main meta, main form form').length"
+            )
+            == 0
+        )
 
 
 @pytest.fixture
@@ -168,9 +192,12 @@ def test_payloads_in_the_map_list_and_popups_stay_text(guarded, hostile_store):
     page.evaluate("() => { window.mapapp.layer.map._fadeAnimated = false; }")  # no fade waits
     shown = []
     for index in range(count):
-        page.evaluate("(i) => { var l = window.mapapp.layer, m = l.markers[i];"
-                      " l.map.closePopup(); l.map.setView(m.getLatLng(), 8, {animate: false});"
-                      " l.openPopup(m); }", index)
+        page.evaluate(
+            "(i) => { var l = window.mapapp.layer, m = l.markers[i];"
+            " l.map.closePopup(); l.map.setView(m.getLatLng(), 8, {animate: false});"
+            " l.openPopup(m); }",
+            index,
+        )
         page.locator(".mapapp-popup[data-evidence=ready]").wait_for()
         shown.append(flat(page.locator(".leaflet-popup-content").inner_text()))
     popups = "\n".join(shown)
@@ -246,8 +273,14 @@ def test_the_policy_blocks_markup_that_gets_past_escaping(guarded):
 
 # ------------------------------------------------------------------ template injection
 
-JINJA = ["{{ 7*7 }}", "{{ cycler.__init__.__globals__.os.getpid() }}", "{% raw %}", "{#",
-         "{{ config.items() }}", "{%- for x in range(3) %}{{x}}{% endfor %}"]
+JINJA = [
+    "{{ 7*7 }}",
+    "{{ cycler.__init__.__globals__.os.getpid() }}",
+    "{% raw %}",
+    "{#",
+    "{{ config.items() }}",
+    "{%- for x in range(3) %}{{x}}{% endfor %}",
+]
 
 
 @pytest.mark.parametrize("text", JINJA)
@@ -270,17 +303,25 @@ def test_template_syntax_in_stored_places_is_data_not_code(hostile_app):
 
 # ------------------------------------------------------------------ headers
 
+
 def every_kind_of_response(client) -> dict[str, object]:
     """One response of each kind the app sends: pages, API, assets, errors."""
     return {
-        "map": client.get("/"), "story": client.get("/stories/xss-00"),
-        "points": client.get("/api/points"), "stats": client.get("/api/stats"),
-        "geojson": client.get("/api/places.geojson"), "export": client.get("/export.csv"),
-        "static": client.get("/static/map.js"), "vendor": client.get("/vendor/leaflet/leaflet.js"),
+        "map": client.get("/"),
+        "story": client.get("/stories/xss-00"),
+        "points": client.get("/api/points"),
+        "stats": client.get("/api/stats"),
+        "geojson": client.get("/api/places.geojson"),
+        "export": client.get("/export.csv"),
+        "static": client.get("/static/map.js"),
+        "vendor": client.get("/vendor/leaflet/leaflet.js"),
         "basemap": client.get("/basemap/countries.geojson"),
-        "400": client.get("/?start=x"), "404": client.get("/nowhere"),
-        "api-404": client.get("/api/nowhere"), "405": client.post("/"),
-        "409": client.get("/api/evidence?v=old&m=1"), "413": client.get("/", data=b"x" * 99_999),
+        "400": client.get("/?start=x"),
+        "404": client.get("/nowhere"),
+        "api-404": client.get("/api/nowhere"),
+        "405": client.post("/"),
+        "409": client.get("/api/evidence?v=old&m=1"),
+        "413": client.get("/", data=b"x" * 99_999),
         "414": client.get("/?q=" + "x" * 9000),
     }
 
@@ -330,15 +371,30 @@ def test_pages_served_from_the_cache_carry_their_own_nonce(hostile_app):
 # ------------------------------------------------------------------ path traversal
 
 TRAVERSALS = [
-    "/stories/..%2f..%2f..%2fetc%2fpasswd", "/stories/../../etc/passwd", "/stories/%2e%2e",
-    "/stories/xss-00/../../mapapp/web.py", "/static/../mapapp/web.py", "/static/%2e%2e/web.py",
-    "/static/..%2fweb.py", "/static/....//....//web.py", "/static/%252e%252e/web.py",
-    "/vendor/leaflet/../../../../../../etc/passwd", "/vendor/leaflet/..%2f__init__.py",
-    "/vendor/leaflet/%2e%2e/%2e%2e/%2e%2e/etc/passwd", "/vendor/..%2f..%2fmapapp/web.py",
-    "/vendor/leaflet//etc/passwd", "/vendor/leaflet/%2fetc%2fpasswd", "/vendor/leaflet/C:%5cwin.ini",
-    "/export.csv/../../etc/passwd", "/export.%2e%2e%2fetc%2fpasswd", "/export.gpkg%00.csv",
-    "/basemap/../../etc/passwd", "/basemap/%2e%2e%2f%2e%2e%2fetc%2fpasswd",
-    "/static/map.js%00.png", "/vendor/leaflet/leaflet.js%00", "/..%5c..%5cetc%5cpasswd",
+    "/stories/..%2f..%2f..%2fetc%2fpasswd",
+    "/stories/../../etc/passwd",
+    "/stories/%2e%2e",
+    "/stories/xss-00/../../mapapp/web.py",
+    "/static/../mapapp/web.py",
+    "/static/%2e%2e/web.py",
+    "/static/..%2fweb.py",
+    "/static/....//....//web.py",
+    "/static/%252e%252e/web.py",
+    "/vendor/leaflet/../../../../../../etc/passwd",
+    "/vendor/leaflet/..%2f__init__.py",
+    "/vendor/leaflet/%2e%2e/%2e%2e/%2e%2e/etc/passwd",
+    "/vendor/..%2f..%2fmapapp/web.py",
+    "/vendor/leaflet//etc/passwd",
+    "/vendor/leaflet/%2fetc%2fpasswd",
+    "/vendor/leaflet/C:%5cwin.ini",
+    "/export.csv/../../etc/passwd",
+    "/export.%2e%2e%2fetc%2fpasswd",
+    "/export.gpkg%00.csv",
+    "/basemap/../../etc/passwd",
+    "/basemap/%2e%2e%2f%2e%2e%2fetc%2fpasswd",
+    "/static/map.js%00.png",
+    "/vendor/leaflet/leaflet.js%00",
+    "/..%5c..%5cetc%5cpasswd",
 ]
 SECRETS = (b"root:x:0:0", b"def create_app", b"import ", b"[fonts]", b"__version__")
 
@@ -365,13 +421,22 @@ def test_no_path_leaves_the_app(hostile_site, path):
 
 def test_story_ids_are_only_looked_up(hostile_app):
     client = hostile_app.test_client()
-    for story_id in ("' OR '1'='1", "xss-00' --", "%", "_", "xss-0_", "*", "1; DROP TABLE articles"):
+    for story_id in (
+        "' OR '1'='1",
+        "xss-00' --",
+        "%",
+        "_",
+        "xss-0_",
+        "*",
+        "1; DROP TABLE articles",
+    ):
         response = client.get("/stories/" + quote(story_id, safe=""))
         assert response.status_code == 404, story_id
     assert client.get("/stories/xss-00").status_code == 200  # still there
 
 
 # ------------------------------------------------------------------ binding
+
 
 def test_serve_binds_loopback_unless_told_and_warns_when_told(monkeypatch, tmp_path):
     from mapapp.cli import cli
@@ -388,8 +453,10 @@ def test_serve_binds_loopback_unless_told_and_warns_when_told(monkeypatch, tmp_p
     for args, env in ((["--host", "0.0.0.0"], {}), ([], {"MAPAPP_HOST": "192.0.2.7"})):
         told = runner.invoke(cli, ["serve", *store, *args], env=env)
         assert told.exit_code == 0 and calls[-1][0] != "127.0.0.1"
-        assert f"warning: binding {calls[-1][0]} makes the map reachable from other machines" \
+        assert (
+            f"warning: binding {calls[-1][0]} makes the map reachable from other machines"
             in told.stderr
+        )
 
 
 def listening_addresses(port: int) -> set[str]:
@@ -414,9 +481,23 @@ def test_a_real_mapapp_serve_listens_on_127_0_0_1_only(tmp_path):
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     env = {k: v for k, v in os.environ.items() if not k.startswith("MAPAPP_")}
-    server = subprocess.Popen([sys.executable, "-m", "mapapp", "serve", "--port", str(port),
-                               "--store", str(tmp_path / "s.gpkg")], cwd=ROOT, env=env,
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "mapapp",
+            "serve",
+            "--port",
+            str(port),
+            "--store",
+            str(tmp_path / "s.gpkg"),
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         deadline = time.monotonic() + 30
         while not listening_addresses(port):

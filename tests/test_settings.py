@@ -17,15 +17,21 @@ def test_defaults_have_their_declared_types() -> None:
     assert {s.name.lower() for s in SETTINGS} == set(Settings.__dataclass_fields__)
 
 
-@pytest.mark.parametrize(("name", "raw", "expected"), [
-    ("PORT", "8080", 8080),
-    ("GEOCODER_MAX_RETRIES", "0", 0),
-    ("GEOCODER_MIN_SCORE", "0.5", 0.5),
-    ("GEOCODE_CACHE_DAYS", "7", 7.0),
-    ("GEOCODER_OPTIONS", "domain=geo.example.org  language=en",
-     ("domain=geo.example.org", "language=en")),
-    ("STORE", "/tmp/x.gpkg", "/tmp/x.gpkg"),
-])
+@pytest.mark.parametrize(
+    ("name", "raw", "expected"),
+    [
+        ("PORT", "8080", 8080),
+        ("GEOCODER_MAX_RETRIES", "0", 0),
+        ("GEOCODER_MIN_SCORE", "0.5", 0.5),
+        ("GEOCODE_CACHE_DAYS", "7", 7.0),
+        (
+            "GEOCODER_OPTIONS",
+            "domain=geo.example.org  language=en",
+            ("domain=geo.example.org", "language=en"),
+        ),
+        ("STORE", "/tmp/x.gpkg", "/tmp/x.gpkg"),
+    ],
+)
 def test_environment_strings_take_the_setting_type(name: str, raw: str, expected) -> None:
     settings = load_settings(environ={f"MAPAPP_{name}": raw})
     assert getattr(settings, name.lower()) == expected
@@ -37,15 +43,18 @@ def test_options_from_the_environment_and_the_cli_are_one_shape() -> None:
     assert from_env.geocoder_options == from_cli.geocoder_options == ("a=1", "b=2")
 
 
-@pytest.mark.parametrize(("overrides", "environ", "words"), [
-    ({"PROT": 80}, {}, "unknown setting 'PROT'"),
-    ({}, {"MAPAPP_PORT": "eighty"}, "MAPAPP_PORT expects a whole number, got 'eighty'"),
-    ({"PORT": 80.5}, {}, "MAPAPP_PORT expects a whole number"),
-    ({"GEOCODER_MIN_SCORE": "high"}, {}, "MAPAPP_GEOCODER_MIN_SCORE expects a number"),
-    ({"GEOCODER_MIN_DELAY": -1}, {}, "expects a number of zero or more"),
-    ({"GEOCODER_OPTIONS": 3}, {}, "MAPAPP_GEOCODER_OPTIONS expects key=value pairs"),
-    ({"STORE": 42}, {}, "MAPAPP_STORE expects text"),
-])
+@pytest.mark.parametrize(
+    ("overrides", "environ", "words"),
+    [
+        ({"PROT": 80}, {}, "unknown setting 'PROT'"),
+        ({}, {"MAPAPP_PORT": "eighty"}, "MAPAPP_PORT expects a whole number, got 'eighty'"),
+        ({"PORT": 80.5}, {}, "MAPAPP_PORT expects a whole number"),
+        ({"GEOCODER_MIN_SCORE": "high"}, {}, "MAPAPP_GEOCODER_MIN_SCORE expects a number"),
+        ({"GEOCODER_MIN_DELAY": -1}, {}, "expects a number of zero or more"),
+        ({"GEOCODER_OPTIONS": 3}, {}, "MAPAPP_GEOCODER_OPTIONS expects key=value pairs"),
+        ({"STORE": 42}, {}, "MAPAPP_STORE expects text"),
+    ],
+)
 def test_bad_names_and_values_stop_with_a_sentence(overrides, environ, words: str) -> None:
     with pytest.raises(ConfigError, match=words.replace("(", r"\(").replace(")", r"\)")):
         load_settings(overrides, environ=environ)

@@ -30,21 +30,36 @@ HOMS = Place(169577, "Homs", 34.72682, 36.72339, "P", "PPLA", "SY", "11", "Homs"
 GENEVA = Place(2660646, "Geneva", 46.20222, 6.14569, "P", "PPLA", "CH", "GE", "Geneva", 183_981)
 
 
-def _story(article_id: str, published: date | None, headline: str,
-           places: list[Place | None]) -> tuple[Article, list[Resolution]]:
+def _story(
+    article_id: str, published: date | None, headline: str, places: list[Place | None]
+) -> tuple[Article, list[Resolution]]:
     """An article whose body names each place (None = a name that did not resolve)."""
     names = [p.name if p else "Qaryatayn Nowhere" for p in places]
     text = "DAMASCUS -- " + ". ".join(f"Talks in {n}" for n in names) + "."
     resolutions, cursor = [], 0
-    for name, place in zip(names, places):
+    for name, place in zip(names, places, strict=False):
         start = text.index(name, cursor)
         cursor = start + len(name)
-        toponym = Toponym(name, start, cursor, role="mention", sentence=f"Talks in {name}",
-                          source="gazetteer")
-        resolutions.append(Resolution(toponym, place, score=0.8 if place else 0.0,
-                                      reason=None if place else "no gazetteer candidate"))
-    article = Article(article_id, headline, text, published, dateline="DAMASCUS",
-                      url=f"https://news.example/{article_id}", source="wire")
+        toponym = Toponym(
+            name, start, cursor, role="mention", sentence=f"Talks in {name}", source="gazetteer"
+        )
+        resolutions.append(
+            Resolution(
+                toponym,
+                place,
+                score=0.8 if place else 0.0,
+                reason=None if place else "no gazetteer candidate",
+            )
+        )
+    article = Article(
+        article_id,
+        headline,
+        text,
+        published,
+        dateline="DAMASCUS",
+        url=f"https://news.example/{article_id}",
+        source="wire",
+    )
     return article, resolutions
 
 
@@ -107,7 +122,7 @@ def test_round_trip_columns_dtypes_crs_and_order(store):
     assert row["url"] == "https://news.example/a-0501"
     assert row["published"] == "2024-05-01" and row["role"] == "mention"
     text = store.article("a-0501")["text"]
-    assert text[row["start"]:row["end"]] == "Damascus"
+    assert text[row["start"] : row["end"]] == "Damascus"
 
 
 def test_unresolved_are_stored_counted_and_hidden_by_default(store):
@@ -129,15 +144,18 @@ def test_stats(store):
     assert ["Geneva", "CH", 1] in stats["top_places"]
 
 
-@pytest.mark.parametrize("start, end, undated, expected", [
-    (None, None, False, {"a-0501", "b-0503", "c-0505", "d-none"}),
-    (date(2024, 5, 1), date(2024, 5, 3), False, {"a-0501", "b-0503"}),
-    (date(2024, 5, 3), None, False, {"b-0503", "c-0505"}),
-    (None, date(2024, 5, 3), True, {"a-0501", "b-0503", "d-none"}),
-    (date(2024, 5, 5), date(2024, 5, 5), False, {"c-0505"}),
-    (date(2024, 5, 2), date(2024, 5, 2), False, set()),
-    (date(2024, 5, 2), date(2024, 5, 2), True, {"d-none"}),
-])
+@pytest.mark.parametrize(
+    "start, end, undated, expected",
+    [
+        (None, None, False, {"a-0501", "b-0503", "c-0505", "d-none"}),
+        (date(2024, 5, 1), date(2024, 5, 3), False, {"a-0501", "b-0503"}),
+        (date(2024, 5, 3), None, False, {"b-0503", "c-0505"}),
+        (None, date(2024, 5, 3), True, {"a-0501", "b-0503", "d-none"}),
+        (date(2024, 5, 5), date(2024, 5, 5), False, {"c-0505"}),
+        (date(2024, 5, 2), date(2024, 5, 2), False, set()),
+        (date(2024, 5, 2), date(2024, 5, 2), True, {"d-none"}),
+    ],
+)
 def test_date_filters_are_inclusive(store, start, end, undated, expected):
     assert _ids(store.mentions(start, end, include_undated=undated)) == expected
     assert _ids(store.articles(start, end, include_undated=undated)) == expected
@@ -167,20 +185,24 @@ def test_readding_is_idempotent(store, stories):
 
 def test_duplicate_within_batch_counts_as_skipped(store_location, stories):
     fresh = open_store(store_location)
-    assert fresh.add([stories[0], stories[0]]) == WriteResult(added=1, skipped=1, mentions=2,
-                                                               resolved=1)
+    assert fresh.add([stories[0], stories[0]]) == WriteResult(
+        added=1, skipped=1, mentions=2, resolved=1
+    )
 
 
-@pytest.mark.parametrize("bbox, expected", [
-    ((36.0, 33.0, 37.0, 35.0), {"Damascus", "Homs"}),
-    ((6.14569, 46.20222, 6.14569, 46.20222), {"Geneva"}),  # edges count
-    ((-10.0, -10.0, 0.0, 0.0), set()),
-])
+@pytest.mark.parametrize(
+    "bbox, expected",
+    [
+        ((36.0, 33.0, 37.0, 35.0), {"Damascus", "Homs"}),
+        ((6.14569, 46.20222, 6.14569, 46.20222), {"Geneva"}),  # edges count
+        ((-10.0, -10.0, 0.0, 0.0), set()),
+    ],
+)
 def test_bbox_keeps_the_points_inside(store, bbox, expected):
     frame = store.mentions(bbox=bbox, include_undated=True)
     assert set(frame["resolved_name"]) == expected
     everything = store.mentions(include_undated=True)
-    assert len(frame) == len(everything.cx[bbox[0]:bbox[2], bbox[1]:bbox[3]])
+    assert len(frame) == len(everything.cx[bbox[0] : bbox[2], bbox[1] : bbox[3]])
 
 
 def test_bbox_and_dates_combine(store):
@@ -286,8 +308,9 @@ def test_empty_batch_creates_an_empty_store(store_location):
 
 @pytest.mark.parametrize("fmt", ["geojson", "csv", "gpkg", "GeoJSON"])
 def test_export_round_trip(store, tmp_path, fmt):
-    out = store.export(tmp_path / f"out.{fmt.lower()}", fmt, start=date(2024, 5, 1),
-                       end=date(2024, 5, 3))
+    out = store.export(
+        tmp_path / f"out.{fmt.lower()}", fmt, start=date(2024, 5, 1), end=date(2024, 5, 3)
+    )
     if fmt.lower() == "csv":
         table = pandas.read_csv(out)
         assert {"lat", "lon", "headline", "url"} <= set(table.columns)
@@ -322,10 +345,15 @@ def _other_geopackage(path: Path) -> None:
 
 
 @pytest.mark.parametrize("make", [_plain_text, _other_sqlite, _other_geopackage])
-@pytest.mark.parametrize("call", [
-    lambda s: s.mentions(), lambda s: s.stats(), lambda s: s.known_ids(),
-    lambda s: s.add([_story("z", None, "Z", [HOMS])]),
-])
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda s: s.mentions(),
+        lambda s: s.stats(),
+        lambda s: s.known_ids(),
+        lambda s: s.add([_story("z", None, "Z", [HOMS])]),
+    ],
+)
 def test_bad_file_is_a_store_error(tmp_path, make, call):
     path = tmp_path / "bad.gpkg"
     make(path)
@@ -336,25 +364,36 @@ def test_bad_file_is_a_store_error(tmp_path, make, call):
 
 
 def test_store_does_not_import_the_pipeline():
-    code = ("import sys, mapapp.stores.geopackage; "
-            "print(sorted(m for m in sys.modules if m in "
-            "('mapapp.resolution.resolver', 'mapapp.recognition.toponyms', 'mapapp.recognition.gazetteer')))")
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          cwd=Path(__file__).resolve().parents[1], check=True)
+    code = (
+        "import sys, mapapp.stores.geopackage; "
+        "print(sorted(m for m in sys.modules if m in "
+        "('mapapp.resolution.resolver', 'mapapp.recognition.toponyms', 'mapapp.recognition.gazetteer')))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        cwd=Path(__file__).resolve().parents[1],
+        check=True,
+    )
     assert done.stdout.strip() == "[]", done.stderr
 
 
-@pytest.mark.parametrize("escaped, stored", [
-    ("Aid reached Homs\\u0000 today.", "Aid reached Homs today."),  # NUL: dropped
-    ("Aid reached Homs \\ud800today.", "Aid reached Homs \ufffdtoday."),  # lone surrogate
-    ("Aid reached Homs \\ud83c\\udf0d today.", "Aid reached Homs \U0001f30d today."),  # a pair
-])
+@pytest.mark.parametrize(
+    "escaped, stored",
+    [
+        ("Aid reached Homs\\u0000 today.", "Aid reached Homs today."),  # NUL: dropped
+        ("Aid reached Homs \\ud800today.", "Aid reached Homs \ufffdtoday."),  # lone surrogate
+        ("Aid reached Homs \\ud83c\\udf0d today.", "Aid reached Homs \U0001f30d today."),  # a pair
+    ],
+)
 def test_any_json_string_is_stored_and_read_back(store_location, tmp_path, escaped, stored):
     from mapapp.articles import parse_file
 
     feed = tmp_path / "feed.jsonl"
-    feed.write_text('{"headline": "H\\u0000", "text": "%s", "date": "2024-05-01"}\n' % escaped,
-                    encoding="utf-8")
+    feed.write_text(
+        '{"headline": "H\\u0000", "text": "%s", "date": "2024-05-01"}\n' % escaped, encoding="utf-8"
+    )
     (article,) = parse_file(feed)
     assert article.text == stored and article.headline == "H"
     target = open_store(store_location)
@@ -366,10 +405,16 @@ def test_any_json_string_is_stored_and_read_back(store_location, tmp_path, escap
 
 # ------------------------------------------------------------------ one door, every backend
 
-@pytest.mark.parametrize("name, kind", [
-    ("mapapp.gpkg", "GeoPackage"), ("archive.parquet", "GeoParquet"),
-    ("ARCHIVE.PARQUET", "GeoParquet"), ("postgresql://desk@db.example/mapapp", "PostGIS"),
-])
+
+@pytest.mark.parametrize(
+    "name, kind",
+    [
+        ("mapapp.gpkg", "GeoPackage"),
+        ("archive.parquet", "GeoParquet"),
+        ("ARCHIVE.PARQUET", "GeoParquet"),
+        ("postgresql://desk@db.example/mapapp", "PostGIS"),
+    ],
+)
 def test_open_store_picks_the_backend_from_the_location(tmp_path, name, kind):
     location = name if "://" in name else tmp_path / name
     store = open_store(location)
@@ -404,13 +449,26 @@ def test_stats_and_export_read_a_parquet_store(tmp_path, stories):
     data = json.loads(stats.output)
     assert (data["articles"], data["mentions"], data["resolved"]) == (4, 6, 5)
     out = tmp_path / "places.geojson"
-    export = CliRunner().invoke(cli, ["export", "--store", str(location), "-o", str(out),
-                                      "--start", "2024-05-01", "--end", "2024-05-03"])
+    export = CliRunner().invoke(
+        cli,
+        [
+            "export",
+            "--store",
+            str(location),
+            "-o",
+            str(out),
+            "--start",
+            "2024-05-01",
+            "--end",
+            "2024-05-03",
+        ],
+    )
     assert export.exit_code == 0, export.output
     assert set(geopandas.read_file(out)["article_id"]) == {"a-0501", "b-0503"}
     view = tmp_path / "view.csv"
-    shown = CliRunner().invoke(cli, ["export", "--store", str(location), "-o", str(view),
-                                     "--view", "country=CH"])
+    shown = CliRunner().invoke(
+        cli, ["export", "--store", str(location), "-o", str(view), "--view", "country=CH"]
+    )
     assert shown.exit_code == 0, shown.output
     assert set(pandas.read_csv(view)["resolved_name"]) == {"Geneva"}
 

@@ -17,10 +17,14 @@ from mapapp.settings import PROJECT_ROOT
 from mapapp.web import create_app
 from mapapp.web.server import serve
 
-STORY_IDS = ("syria-0301", "geneva-0315", "lagos-0410", "xss-0420", "tokyo-0502",
-             "paris-undated")
-PAGES = ("/", "/?start=2024-03-01&end=2024-03-31", *(f"/stories/{i}" for i in STORY_IDS),
-         "/stories/missing", "/?start=banana")
+STORY_IDS = ("syria-0301", "geneva-0315", "lagos-0410", "xss-0420", "tokyo-0502", "paris-undated")
+PAGES = (
+    "/",
+    "/?start=2024-03-01&end=2024-03-31",
+    *(f"/stories/{i}" for i in STORY_IDS),
+    "/stories/missing",
+    "/?start=banana",
+)
 
 
 def geojson(client, query: str = "") -> dict:
@@ -112,62 +116,80 @@ def test_geojson_holds_every_resolved_mention(client, store):
 
 
 def test_geojson_feature_is_lon_lat_with_the_listed_properties(client):
-    damascus = next(f for f in geojson(client)["features"]
-                    if f["properties"]["geonameid"] == 170654)
+    damascus = next(
+        f for f in geojson(client)["features"] if f["properties"]["geonameid"] == 170654
+    )
     assert damascus["geometry"] == {"type": "Point", "coordinates": [36.29128, 33.5102]}
     props = damascus["properties"]
     assert props["story_url"] == "/stories/syria-0301"
     assert props["url"] == "https://news.example/syria-0301"
     assert props["published"] == "2024-03-01"
     assert (props["resolved_name"], props["country_code"], props["admin1_name"]) == (
-        "Damascus", "SY", "Dimashq")
+        "Damascus",
+        "SY",
+        "Dimashq",
+    )
     assert props["kind"] == "point" and props["score"] == 0.9
     for key in ("article_id", "headline", "name", "feature_code", "role"):
         assert props[key]
 
 
 def test_countries_are_areas(client):
-    kinds = {f["properties"]["resolved_name"]: f["properties"]["kind"]
-             for f in geojson(client)["features"]}
+    kinds = {
+        f["properties"]["resolved_name"]: f["properties"]["kind"]
+        for f in geojson(client)["features"]
+    }
     assert kinds["Syria"] == kinds["France"] == "area"
     assert kinds["Geneva"] == kinds["Tokyo"] == "point"
 
 
-@pytest.mark.parametrize(("query", "expected"), [
-    ("?start=2024-03-01&end=2024-03-31", {"syria-0301", "geneva-0315"}),
-    ("?start=2024-04-01", {"lagos-0410", "xss-0420", "tokyo-0502"}),
-    ("?end=2024-03-10", {"syria-0301"}),
-    ("?start=2024-04-20&end=2024-04-20", {"xss-0420"}),
-    ("?start=2025-01-01", set()),
-    ("?start=&end=", set(STORY_IDS)),  # blank bounds: everything, undated too
-])
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("?start=2024-03-01&end=2024-03-31", {"syria-0301", "geneva-0315"}),
+        ("?start=2024-04-01", {"lagos-0410", "xss-0420", "tokyo-0502"}),
+        ("?end=2024-03-10", {"syria-0301"}),
+        ("?start=2024-04-20&end=2024-04-20", {"xss-0420"}),
+        ("?start=2025-01-01", set()),
+        ("?start=&end=", set(STORY_IDS)),  # blank bounds: everything, undated too
+    ],
+)
 def test_date_filter_narrows_the_geojson(client, query, expected):
     data = geojson(client, query)
     assert {f["properties"]["article_id"] for f in data["features"]} == expected
 
 
 @pytest.mark.parametrize("path", ["/", "/api/places.geojson"])
-@pytest.mark.parametrize(("query", "message"), [
-    ("?start=banana", "Bad date 'banana': use YYYY-MM-DD"),
-    ("?end=2024-02-30", "Bad date '2024-02-30': use YYYY-MM-DD"),
-    ("?start=2024-3-1", "Bad date '2024-3-1': use YYYY-MM-DD"),
-    ("?start=2024-05-01&end=2024-04-01", "Start date 2024-05-01 is after end date 2024-04-01"),
-])
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [
+        ("?start=banana", "Bad date 'banana': use YYYY-MM-DD"),
+        ("?end=2024-02-30", "Bad date '2024-02-30': use YYYY-MM-DD"),
+        ("?start=2024-3-1", "Bad date '2024-3-1': use YYYY-MM-DD"),
+        ("?start=2024-05-01&end=2024-04-01", "Start date 2024-05-01 is after end date 2024-04-01"),
+    ],
+)
 def test_bad_dates_are_400_with_a_sentence(client, path, query, message):
     response = client.get(path + query)
     assert response.status_code == 400
-    shown = (response.get_json()["error"] if response.is_json
-             else unescape(response.get_data(as_text=True)))
+    shown = (
+        response.get_json()["error"]
+        if response.is_json
+        else unescape(response.get_data(as_text=True))
+    )
     assert message in shown
 
 
-@pytest.mark.parametrize("query, expected", [
-    ("?bbox=35,32,38,37", {"syria-0301", "geneva-0315"}),  # Damascus, Aleppo, Syria
-    ("?bbox=6.1,46.1,6.2,46.3", {"geneva-0315"}),
-    ("?bbox=-10,-10,0,0", set()),
-    ("?bbox=35,32,38,37&start=2024-03-10", {"geneva-0315"}),
-    ("?bbox=", set(STORY_IDS)),  # blank: no box
-])
+@pytest.mark.parametrize(
+    "query, expected",
+    [
+        ("?bbox=35,32,38,37", {"syria-0301", "geneva-0315"}),  # Damascus, Aleppo, Syria
+        ("?bbox=6.1,46.1,6.2,46.3", {"geneva-0315"}),
+        ("?bbox=-10,-10,0,0", set()),
+        ("?bbox=35,32,38,37&start=2024-03-10", {"geneva-0315"}),
+        ("?bbox=", set(STORY_IDS)),  # blank: no box
+    ],
+)
 def test_bbox_narrows_the_geojson(client, query, expected):
     data = geojson(client, query)
     assert {f["properties"]["article_id"] for f in data["features"]} == expected
@@ -178,8 +200,9 @@ def test_bbox_narrows_the_geojson(client, query, expected):
             assert west <= x <= east and south <= y <= north
 
 
-@pytest.mark.parametrize("bbox", ["1,2,3", "a,b,c,d", "10,0,5,1", "0,0,1,95", "nan,0,1,1",
-                                  "-200,0,1,1"])
+@pytest.mark.parametrize(
+    "bbox", ["1,2,3", "a,b,c,d", "10,0,5,1", "0,0,1,95", "nan,0,1,1", "-200,0,1,1"]
+)
 def test_bad_bbox_is_400_with_a_sentence(client, bbox):
     response = client.get(f"/api/places.geojson?bbox={bbox}")
     assert response.status_code == 400 and response.is_json
@@ -196,12 +219,18 @@ def test_missing_story_is_404_with_a_sentence(client):
     response = client.get("/stories/no-such-story")
     assert response.status_code == 404
     assert "No story with id 'no-such-story' is in the store." in unescape(
-        response.get_data(as_text=True))
+        response.get_data(as_text=True)
+    )
 
 
 def test_empty_store_still_serves_the_map(tmp_path):
-    app = create_app({"TESTING": True, "STORE": str(tmp_path / "absent.gpkg"),
-                      "CACHE_DIR": str(tmp_path / "cache")})
+    app = create_app(
+        {
+            "TESTING": True,
+            "STORE": str(tmp_path / "absent.gpkg"),
+            "CACHE_DIR": str(tmp_path / "cache"),
+        }
+    )
     client = app.test_client()
     assert client.get("/").status_code == 200
     assert geojson(client)["features"] == []
@@ -240,8 +269,11 @@ def test_payloads_are_inert_in_the_json(client, payloads):
 def test_unsafe_original_url_is_not_linked(client):
     page = client.get("/stories/xss-0420").get_data(as_text=True)
     assert "javascript:" not in page
-    assert all(f["properties"]["url"] is None for f in geojson(client)["features"]
-               if f["properties"]["article_id"] == "xss-0420")
+    assert all(
+        f["properties"]["url"] is None
+        for f in geojson(client)["features"]
+        if f["properties"]["article_id"] == "xss-0420"
+    )
 
 
 @pytest.mark.parametrize("path", PAGES)
@@ -269,9 +301,14 @@ def test_security_headers(client):
 
 
 def test_tiles_setting_adds_the_layer_and_its_host(store, tmp_path):
-    app = create_app({"TESTING": True, "STORE": store.location,
-                      "TILES": "https://{s}.tiles.example/{z}/{x}/{y}.png",
-                      "TILES_ATTRIBUTION": "Tiles: Example"})
+    app = create_app(
+        {
+            "TESTING": True,
+            "STORE": store.location,
+            "TILES": "https://{s}.tiles.example/{z}/{x}/{y}.png",
+            "TILES_ATTRIBUTION": "Tiles: Example",
+        }
+    )
     response = app.test_client().get("/")
     page = response.get_data(as_text=True)
     assert "L.tileLayer(" in page and "Tiles: Example" in page
@@ -302,8 +339,8 @@ def test_story_page_marks_places_at_their_offsets(client, store, story_id):
     parsed = Marks()
     parsed.feed(client.get(f"/stories/{story_id}").get_data(as_text=True))
     assert parsed.text == article["text"]  # nothing lost, nothing added
-    assert [(s, e) for s, e, _ in parsed.marks] == list(zip(mentions["start"], mentions["end"]))
-    for (start, end, attrs), name in zip(parsed.marks, mentions["name"]):
+    assert [(s, e) for s, e, _ in parsed.marks] == list(zip(mentions["start"], mentions["end"], strict=False))
+    for (start, end, attrs), name in zip(parsed.marks, mentions["name"], strict=False):
         assert parsed.text[start:end] == name
 
 
@@ -317,12 +354,17 @@ def test_marks_link_to_their_place(client):
 
 
 def test_vendor_files_are_served_locally(client):
-    for path in ("/vendor/leaflet/leaflet.js", "/vendor/leaflet/leaflet.css",
-                 "/vendor/leaflet/images/marker-icon.png",
-                 "/vendor/markercluster/leaflet.markercluster.js",
-                 "/vendor/markercluster/MarkerCluster.Default.css",
-                 "/vendor/jquery/jquery.min.js", "/static/map.js", "/static/story.js",
-                 "/static/mapapp.css"):
+    for path in (
+        "/vendor/leaflet/leaflet.js",
+        "/vendor/leaflet/leaflet.css",
+        "/vendor/leaflet/images/marker-icon.png",
+        "/vendor/markercluster/leaflet.markercluster.js",
+        "/vendor/markercluster/MarkerCluster.Default.css",
+        "/vendor/jquery/jquery.min.js",
+        "/static/map.js",
+        "/static/story.js",
+        "/static/mapapp.css",
+    ):
         assert client.get(path).status_code == 200, path
     assert client.get("/vendor/bootstrap/bootstrap.js").status_code == 404
     assert client.get("/vendor/leaflet/../../../../etc/passwd").status_code == 404
@@ -335,14 +377,20 @@ def test_basemap_is_geojson_outlines(client, outlines, app, tmp_path):
     assert data["type"] == "FeatureCollection" and len(data["features"]) > 150
     assert any(f["properties"]["name"] == "Syria" for f in data["features"])
     assert list((tmp_path / "cache" / "basemap").glob("*.geojson"))  # cached on disk
-    again = client.get("/basemap/countries.geojson",
-                       headers={"If-None-Match": response.headers["ETag"]})
+    again = client.get(
+        "/basemap/countries.geojson", headers={"If-None-Match": response.headers["ETag"]}
+    )
     assert again.status_code == 304
 
 
 def test_basemap_without_world_atlas_is_empty(store, tmp_path):
-    app = create_app({"TESTING": True, "STORE": store.location,
-                      "DATA_PACKAGES": str(tmp_path / "no-node-modules")})
+    app = create_app(
+        {
+            "TESTING": True,
+            "STORE": store.location,
+            "DATA_PACKAGES": str(tmp_path / "no-node-modules"),
+        }
+    )
     data = json.loads(app.test_client().get("/basemap/countries.geojson").data)
     assert data == {"type": "FeatureCollection", "features": []}
 
@@ -353,17 +401,20 @@ def test_serve_uses_waitress_and_prints_the_url(app, monkeypatch, capsys):
     calls = []
     monkeypatch.setattr(waitress, "serve", lambda *a, **kw: calls.append((a, kw)))
     serve(app, "127.0.0.1", 5000)
-    (args, kwargs), = calls
+    ((args, kwargs),) = calls
     assert args == (app,) and (kwargs["host"], kwargs["port"]) == ("127.0.0.1", 5000)
     assert kwargs["max_request_body_size"] == app.config["MAX_CONTENT_LENGTH"]  # refused unread
     assert "http://127.0.0.1:5000/" in capsys.readouterr().out
 
 
 def test_web_does_not_import_the_geocoder():
-    code = ("import sys, mapapp.web; bad = [m for m in ('mapapp.resolution.resolver', 'mapapp.recognition.toponyms', "
-            "'spacy') if m in sys.modules]; print(','.join(bad))")
-    result = subprocess.run([sys.executable, "-c", code], cwd=PROJECT_ROOT,
-                            capture_output=True, text=True, timeout=120)
+    code = (
+        "import sys, mapapp.web; bad = [m for m in ('mapapp.resolution.resolver', 'mapapp.recognition.toponyms', "
+        "'spacy') if m in sys.modules]; print(','.join(bad))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=120
+    )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == ""
 
@@ -393,14 +444,22 @@ def test_demonyms_and_qualifiers_are_context_not_markers(tmp_path):
     from mapapp.stores import open_store
     from mapapp.web import create_app
 
-    record = make_story("d1", date(2024, 3, 1), "Bread queues",
-                        "Syrian bakers in Damascus, Syria, queued for flour.",
-                        [("Syrian", SYRIA, "demonym"), ("Damascus", DAMASCUS, "mention"),
-                         ("Syria", SYRIA, "qualifier")])
+    record = make_story(
+        "d1",
+        date(2024, 3, 1),
+        "Bread queues",
+        "Syrian bakers in Damascus, Syria, queued for flour.",
+        [
+            ("Syrian", SYRIA, "demonym"),
+            ("Damascus", DAMASCUS, "mention"),
+            ("Syria", SYRIA, "qualifier"),
+        ],
+    )
     store = open_store(tmp_path / "demonym.gpkg")
     store.add([record])
-    client = create_app({"TESTING": True, "STORE": store.location,
-                         "CACHE_DIR": str(tmp_path / "cache")}).test_client()
+    client = create_app(
+        {"TESTING": True, "STORE": store.location, "CACHE_DIR": str(tmp_path / "cache")}
+    ).test_client()
     features = client.get("/api/places.geojson").get_json()["features"]
     assert [f["properties"]["name"] for f in features] == ["Damascus"]
     assert len(store.mentions()) == 3
@@ -408,19 +467,31 @@ def test_demonyms_and_qualifiers_are_context_not_markers(tmp_path):
 
 # -- the map's state in the URL ----------------------------------------------
 
+
 def placed_options(page: str) -> dict:
     """The options map.js is started with (the parsed view is in ``state``)."""
     return json.loads(re.search(r"mapapp\.placesLayer\(\s*\w+, (\{.*?\})\);", page).group(1))
 
 
 def test_map_page_honours_every_filter_in_the_url(client):
-    page = client.get("/?start=2024-03-01&end=2024-03-31&undated=0&q=Damascus&country=sy"
-                      "&role=dateline,focus&min_score=0.25&areas=0&lat=33.5&lon=36.3&zoom=6"
-                      ).get_data(as_text=True)
+    page = client.get(
+        "/?start=2024-03-01&end=2024-03-31&undated=0&q=Damascus&country=sy"
+        "&role=dateline,focus&min_score=0.25&areas=0&lat=33.5&lon=36.3&zoom=6"
+    ).get_data(as_text=True)
     state = placed_options(page)["state"]
-    assert state == {"start": "2024-03-01", "end": "2024-03-31", "undated": False,
-                     "q": "Damascus", "country": "SY", "roles": ["dateline", "focus"],
-                     "minScore": 0.25, "areas": False, "lat": 33.5, "lon": 36.3, "zoom": 6}
+    assert state == {
+        "start": "2024-03-01",
+        "end": "2024-03-31",
+        "undated": False,
+        "q": "Damascus",
+        "country": "SY",
+        "roles": ["dateline", "focus"],
+        "minScore": 0.25,
+        "areas": False,
+        "lat": 33.5,
+        "lon": 36.3,
+        "zoom": 6,
+    }
     assert placed_options(page)["fit"] is False
     assert '"zoom": 6' in page  # Leaflet opens there, before any script runs
     # The form shows the same state (and works without JavaScript).
@@ -438,23 +509,27 @@ def test_map_page_without_a_view_fits_the_places(client):
 
 def test_form_submission_without_javascript_is_understood(client):
     # What the plain HTML form sends: hidden defaults first, then the checked boxes.
-    query = ("?q=&country=&role=&role=focus&min_score=0&areas=0&areas=1"
-             "&start=2024-04-01&end=&undated=0")
+    query = (
+        "?q=&country=&role=&role=focus&min_score=0&areas=0&areas=1&start=2024-04-01&end=&undated=0"
+    )
     state = placed_options(client.get("/" + query).get_data(as_text=True))["state"]
     assert state["roles"] == ["focus"] and state["areas"] is True
     assert state["undated"] is False and state["start"] == "2024-04-01"
 
 
-@pytest.mark.parametrize(("query", "message"), [
-    ("?role=capital", "Unknown role 'capital': use dateline, focus, mention"),
-    ("?country=Syria", "Bad country 'Syria': use a two-letter code such as SY"),
-    ("?min_score=2", "Bad min_score '2': use a number from 0 to 1"),
-    ("?min_score=nan", "Bad min_score 'nan': use a number from 0 to 1"),
-    ("?undated=maybe", "Bad undated 'maybe': use 1 to show or 0 to hide"),
-    ("?lat=95&lon=0&zoom=3", "Bad lat '95': use a number from -90 to 90"),
-    ("?zoom=40&lat=0&lon=0", "Bad zoom '40': use a number from 0 to 18"),
-    ("?q=" + "x" * 201, "Search text is 201 characters long: use at most 200"),
-])
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [
+        ("?role=capital", "Unknown role 'capital': use dateline, focus, mention"),
+        ("?country=Syria", "Bad country 'Syria': use a two-letter code such as SY"),
+        ("?min_score=2", "Bad min_score '2': use a number from 0 to 1"),
+        ("?min_score=nan", "Bad min_score 'nan': use a number from 0 to 1"),
+        ("?undated=maybe", "Bad undated 'maybe': use 1 to show or 0 to hide"),
+        ("?lat=95&lon=0&zoom=3", "Bad lat '95': use a number from -90 to 90"),
+        ("?zoom=40&lat=0&lon=0", "Bad zoom '40': use a number from 0 to 18"),
+        ("?q=" + "x" * 201, "Search text is 201 characters long: use at most 200"),
+    ],
+)
 @pytest.mark.parametrize("path", ["/", "/export.csv"])
 def test_bad_view_parameters_are_400_with_a_sentence(client, path, query, message):
     response = client.get(path + query)
@@ -463,6 +538,7 @@ def test_bad_view_parameters_are_400_with_a_sentence(client, path, query, messag
 
 
 # -- /api/points and /api/evidence --------------------------------------------
+
 
 def points(client) -> dict:
     response = client.get("/api/points")
@@ -488,6 +564,7 @@ def test_points_are_inert_compressed_and_cached(client, payloads):
     assert zipped.headers["Content-Encoding"] == "gzip"
     assert len(zipped.data) < len(plain.data)
     import gzip
+
     assert gzip.decompress(zipped.data) == plain.data
     again = client.get("/api/points", headers={"If-None-Match": plain.headers["ETag"]})
     assert again.status_code == 304
@@ -497,8 +574,17 @@ def test_points_follow_the_store_file(app, client, store, articles_records):
     from conftest import LAGOS, make_story
 
     before = points(client)["version"]
-    store.add([make_story("lagos-0601", date(2024, 6, 1), "Rain again in Lagos",
-                          "LAGOS -- Rain fell.", [("LAGOS", LAGOS, "dateline")])])
+    store.add(
+        [
+            make_story(
+                "lagos-0601",
+                date(2024, 6, 1),
+                "Rain again in Lagos",
+                "LAGOS -- Rain fell.",
+                [("LAGOS", LAGOS, "dateline")],
+            )
+        ]
+    )
     data = points(client)
     assert data["version"] != before and "lagos-0601" in data["stories"]["id"]
 
@@ -512,15 +598,21 @@ def test_evidence_marks_the_name_in_its_sentence(client):
     (found,) = response.get_json()["evidence"]
     assert found["match"] == "Aleppo" and found["m"] == row
     assert found["before"] + found["match"] + found["after"] == (
-        "Aid convoys later left Aleppo for the north, passing Nowhere Junction.")
+        "Aid convoys later left Aleppo for the north, passing Nowhere Junction."
+    )
     assert found["score"] == 0.9 and found["role"] == "mention"
 
 
-@pytest.mark.parametrize(("query", "status"), [
-    ("m=0", 409),                 # no version: the page's numbering may be stale
-    ("v=VERSION&m=", 400), ("v=VERSION&m=a,b", 400), ("v=VERSION&m=99", 400),
-    ("v=VERSION&m=" + ",".join(["0"] * 201), 400),
-])
+@pytest.mark.parametrize(
+    ("query", "status"),
+    [
+        ("m=0", 409),  # no version: the page's numbering may be stale
+        ("v=VERSION&m=", 400),
+        ("v=VERSION&m=a,b", 400),
+        ("v=VERSION&m=99", 400),
+        ("v=VERSION&m=" + ",".join(["0"] * 201), 400),
+    ],
+)
 def test_evidence_refuses_bad_requests(client, query, status):
     version = points(client)["version"]
     response = client.get("/api/evidence?" + query.replace("VERSION", version))
@@ -529,6 +621,7 @@ def test_evidence_refuses_bad_requests(client, query, status):
 
 
 # -- exports -------------------------------------------------------------------
+
 
 def read_export(data: bytes, fmt: str, tmp_path: Path):
     import geopandas
@@ -539,18 +632,22 @@ def read_export(data: bytes, fmt: str, tmp_path: Path):
     if fmt == "csv":
         table = pandas.read_csv(path)
         return geopandas.GeoDataFrame(
-            table, geometry=geopandas.points_from_xy(table["lon"], table["lat"]), crs="EPSG:4326")
+            table, geometry=geopandas.points_from_xy(table["lon"], table["lat"]), crs="EPSG:4326"
+        )
     return geopandas.read_file(path)
 
 
 @pytest.mark.parametrize("fmt", ["geojson", "csv", "gpkg"])
-@pytest.mark.parametrize(("query", "articles"), [
-    ("", set(STORY_IDS)),
-    ("?start=2024-03-01&end=2024-03-31&undated=0", {"syria-0301", "geneva-0315"}),
-    ("?q=lagos&lat=1&lon=2&zoom=3", {"lagos-0410"}),   # the view itself is ignored
-    ("?country=SY&role=mention", {"syria-0301", "geneva-0315"}),
-    ("?min_score=0.95", set()),
-])
+@pytest.mark.parametrize(
+    ("query", "articles"),
+    [
+        ("", set(STORY_IDS)),
+        ("?start=2024-03-01&end=2024-03-31&undated=0", {"syria-0301", "geneva-0315"}),
+        ("?q=lagos&lat=1&lon=2&zoom=3", {"lagos-0410"}),  # the view itself is ignored
+        ("?country=SY&role=mention", {"syria-0301", "geneva-0315"}),
+        ("?min_score=0.95", set()),
+    ],
+)
 def test_export_holds_the_filtered_view(client, tmp_path, fmt, query, articles):
     response = client.get(f"/export.{fmt}{query}")
     assert response.status_code == 200, response.data[:200]
@@ -575,11 +672,13 @@ def test_export_view_is_the_command_line_twin(store, tmp_path, client):
     from mapapp.errors import ConfigError
     from mapapp.maps.export import export_view
 
-    out = export_view(store.location, tmp_path / "march.gpkg", "gpkg",
-                      "start=2024-03-01&end=2024-03-31&undated=0")
+    out = export_view(
+        store.location, tmp_path / "march.gpkg", "gpkg", "start=2024-03-01&end=2024-03-31&undated=0"
+    )
     frame = read_export(out.read_bytes(), "gpkg", tmp_path)
-    web = read_export(client.get("/export.gpkg?start=2024-03-01&end=2024-03-31&undated=0").data,
-                      "gpkg", tmp_path)
+    web = read_export(
+        client.get("/export.gpkg?start=2024-03-01&end=2024-03-31&undated=0").data, "gpkg", tmp_path
+    )
     assert sorted(frame["article_id"]) == sorted(web["article_id"]) and len(frame) == 8
     with pytest.raises(ConfigError, match="Bad date 'March'"):
         export_view(store.location, tmp_path / "x.csv", "csv", "start=March")
@@ -589,12 +688,16 @@ def test_export_view_is_the_command_line_twin(store, tmp_path, client):
 
 # -- story pages: previous and next --------------------------------------------
 
-@pytest.mark.parametrize(("story_id", "older", "newer"), [
-    ("syria-0301", None, "geneva-0315"),
-    ("lagos-0410", "geneva-0315", "xss-0420"),
-    ("tokyo-0502", "xss-0420", "paris-undated"),
-    ("paris-undated", "tokyo-0502", None),
-])
+
+@pytest.mark.parametrize(
+    ("story_id", "older", "newer"),
+    [
+        ("syria-0301", None, "geneva-0315"),
+        ("lagos-0410", "geneva-0315", "xss-0420"),
+        ("tokyo-0502", "xss-0420", "paris-undated"),
+        ("paris-undated", "tokyo-0502", None),
+    ],
+)
 def test_story_page_links_the_stories_before_and_after(client, story_id, older, newer):
     page = client.get(f"/stories/{story_id}").get_data(as_text=True)
     found_older = re.search(r'<a class="older" rel="prev" href="/stories/([^"]+)"', page)
@@ -614,11 +717,14 @@ def test_basemap_is_sent_gzipped_when_accepted(client, outlines):
     plain = client.get("/basemap/countries.geojson")
     zipped = client.get("/basemap/countries.geojson", headers={"Accept-Encoding": "gzip"})
     assert zipped.headers["Content-Encoding"] == "gzip" and "gzip" not in plain.headers.get(
-        "Content-Encoding", "")
+        "Content-Encoding", ""
+    )
     assert gzip.decompress(zipped.data) == plain.data and len(zipped.data) < len(plain.data) / 2
     data = json.loads(plain.data)
     syria = next(f for f in data["features"] if f["properties"]["name"] == "Syria")
     assert syria["properties"]["iso"] == "SY"  # map.js draws named countries by this code
-    again = client.get("/basemap/countries.geojson", headers={
-        "Accept-Encoding": "gzip", "If-None-Match": zipped.headers["ETag"]})
+    again = client.get(
+        "/basemap/countries.geojson",
+        headers={"Accept-Encoding": "gzip", "If-None-Match": zipped.headers["ETag"]},
+    )
     assert again.status_code == 304

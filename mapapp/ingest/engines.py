@@ -64,6 +64,7 @@ def parse_part(geoparser: Any, batch: Sequence[Article]) -> Part:
 
 # -- reading the input ---------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class Scan:
     """The first pass over the input: ids to ingest (in order), bad files, and repeats."""
@@ -103,6 +104,7 @@ def fresh_articles(paths: Sequence[Path], scan: Scan) -> Iterator[Article]:
 
 # -- running an ingest -----------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class Written:
     """What an engine run wrote: the store's write results summed (a ``WriteResult``), and
@@ -121,13 +123,20 @@ class Written:
         places really went in (another ingest may have stored some of its articles first).
         Without it the part went in whole (a GeoParquet run)."""
         if stored is None:
-            stored = WriteResult(added=len(part), skipped=0, mentions=len(part.mentions),
-                                 resolved=part.places)
+            stored = WriteResult(
+                added=len(part), skipped=0, mentions=len(part.mentions), resolved=part.places
+            )
         return Written(self.stored + stored, self.has_model and part.has_model)
 
 
-def check_engine(config: Settings, *, workers: int, engine: str,
-                 scheduler: str | None = None, fallback: Any = None) -> None:
+def check_engine(
+    config: Settings,
+    *,
+    workers: int,
+    engine: str,
+    scheduler: str | None = None,
+    fallback: Any = None,
+) -> None:
     """Refuse a combination that cannot work, before any file is read.
 
     :raise ConfigError: unknown engine, fewer than one worker, a scheduler
@@ -144,18 +153,30 @@ def check_engine(config: Settings, *, workers: int, engine: str,
     if scheduler and engine != "dask":
         raise ConfigError(f"a scheduler ({scheduler}) is for the dask engine: add --engine dask")
     if fallback is not None and (workers > 1 or engine == "dask"):
-        raise ConfigError("an online geocoder keeps its rate limit in one process: ingest with "
-                          "--workers 1 and the local engine, or without --geocoder")
+        raise ConfigError(
+            "an online geocoder keeps its rate limit in one process: ingest with "
+            "--workers 1 and the local engine, or without --geocoder"
+        )
     if engine == "dask" and not open_store(config.store).partitioned:
-        raise ConfigError(f"the dask engine writes a GeoParquet store, not {config.store}: "
-                          "give --store a folder name ending in .parquet")
+        raise ConfigError(
+            f"the dask engine writes a GeoParquet store, not {config.store}: "
+            "give --store a folder name ending in .parquet"
+        )
 
 
-def run_ingest(paths: Sequence[Path], scan: Scan, config: Settings, *,
-               workers: int = 1, engine: str = "local", scheduler: str | None = None,
-               batch_size: int = 64, geoparser: Any = None,
-               advance: Callable[[int], None] = lambda n: None,
-               partition_size: int = PARTITION_SIZE) -> Written:
+def run_ingest(
+    paths: Sequence[Path],
+    scan: Scan,
+    config: Settings,
+    *,
+    workers: int = 1,
+    engine: str = "local",
+    scheduler: str | None = None,
+    batch_size: int = 64,
+    geoparser: Any = None,
+    advance: Callable[[int], None] = lambda n: None,
+    partition_size: int = PARTITION_SIZE,
+) -> Written:
     """Geoparse the new articles of ``scan`` and write them to the configured store.
 
     ``geoparser`` is used for the in-process case (one local worker); other
@@ -168,8 +189,15 @@ def run_ingest(paths: Sequence[Path], scan: Scan, config: Settings, *,
     articles = fresh_articles(paths, scan)
     if engine == "dask":
         with open_store(config.store).writer() as writer:
-            return _run_dask(articles, config, writer, workers=workers, scheduler=scheduler,
-                             partition_size=partition_size, advance=advance)
+            return _run_dask(
+                articles,
+                config,
+                writer,
+                workers=workers,
+                scheduler=scheduler,
+                partition_size=partition_size,
+                advance=advance,
+            )
     if workers == 1:
         parts = (parse_part(geoparser, batch) for batch in batches(articles, batch_size))
         return _write(parts, config, advance, partition_size)
@@ -177,8 +205,9 @@ def run_ingest(paths: Sequence[Path], scan: Scan, config: Settings, *,
         return _write(pool.parts(batches(articles, batch_size)), config, advance, partition_size)
 
 
-def _write(parts: Iterable[Part], config: Settings, advance: Callable[[int], None],
-           partition_size: int) -> Written:
+def _write(
+    parts: Iterable[Part], config: Settings, advance: Callable[[int], None], partition_size: int
+) -> Written:
     """Write parts in order: one transaction each, or GeoParquet files committed at the end."""
     from mapapp.stores import open_store
 
@@ -217,8 +246,12 @@ class _WorkerPool:
         from concurrent.futures import ProcessPoolExecutor
 
         self.window = WINDOW_PER_WORKER * workers
-        self.pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"),
-                                        initializer=_start_worker, initargs=(config,))
+        self.pool = ProcessPoolExecutor(
+            workers,
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=_start_worker,
+            initargs=(config,),
+        )
 
     def __enter__(self) -> Self:
         return self
@@ -258,8 +291,11 @@ def _dask_geoparser(config: Settings) -> Any:
 
     from mapapp.geoparsing import Geoparser
 
-    local = {name: os.environ[f"MAPAPP_{name}"] for name in WORKER_PATHS
-             if os.environ.get(f"MAPAPP_{name}")}
+    local = {
+        name: os.environ[f"MAPAPP_{name}"]
+        for name in WORKER_PATHS
+        if os.environ.get(f"MAPAPP_{name}")
+    }
     config = config.replace(**local)
     key = json.dumps(dataclasses.asdict(config), sort_keys=True, default=str)
     with _DASK_LOCK:
@@ -273,9 +309,16 @@ def _parse_partition(articles: list[Article], config: Settings) -> list[Part]:
     return [parse_part(_dask_geoparser(config), articles)]
 
 
-def _run_dask(articles: Iterable[Article], config: Settings, writer: Any, *,
-              workers: int, scheduler: str | None, partition_size: int,
-              advance: Callable[[int], None]) -> Written:
+def _run_dask(
+    articles: Iterable[Article],
+    config: Settings,
+    writer: Any,
+    *,
+    workers: int,
+    scheduler: str | None,
+    partition_size: int,
+    advance: Callable[[int], None],
+) -> Written:
     """Geoparse a bag of ``articles`` on Dask; the writer stores each partition under its index."""
     import dask.bag
     from dask.distributed import as_completed
@@ -314,8 +357,9 @@ class DaskClient:
         if self.address:
             self.client = Client(self.address)
         else:
-            self.cluster = LocalCluster(n_workers=self.workers, threads_per_worker=1,
-                                        processes=True, dashboard_address=None)
+            self.cluster = LocalCluster(
+                n_workers=self.workers, threads_per_worker=1, processes=True, dashboard_address=None
+            )
             self.client = Client(self.cluster)
         return self.client
 

@@ -59,9 +59,16 @@ def _no_progress(total: int, online: Any) -> AbstractContextManager[Advance]:
     return nullcontext(lambda n: None)
 
 
-def ingest(paths: Sequence[Path], settings: Settings, *, progress: Progress | None = None,
-           report: Report = _silent, workers: int = 1, engine: str = "local",
-           scheduler: str | None = None) -> IngestSummary:
+def ingest(
+    paths: Sequence[Path],
+    settings: Settings,
+    *,
+    progress: Progress | None = None,
+    report: Report = _silent,
+    workers: int = 1,
+    engine: str = "local",
+    scheduler: str | None = None,
+) -> IngestSummary:
     """Parse, geoparse and store every new article under ``paths``; returns what was done.
 
     ``workers``, ``engine`` and ``scheduler`` choose where geoparsing runs
@@ -72,18 +79,32 @@ def ingest(paths: Sequence[Path], settings: Settings, *, progress: Progress | No
 
     fallback = make_fallback(settings)  # refuses before any work when misconfigured
     try:
-        check_engine(settings, workers=workers, engine=engine, scheduler=scheduler,
-                     fallback=fallback)
+        check_engine(
+            settings, workers=workers, engine=engine, scheduler=scheduler, fallback=fallback
+        )
         with _writer_lock(settings, report):  # one ingest per store; a second one waits
-            return _ingest(paths, settings, fallback, progress or _no_progress, report,
-                           engine={"workers": workers, "engine": engine, "scheduler": scheduler})
+            return _ingest(
+                paths,
+                settings,
+                fallback,
+                progress or _no_progress,
+                report,
+                engine={"workers": workers, "engine": engine, "scheduler": scheduler},
+            )
     finally:
         if fallback is not None:
             fallback.close()
 
 
-def _ingest(paths: Sequence[Path], settings: Settings, fallback: Any, progress: Progress,
-            report: Report, *, engine: dict[str, Any]) -> IngestSummary:
+def _ingest(
+    paths: Sequence[Path],
+    settings: Settings,
+    fallback: Any,
+    progress: Progress,
+    report: Report,
+    *,
+    engine: dict[str, Any],
+) -> IngestSummary:
     """The ingest itself, under the writer lock: scan, geoparse the new articles, write."""
     from mapapp.geoparsing import load_geoparser
     from mapapp.stores import open_store
@@ -92,33 +113,51 @@ def _ingest(paths: Sequence[Path], settings: Settings, fallback: Any, progress: 
     for error in scan.errors:
         report(f"skipped: {error}")
     stats = fallback.stats if fallback is not None else None
-    summary = IngestSummary(already_stored=scan.already_stored,
-                            errors=tuple(str(error) for error in scan.errors),
-                            failures=None if stats is None else 0, online=stats)
+    summary = IngestSummary(
+        already_stored=scan.already_stored,
+        errors=tuple(str(error) for error in scan.errors),
+        failures=None if stats is None else 0,
+        online=stats,
+    )
     if not scan.fresh:
         return summary
     in_process = engine["workers"] == 1 and engine["engine"] == "local"
     geoparser = load_geoparser(settings, report, fallback) if in_process else None
     with progress(len(scan.fresh), stats) as advance:
-        written = run_ingest(paths, scan, settings, **engine, batch_size=BATCH_SIZE,
-                             geoparser=geoparser, advance=advance)
+        written = run_ingest(
+            paths,
+            scan,
+            settings,
+            **engine,
+            batch_size=BATCH_SIZE,
+            geoparser=geoparser,
+            advance=advance,
+        )
     if not written.has_model and not in_process:
-        report(f"note: spaCy model {settings.ner_model!r} not available on the workers; "
-               "places were recognised with the gazetteer alone")
+        report(
+            f"note: spaCy model {settings.ner_model!r} not available on the workers; "
+            "places were recognised with the gazetteer alone"
+        )
     return _counted(summary, scan, written.stored, stats)
 
 
-def _counted(summary: IngestSummary, scan: Scan, stored: Any,
-             stats: OnlineStats | None) -> IngestSummary:
+def _counted(
+    summary: IngestSummary, scan: Scan, stored: Any, stats: OnlineStats | None
+) -> IngestSummary:
     """``summary`` with what the engine stored (an ``AddResult`` of the whole run)."""
-    return replace(summary, articles=stored.added,
-                   already_stored=scan.already_stored + stored.skipped,
-                   places=stored.resolved, unresolved=stored.mentions - stored.resolved,
-                   failures=None if stats is None else stats.failures)
+    return replace(
+        summary,
+        articles=stored.added,
+        already_stored=scan.already_stored + stored.skipped,
+        places=stored.resolved,
+        unresolved=stored.mentions - stored.resolved,
+        failures=None if stats is None else stats.failures,
+    )
 
 
-def reprocess(settings: Settings, *, progress: Progress | None = None,
-              report: Report = _silent) -> IngestSummary:
+def reprocess(
+    settings: Settings, *, progress: Progress | None = None, report: Report = _silent
+) -> IngestSummary:
     """Re-geoparse every stored article with today's rules and corrections, in one swap."""
     with _writer_lock(settings, report):
         return _reprocess(settings, progress or _no_progress, report)
@@ -150,5 +189,9 @@ def _writer_lock(settings: Settings, report: Report) -> AbstractContextManager[A
     from mapapp.stores.locking import writer_lock
 
     store = settings.store
-    return writer_lock(store, on_wait=lambda holder: report(
-        f"waiting: another ingest into {describe_store(store)} is running ({holder})"))
+    return writer_lock(
+        store,
+        on_wait=lambda holder: report(
+            f"waiting: another ingest into {describe_store(store)} is running ({holder})"
+        ),
+    )

@@ -54,8 +54,13 @@ EVIDENCE_URL = "/api/evidence"
 BASEMAP_URL = "/basemap/countries.geojson"
 WORLD_CENTRE = (20.0, 10.0)
 
-LAND_STYLE = {"color": "#a8a294", "weight": 0.6, "fillColor": "#f3efe4",
-              "fillOpacity": 1.0, "opacity": 1.0}
+LAND_STYLE = {
+    "color": "#a8a294",
+    "weight": 0.6,
+    "fillColor": "#f3efe4",
+    "fillOpacity": 1.0,
+    "opacity": 1.0,
+}
 OCEAN_COLOUR = "#c9dfec"
 
 _TAG_OPENER = re.compile(r"\{(?=[{%#])")
@@ -152,9 +157,16 @@ class StoryMap(folium.Map):
         {% endmacro %}
     """)
 
-    def __init__(self, location: Sequence[float] | None = None, *, asset_root: str = "/",
-                 tiles: Any = None, ocean: str = OCEAN_COLOUR, max_zoom: int = 18,
-                 **kwargs: Any) -> None:
+    def __init__(
+        self,
+        location: Sequence[float] | None = None,
+        *,
+        asset_root: str = "/",
+        tiles: Any = None,
+        ocean: str = OCEAN_COLOUR,
+        max_zoom: int = 18,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(location=location, tiles=tiles, max_zoom=max_zoom, **kwargs)
         self._name = "StoryMap"
         self.options["max_zoom"] = max_zoom  # Leaflet.markercluster needs it without tiles
@@ -197,8 +209,13 @@ class OfflineBasemap(Layer):
         {% endmacro %}
     """)
 
-    def __init__(self, url: str = BASEMAP_URL, *, style: Mapping[str, Any] | None = None,
-                 attribution: str = NATURAL_EARTH_ATTRIBUTION) -> None:
+    def __init__(
+        self,
+        url: str = BASEMAP_URL,
+        *,
+        style: Mapping[str, Any] | None = None,
+        attribution: str = NATURAL_EARTH_ATTRIBUTION,
+    ) -> None:
         super().__init__(name="Countries", overlay=False, control=False)
         self._name = "OfflineBasemap"
         self.url = url
@@ -213,16 +230,18 @@ class PlacesLayer(JSCSSMixin, MacroElement):
     which is the page's own URL as the server parsed it (``MapView.state``).
     """
 
-    default_js = [("mapapp_mapdata_js", "/static/mapdata.js"),
-                  ("mapapp_timeline_js", "/static/timeline.js"),
-                  ("mapapp_dom_js", "/static/dom.js"),
-                  ("mapapp_urlstate_js", "/static/urlstate.js"),
-                  ("mapapp_controls_js", "/static/controls.js"),
-                  ("mapapp_clusters_js", "/static/clusters.js"),
-                  ("mapapp_outlines_js", "/static/outlines.js"),
-                  ("mapapp_popups_js", "/static/popups.js"),
-                  ("mapapp_storylist_js", "/static/storylist.js"),
-                  ("mapapp_map_js", "/static/map.js")]
+    default_js = [
+        ("mapapp_mapdata_js", "/static/mapdata.js"),
+        ("mapapp_timeline_js", "/static/timeline.js"),
+        ("mapapp_dom_js", "/static/dom.js"),
+        ("mapapp_urlstate_js", "/static/urlstate.js"),
+        ("mapapp_controls_js", "/static/controls.js"),
+        ("mapapp_clusters_js", "/static/clusters.js"),
+        ("mapapp_outlines_js", "/static/outlines.js"),
+        ("mapapp_popups_js", "/static/popups.js"),
+        ("mapapp_storylist_js", "/static/storylist.js"),
+        ("mapapp_map_js", "/static/map.js"),
+    ]
 
     _template = SafeTemplate("""
         {% macro script(this, kwargs) %}
@@ -231,15 +250,27 @@ class PlacesLayer(JSCSSMixin, MacroElement):
         {% endmacro %}
     """)
 
-    def __init__(self, url: str = POINTS_URL, *, view: MapView | None = None,
-                 evidence_url: str = EVIDENCE_URL, story_url: str = "/stories/ARTICLE-ID",
-                 export_url: str = "/export.FORMAT", asset_root: str = "/") -> None:
+    def __init__(
+        self,
+        url: str = POINTS_URL,
+        *,
+        view: MapView | None = None,
+        evidence_url: str = EVIDENCE_URL,
+        story_url: str = "/stories/ARTICLE-ID",
+        export_url: str = "/export.FORMAT",
+        asset_root: str = "/",
+    ) -> None:
         super().__init__()
         self._name = "PlacesLayer"
         view = view or MapView()
-        self.options = {"url": url, "evidenceUrl": evidence_url, "storyUrl": story_url,
-                        "exportUrl": export_url, "state": view.state(),
-                        "fit": view.zoom is None}
+        self.options = {
+            "url": url,
+            "evidenceUrl": evidence_url,
+            "storyUrl": story_url,
+            "exportUrl": export_url,
+            "state": view.state(),
+            "fit": view.zoom is None,
+        }
         self.default_js = _local(type(self).default_js, asset_root)
 
 
@@ -285,8 +316,10 @@ def _check_local(figure: Any) -> None:
         if isinstance(child, (JavascriptLink, CssLink)):
             url = str(child.url)
             if not url.startswith("/") or url.startswith("//"):
-                raise ValueError(f"map asset {url!r} is not served by mapapp; "
-                                 "declare a local URL in StoryMap.default_js/default_css")
+                raise ValueError(
+                    f"map asset {url!r} is not served by mapapp; "
+                    "declare a local URL in StoryMap.default_js/default_css"
+                )
 
 
 def map_fragment(m: folium.Map) -> Markup:
@@ -294,30 +327,55 @@ def map_fragment(m: folium.Map) -> Markup:
     figure = m.get_root()
     figure.render()
     _check_local(figure)
-    header = "".join(child.render() for name, child in figure.header._children.items()
-                     if name != "meta_http")
-    return Markup(f"{header}\n{figure.html.render()}\n"
-                  f"<script>\n{figure.script.render()}\n</script>\n")
+    header = "".join(
+        child.render() for name, child in figure.header._children.items() if name != "meta_http"
+    )
+    return Markup(
+        f"{header}\n{figure.html.render()}\n<script>\n{figure.script.render()}\n</script>\n"
+    )
 
 
-def base_map(location: Sequence[float] | None, zoom: int, *, asset_root: str,
-             basemap_url: str, tiles: str | None, tiles_attribution: str | None,
-             **options: Any) -> StoryMap:
+def base_map(
+    location: Sequence[float] | None,
+    zoom: int,
+    *,
+    asset_root: str,
+    basemap_url: str,
+    tiles: str | None,
+    tiles_attribution: str | None,
+    **options: Any,
+) -> StoryMap:
     """A StoryMap with the offline outlines and, when configured, a tile layer."""
-    m = StoryMap(location, zoom_start=zoom, asset_root=asset_root, width="100%",
-                 height="100%", world_copy_jump=True, min_zoom=1, **options)
+    m = StoryMap(
+        location,
+        zoom_start=zoom,
+        asset_root=asset_root,
+        width="100%",
+        height="100%",
+        world_copy_jump=True,
+        min_zoom=1,
+        **options,
+    )
     OfflineBasemap(basemap_url).add_to(m)
     if tiles:
-        folium.TileLayer(tiles=tiles, attr=tiles_attribution or "Map tiles",
-                         name="Tiles", control=False).add_to(m)
+        folium.TileLayer(
+            tiles=tiles, attr=tiles_attribution or "Map tiles", name="Tiles", control=False
+        ).add_to(m)
     return m
 
 
-def render_map(view: MapView | None = None, *, points_url: str = POINTS_URL,
-               evidence_url: str = EVIDENCE_URL, story_url: str = "/stories/ARTICLE-ID",
-               export_url: str = "/export.FORMAT", basemap_url: str = BASEMAP_URL,
-               tiles: str | None = None, tiles_attribution: str | None = None,
-               asset_root: str = "/") -> Markup:
+def render_map(
+    view: MapView | None = None,
+    *,
+    points_url: str = POINTS_URL,
+    evidence_url: str = EVIDENCE_URL,
+    story_url: str = "/stories/ARTICLE-ID",
+    export_url: str = "/export.FORMAT",
+    basemap_url: str = BASEMAP_URL,
+    tiles: str | None = None,
+    tiles_attribution: str | None = None,
+    asset_root: str = "/",
+) -> Markup:
     """The main map: outlines, optional tiles, and the places layer in ``view``.
 
     The map opens on the view's centre and zoom when the URL gave them (else
@@ -326,10 +384,21 @@ def render_map(view: MapView | None = None, *, points_url: str = POINTS_URL,
     """
     view = view or MapView()
     placed = view.zoom is not None and view.lat is not None and view.lon is not None
-    m = base_map((view.lat, view.lon) if placed else WORLD_CENTRE,
-                 view.zoom if placed else 2, asset_root=asset_root,
-                 basemap_url=basemap_url, tiles=tiles, tiles_attribution=tiles_attribution,
-                 position="absolute")
-    PlacesLayer(points_url, view=view, evidence_url=evidence_url, story_url=story_url,
-                export_url=export_url, asset_root=asset_root).add_to(m)
+    m = base_map(
+        (view.lat, view.lon) if placed else WORLD_CENTRE,
+        view.zoom if placed else 2,
+        asset_root=asset_root,
+        basemap_url=basemap_url,
+        tiles=tiles,
+        tiles_attribution=tiles_attribution,
+        position="absolute",
+    )
+    PlacesLayer(
+        points_url,
+        view=view,
+        evidence_url=evidence_url,
+        story_url=story_url,
+        export_url=export_url,
+        asset_root=asset_root,
+    ).add_to(m)
     return map_fragment(m)

@@ -34,8 +34,13 @@ def export_name(view: MapView, fmt: str) -> str:
     if view.start and view.end:
         span = f"{view.start.isoformat()}-{view.end.isoformat()}"
     else:
-        span = (f"from-{view.start.isoformat()}" if view.start else
-                f"to-{view.end.isoformat()}" if view.end else "all")
+        span = (
+            f"from-{view.start.isoformat()}"
+            if view.start
+            else f"to-{view.end.isoformat()}"
+            if view.end
+            else "all"
+        )
     return f"mapapp-{span}.{fmt}"
 
 

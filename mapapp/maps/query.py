@@ -20,7 +20,7 @@ from mapapp.records import MAP_ROLES
 
 _DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 _COUNTRY = re.compile(r"[A-Za-z]{2}")
-MAX_SEARCH = 200          # characters of a search query
+MAX_SEARCH = 200  # characters of a search query
 
 
 def _values(args: Mapping[str, Any], name: str) -> list[str]:
@@ -87,8 +87,10 @@ def parse_bbox(args: Mapping[str, Any]) -> tuple[float, float, float, float] | N
         raise QueryError("bbox must be four numbers: west,south,east,north (degrees)") from None
     finite = all(math.isfinite(v) for v in (west, south, east, north))
     if not (finite and -180 <= west <= east <= 180 and -90 <= south <= north <= 90):
-        raise QueryError("bbox must be west,south,east,north with -180 <= west <= east <= 180 "
-                         "and -90 <= south <= north <= 90")
+        raise QueryError(
+            "bbox must be west,south,east,north with -180 <= west <= east <= 180 "
+            "and -90 <= south <= north <= 90"
+        )
     return west, south, east, north
 
 
@@ -148,8 +150,7 @@ def parse_view(args: Mapping[str, Any]) -> MapView:
     start, end = parse_date_range(args)
     query = (_last(args, "q") or "").strip()
     if len(query) > MAX_SEARCH:
-        raise QueryError(f"Search text is {len(query)} characters long: "
-                         f"use at most {MAX_SEARCH}")
+        raise QueryError(f"Search text is {len(query)} characters long: use at most {MAX_SEARCH}")
     country = (_last(args, "country") or "").strip()
     if country and not _COUNTRY.fullmatch(country):
         raise QueryError(f"Bad country {country[:40]!r}: use a two-letter code such as SY")
@@ -161,7 +162,16 @@ def parse_view(args: Mapping[str, Any]) -> MapView:
         lat = lon = zoom = None
     elif not -180.0 <= lon <= 180.0:  # Leaflet lets the world repeat: wrap it back
         lon = round((lon + 180.0) % 360.0 - 180.0, 6)
-    return MapView(start=start, end=end, undated=_flag(args, "undated", True), q=query,
-                   country=country.upper(), roles=_roles(args), min_score=min_score,
-                   areas=_flag(args, "areas", True), lat=lat, lon=lon,
-                   zoom=None if zoom is None else int(zoom))
+    return MapView(
+        start=start,
+        end=end,
+        undated=_flag(args, "undated", True),
+        q=query,
+        country=country.upper(),
+        roles=_roles(args),
+        min_score=min_score,
+        areas=_flag(args, "areas", True),
+        lat=lat,
+        lon=lon,
+        zoom=None if zoom is None else int(zoom),
+    )

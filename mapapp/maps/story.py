@@ -64,12 +64,20 @@ def story_places(mentions: Any) -> list[StoryPlace]:
         if geom is None or geom.is_empty:
             continue
         key = point_key(row.geonameid, geom.y, geom.x)
-        entry = places.setdefault(key, {
-            "key": key, "name": cell_text(row.resolved_name) or cell_text(row.name),
-            "admin1_name": cell_text(row.admin1_name), "country_code": cell_text(row.country_code),
-            "feature_code": cell_text(row.feature_code),
-            "kind": place_kind(cell_text(row.feature_class), cell_text(row.feature_code)),
-            "latitude": float(geom.y), "longitude": float(geom.x), "written": []})
+        entry = places.setdefault(
+            key,
+            {
+                "key": key,
+                "name": cell_text(row.resolved_name) or cell_text(row.name),
+                "admin1_name": cell_text(row.admin1_name),
+                "country_code": cell_text(row.country_code),
+                "feature_code": cell_text(row.feature_code),
+                "kind": place_kind(cell_text(row.feature_class), cell_text(row.feature_code)),
+                "latitude": float(geom.y),
+                "longitude": float(geom.x),
+                "written": [],
+            },
+        )
         if cell_text(row.name) and cell_text(row.name) not in entry["written"]:
             entry["written"].append(cell_text(row.name))
     return [StoryPlace(**{**e, "written": tuple(e["written"])}) for e in places.values()]
@@ -82,12 +90,27 @@ def mention_spans(mentions: Any) -> list[dict[str, Any]]:
         geom = row.geometry
         placed = geom is not None and not geom.is_empty
         key = point_key(row.geonameid, geom.y, geom.x) if placed else None
-        where = ", ".join(p for p in (cell_text(row.resolved_name), cell_text(row.admin1_name),
-                                      cell_text(row.country_code)) if p)
+        where = ", ".join(
+            p
+            for p in (
+                cell_text(row.resolved_name),
+                cell_text(row.admin1_name),
+                cell_text(row.country_code),
+            )
+            if p
+        )
         label = where if placed else f"Not placed: {cell_text(row.reason) or 'unresolved'}"
-        spans.append({"start": row.start, "end": row.end, "name": cell_text(row.name) or None,
-                      "role": cell_text(row.role) or None, "key": key, "label": label,
-                      "reason": cell_text(row.reason) or None})
+        spans.append(
+            {
+                "start": row.start,
+                "end": row.end,
+                "name": cell_text(row.name) or None,
+                "role": cell_text(row.role) or None,
+                "key": key,
+                "label": label,
+                "reason": cell_text(row.reason) or None,
+            }
+        )
     return spans
 
 
@@ -113,19 +136,45 @@ def mark_places(text: str, spans: Iterable[Mapping[str, Any]]) -> list[Segment]:
     return segments
 
 
-def render_story_map(mentions: Any, *, basemap_url: str = BASEMAP_URL,
-                     tiles: str | None = None, tiles_attribution: str | None = None,
-                     asset_root: str = "/") -> Markup:
+def render_story_map(
+    mentions: Any,
+    *,
+    basemap_url: str = BASEMAP_URL,
+    tiles: str | None = None,
+    tiles_attribution: str | None = None,
+    asset_root: str = "/",
+) -> Markup:
     """A small map of one article's resolved places (few markers, labelled safely)."""
     places = story_places(mentions)
-    m = base_map(WORLD_CENTRE, 1, asset_root=asset_root, basemap_url=basemap_url,
-                 tiles=tiles, tiles_attribution=tiles_attribution, position="relative")
+    m = base_map(
+        WORLD_CENTRE,
+        1,
+        asset_root=asset_root,
+        basemap_url=basemap_url,
+        tiles=tiles,
+        tiles_attribution=tiles_attribution,
+        position="relative",
+    )
     for place in places:
         area = place.kind == "area"
-        style = ({"radius": 9, "weight": 3, "color": "#6c3483", "fill": False,
-                  "class_name": "mapapp-story-area"} if area else
-                 {"radius": 6, "weight": 2, "color": "#ffffff", "fill_color": "#c0392b",
-                  "fill_opacity": 0.9, "class_name": "mapapp-story-point"})
+        style = (
+            {
+                "radius": 9,
+                "weight": 3,
+                "color": "#6c3483",
+                "fill": False,
+                "class_name": "mapapp-story-area",
+            }
+            if area
+            else {
+                "radius": 6,
+                "weight": 2,
+                "color": "#ffffff",
+                "fill_color": "#c0392b",
+                "fill_opacity": 0.9,
+                "class_name": "mapapp-story-point",
+            }
+        )
         marker = folium.CircleMarker((place.latitude, place.longitude), **style)
         label = ", ".join(p for p in (place.name, place.admin1_name, place.country_code) if p)
         PointLabel(label, place.key).add_to(marker)
@@ -133,6 +182,5 @@ def render_story_map(mentions: Any, *, basemap_url: str = BASEMAP_URL,
     if places:
         lats = [p.latitude for p in places]
         lons = [p.longitude for p in places]
-        m.fit_bounds([(min(lats), min(lons)), (max(lats), max(lons))],
-                     padding=(30, 30), max_zoom=6)
+        m.fit_bounds([(min(lats), min(lons)), (max(lats), max(lons))], padding=(30, 30), max_zoom=6)
     return map_fragment(m)

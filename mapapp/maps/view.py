@@ -25,12 +25,12 @@ class MapView:
 
     start: date | None = None
     end: date | None = None
-    undated: bool = True          # show stories with no date, whatever the range
-    q: str = ""                   # place name or headline, case-insensitive
-    country: str = ""             # ISO 3166-1 alpha-2, upper case
+    undated: bool = True  # show stories with no date, whatever the range
+    q: str = ""  # place name or headline, case-insensitive
+    country: str = ""  # ISO 3166-1 alpha-2, upper case
     roles: tuple[str, ...] = MAP_ROLES
     min_score: float = 0.0
-    areas: bool = True            # countries, regions and other areas
+    areas: bool = True  # countries, regions and other areas
     lat: float | None = None
     lon: float | None = None
     zoom: int | None = None
@@ -60,11 +60,19 @@ class MapView:
 
     def state(self) -> dict[str, Any]:
         """The view as map.js's initial state (JSON-ready)."""
-        return {"start": self.start.isoformat() if self.start else "",
-                "end": self.end.isoformat() if self.end else "",
-                "undated": self.undated, "q": self.q, "country": self.country,
-                "roles": list(self.roles), "minScore": self.min_score, "areas": self.areas,
-                "lat": self.lat, "lon": self.lon, "zoom": self.zoom}
+        return {
+            "start": self.start.isoformat() if self.start else "",
+            "end": self.end.isoformat() if self.end else "",
+            "undated": self.undated,
+            "q": self.q,
+            "country": self.country,
+            "roles": list(self.roles),
+            "minScore": self.min_score,
+            "areas": self.areas,
+            "lat": self.lat,
+            "lon": self.lon,
+            "zoom": self.zoom,
+        }
 
     def without_view(self) -> MapView:
         """The same filters with no centre or zoom (the map fits itself to the places)."""
@@ -129,6 +137,7 @@ def filter_mentions(frame: pandas.DataFrame, view: MapView) -> pandas.DataFrame:
         keep &= frame["kind"] != "area"
     if view.q:
         needle = view.q.lower()
-        keep &= (_lower(frame["resolved_name"]).str.contains(needle, regex=False)
-                 | _lower(frame["headline"]).str.contains(needle, regex=False))
+        keep &= _lower(frame["resolved_name"]).str.contains(needle, regex=False) | _lower(
+            frame["headline"]
+        ).str.contains(needle, regex=False)
     return frame[keep.to_numpy()]

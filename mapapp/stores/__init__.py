@@ -27,12 +27,14 @@ class StoreWriter(Protocol):
 
     def __exit__(self, *exc: object) -> None: ...
 
-    def add_frames(self, articles: pandas.DataFrame,
-                   mentions: geopandas.GeoDataFrame) -> WriteResult:
+    def add_frames(
+        self, articles: pandas.DataFrame, mentions: geopandas.GeoDataFrame
+    ) -> WriteResult:
         """Store one batch's rows (stored ids are skipped)."""
 
-    def write(self, index: int, articles: pandas.DataFrame,
-              mentions: geopandas.GeoDataFrame) -> WriteResult:
+    def write(
+        self, index: int, articles: pandas.DataFrame, mentions: geopandas.GeoDataFrame
+    ) -> WriteResult:
         """Store partition ``index`` of a run whose partitions finish in any order."""
 
 
@@ -68,16 +70,22 @@ class Store(Protocol):
         """Bring the schema to this mapapp's revision: (before, after), or None without one."""
 
     # -- reading --------------------------------------------------------------
-    def mentions(self, start: date | None = None, end: date | None = None, *,
-                 include_undated: bool = False, article_id: str | None = None,
-                 resolved_only: bool = True,
-                 bbox: tuple[float, float, float, float] | None = None
-                 ) -> geopandas.GeoDataFrame:
+    def mentions(
+        self,
+        start: date | None = None,
+        end: date | None = None,
+        *,
+        include_undated: bool = False,
+        article_id: str | None = None,
+        resolved_only: bool = True,
+        bbox: tuple[float, float, float, float] | None = None,
+    ) -> geopandas.GeoDataFrame:
         """Mentions published in [start, end] (all when unbounded), with headline and url;
         ``bbox`` (west, south, east, north in degrees) keeps the points inside it."""
 
-    def articles(self, start: date | None = None, end: date | None = None, *,
-                 include_undated: bool = False) -> pandas.DataFrame:
+    def articles(
+        self, start: date | None = None, end: date | None = None, *, include_undated: bool = False
+    ) -> pandas.DataFrame:
         """Articles published in [start, end] (all when unbounded), by date then headline."""
 
     def article(self, article_id: str) -> dict[str, Any] | None:
@@ -92,16 +100,18 @@ class Store(Protocol):
     def stats(self) -> dict[str, Any]:
         """Counts, date range and the ten most mentioned places, from one snapshot."""
 
-    def export(self, out: Path, fmt: str, start: date | None = None,
-               end: date | None = None) -> Path:
+    def export(
+        self, out: Path, fmt: str, start: date | None = None, end: date | None = None
+    ) -> Path:
         """Write the resolved mentions in [start, end] as geojson, csv or gpkg, atomically."""
 
     # -- writing --------------------------------------------------------------
     def add(self, batch: Iterable[tuple[Article, Sequence[Resolution]]]) -> WriteResult:
         """Store articles and their mentions in one write; stored ids are skipped."""
 
-    def add_frames(self, articles: pandas.DataFrame,
-                   mentions: geopandas.GeoDataFrame) -> WriteResult:
+    def add_frames(
+        self, articles: pandas.DataFrame, mentions: geopandas.GeoDataFrame
+    ) -> WriteResult:
         """Store the rows of `mapapp.stores.frames.batch_frames` in one write."""
 
     def replace(self, batch: Iterable[tuple[Article, Sequence[Resolution]]]) -> int:

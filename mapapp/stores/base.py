@@ -41,8 +41,12 @@ class WriteResult:
 
     def __add__(self, other: WriteResult) -> WriteResult:
         """Two writes' results as one (a run of batches, a copy)."""
-        return WriteResult(self.added + other.added, self.skipped + other.skipped,
-                           self.mentions + other.mentions, self.resolved + other.resolved)
+        return WriteResult(
+            self.added + other.added,
+            self.skipped + other.skipped,
+            self.mentions + other.mentions,
+            self.resolved + other.resolved,
+        )
 
 
 NOTHING = WriteResult(added=0, skipped=0)  # the sum of no writes
@@ -50,12 +54,17 @@ NOTHING = WriteResult(added=0, skipped=0)  # the sum of no writes
 
 def stored_result(given: int, articles: int, mentions: geopandas.GeoDataFrame) -> WriteResult:
     """The result of storing ``articles`` of ``given`` articles, with ``mentions`` (their rows)."""
-    return WriteResult(added=articles, skipped=given - articles, mentions=len(mentions),
-                       resolved=int(mentions.geometry.notna().sum()))
+    return WriteResult(
+        added=articles,
+        skipped=given - articles,
+        mentions=len(mentions),
+        resolved=int(mentions.geometry.notna().sum()),
+    )
 
 
-def unique_articles(batch: Iterable[tuple[Article, Sequence[Resolution]]]
-                    ) -> tuple[list[tuple[Article, Sequence[Resolution]]], int]:
+def unique_articles(
+    batch: Iterable[tuple[Article, Sequence[Resolution]]],
+) -> tuple[list[tuple[Article, Sequence[Resolution]]], int]:
     """The batch with each article once (its first copy), and how many copies were dropped."""
     pairs, duplicates, seen = [], 0, set()
     for article, resolutions in batch:
@@ -73,33 +82,49 @@ def file_version(path: Path) -> str:
         st = path.stat()
     except OSError:
         return "empty"
-    digest = hashlib.sha256(f"{path.resolve()}|{st.st_mtime_ns}|{st.st_size}|{st.st_ino}"
-                            .encode()).hexdigest()
+    digest = hashlib.sha256(
+        f"{path.resolve()}|{st.st_mtime_ns}|{st.st_size}|{st.st_ino}".encode()
+    ).hexdigest()
     return digest[:16]
 
 
-def sql_stats(fetch: Callable[[str], list[tuple]] | None, *,
-              day: Callable[[str], str] = lambda expr: expr,
-              text: Callable[[str], str] = lambda column: column) -> dict[str, Any]:
+def sql_stats(
+    fetch: Callable[[str], list[tuple]] | None,
+    *,
+    day: Callable[[str], str] = lambda expr: expr,
+    text: Callable[[str], str] = lambda column: column,
+) -> dict[str, Any]:
     """``Store.stats`` from SQL, for any backend: ``fetch(sql)`` runs a query (None: no store
     yet), ``day`` turns a date expression into ISO text, ``text`` orders a text column
     byte by byte with NULL first (SQLite's order)."""
-    result: dict[str, Any] = {"articles": 0, "mentions": 0, "resolved": 0, "unresolved": 0,
-                              "undated_articles": 0, "first_date": None, "last_date": None,
-                              "top_places": []}
+    result: dict[str, Any] = {
+        "articles": 0,
+        "mentions": 0,
+        "resolved": 0,
+        "unresolved": 0,
+        "undated_articles": 0,
+        "first_date": None,
+        "last_date": None,
+        "top_places": [],
+    }
     if fetch is None:
         return result
     first, last = day('min("published")'), day('max("published")')
-    (result["articles"], result["undated_articles"], result["first_date"],
-     result["last_date"]) = fetch(
-        f'SELECT count(*), count(*) - count("published"), {first}, {last} FROM "articles"')[0]
+    (result["articles"], result["undated_articles"], result["first_date"], result["last_date"]) = (
+        fetch(f'SELECT count(*), count(*) - count("published"), {first}, {last} FROM "articles"')[0]
+    )
     result["mentions"], result["resolved"] = fetch(
-        f'SELECT count(*), count("{GEOM}") FROM "mentions"')[0]
+        f'SELECT count(*), count("{GEOM}") FROM "mentions"'
+    )[0]
     by_name, by_country = text('"resolved_name"'), text('"country_code"')
-    result["top_places"] = [list(row) for row in fetch(
-        f'SELECT "resolved_name", "country_code", count(*) AS n FROM "mentions" '
-        f'WHERE "{GEOM}" IS NOT NULL GROUP BY "resolved_name", "country_code" '
-        f'ORDER BY n DESC, {by_name}, {by_country} LIMIT 10')]
+    result["top_places"] = [
+        list(row)
+        for row in fetch(
+            f'SELECT "resolved_name", "country_code", count(*) AS n FROM "mentions" '
+            f'WHERE "{GEOM}" IS NOT NULL GROUP BY "resolved_name", "country_code" '
+            f"ORDER BY n DESC, {by_name}, {by_country} LIMIT 10"
+        )
+    ]
     result["unresolved"] = result["mentions"] - result["resolved"]
     return result
 
@@ -114,8 +139,9 @@ class StoreBase:
         result = self.add_frames(*batch_frames(pairs))
         return dataclasses.replace(result, skipped=result.skipped + duplicates)
 
-    def add_frames(self, articles: pandas.DataFrame,
-                   mentions: geopandas.GeoDataFrame) -> WriteResult:
+    def add_frames(
+        self, articles: pandas.DataFrame, mentions: geopandas.GeoDataFrame
+    ) -> WriteResult:
         """Store the rows of `batch_frames` in one write; stored ids are skipped."""
         raise NotImplementedError
 
@@ -123,8 +149,9 @@ class StoreBase:
         """Every stored article as an `Article` record (for reprocessing)."""
         return article_records(self.articles(include_undated=True))
 
-    def export(self, out: Path, fmt: str, start: date | None = None,
-               end: date | None = None) -> Path:
+    def export(
+        self, out: Path, fmt: str, start: date | None = None, end: date | None = None
+    ) -> Path:
         """Write the resolved mentions in [start, end] as geojson, csv or gpkg, atomically."""
         fmt = export_format(fmt)
         return export_mentions(self.mentions(start, end), out, fmt)
@@ -138,16 +165,19 @@ class Appending(StoreBase):
 
     partitioned = False
 
-    def _append(self, articles: pandas.DataFrame, mentions: geopandas.GeoDataFrame,
-                replace: bool = False) -> tuple[int, int, int]:
+    def _append(
+        self, articles: pandas.DataFrame, mentions: geopandas.GeoDataFrame, replace: bool = False
+    ) -> tuple[int, int, int]:
         raise NotImplementedError
 
-    def add_frames(self, articles: pandas.DataFrame,
-                   mentions: geopandas.GeoDataFrame) -> WriteResult:
+    def add_frames(
+        self, articles: pandas.DataFrame, mentions: geopandas.GeoDataFrame
+    ) -> WriteResult:
         """Append the rows of `batch_frames` in one transaction; stored ids are skipped."""
         added, n_mentions, resolved = self._append(articles, mentions)
-        return WriteResult(added=added, skipped=len(articles) - added, mentions=n_mentions,
-                           resolved=resolved)
+        return WriteResult(
+            added=added, skipped=len(articles) - added, mentions=n_mentions, resolved=resolved
+        )
 
     def replace(self, batch: Iterable[tuple[Article, Sequence[Resolution]]]) -> int:
         """Swap the mentions of already-stored articles for new ones, all in one transaction.
@@ -180,13 +210,15 @@ class BatchWriter:
     def __exit__(self, *exc: object) -> None:
         return None
 
-    def add_frames(self, articles: pandas.DataFrame,
-                   mentions: geopandas.GeoDataFrame) -> WriteResult:
+    def add_frames(
+        self, articles: pandas.DataFrame, mentions: geopandas.GeoDataFrame
+    ) -> WriteResult:
         """Store one batch's rows now, in one transaction."""
         return self.store.add_frames(articles, mentions)
 
-    def write(self, index: int, articles: pandas.DataFrame,
-              mentions: geopandas.GeoDataFrame) -> WriteResult:
+    def write(
+        self, index: int, articles: pandas.DataFrame, mentions: geopandas.GeoDataFrame
+    ) -> WriteResult:
         """Store partition ``index`` now (as `add_frames`)."""
         return self.add_frames(articles, mentions)
 

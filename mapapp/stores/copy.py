@@ -25,8 +25,13 @@ from mapapp.stores.schema import ARTICLE_COLUMNS, MENTION_COLUMNS
 COPY_BATCH = 500  # articles per target transaction
 
 
-def copy_store(source: str | Path, target: str | Path, *, batch_size: int = COPY_BATCH,
-               advance: Callable[[int], None] | None = None) -> WriteResult:
+def copy_store(
+    source: str | Path,
+    target: str | Path,
+    *,
+    batch_size: int = COPY_BATCH,
+    advance: Callable[[int], None] | None = None,
+) -> WriteResult:
     """Copy every article and mention of ``source`` into ``target``, ``batch_size`` articles
     per write, holding the target's writer lock; returns what the target stored (articles
     it already had are ``skipped``).
@@ -46,7 +51,7 @@ def copy_store(source: str | Path, target: str | Path, *, batch_size: int = COPY
     done = NOTHING
     with writer_lock(target), dst.writer() as writer:
         for first in range(0, len(articles), batch_size):
-            chunk = articles.iloc[first:first + batch_size][list(ARTICLE_COLUMNS)]
+            chunk = articles.iloc[first : first + batch_size][list(ARTICLE_COLUMNS)]
             parts = [by_article.get(a, empty) for a in chunk["article_id"]]
             rows = pandas.concat(parts, ignore_index=True) if parts else empty
             done += writer.add_frames(chunk.reset_index(drop=True), rows)

@@ -33,18 +33,19 @@ def write_mentions(frame: geopandas.GeoDataFrame, path: Path, fmt: str) -> None:
     if "url" in frame.columns:
         frame["url"] = frame["url"].map(web_url)
     if fmt == "csv":
-        table = _text_mapped(pandas.DataFrame(frame.drop(columns=frame.geometry.name)),
-                             spreadsheet_safe)
+        table = _text_mapped(
+            pandas.DataFrame(frame.drop(columns=frame.geometry.name)), spreadsheet_safe
+        )
         table["lat"] = frame.geometry.y
         table["lon"] = frame.geometry.x
         # RFC 4180 line ends: a cell holding a lone CR or LF is quoted, never split in two
         table.to_csv(path, index=False, lineterminator="\r\n")
     elif fmt == "geojson":
-        pyogrio.write_dataframe(frame, path, driver="GeoJSON", geometry_type="Point",
-                                layer_options=GEOJSON_OPTIONS)
+        pyogrio.write_dataframe(
+            frame, path, driver="GeoJSON", geometry_type="Point", layer_options=GEOJSON_OPTIONS
+        )
     else:
-        pyogrio.write_dataframe(frame, path, layer="mentions", driver="GPKG",
-                                geometry_type="Point")
+        pyogrio.write_dataframe(frame, path, layer="mentions", driver="GPKG", geometry_type="Point")
 
 
 def _text_mapped(frame: pandas.DataFrame, clean: Callable[[str], str]) -> pandas.DataFrame:
@@ -53,7 +54,8 @@ def _text_mapped(frame: pandas.DataFrame, clean: Callable[[str], str]) -> pandas
     for name in frame.columns:
         column = frame[name]
         if name != getattr(frame, "_geometry_column_name", None) and (
-                column.dtype == object or pandas.api.types.is_string_dtype(column)):
+            column.dtype == object or pandas.api.types.is_string_dtype(column)
+        ):
             frame[name] = column.map(lambda v: clean(v) if isinstance(v, str) else v)
     return frame
 
@@ -64,8 +66,9 @@ def export_format(fmt: str) -> str:
     :raise StoreError: a format that is not one of them.
     """
     if fmt.lower() not in EXPORT_FORMATS:
-        raise StoreError(f"unknown export format {fmt.lower()!r}: "
-                         f"use one of {', '.join(EXPORT_FORMATS)}")
+        raise StoreError(
+            f"unknown export format {fmt.lower()!r}: use one of {', '.join(EXPORT_FORMATS)}"
+        )
     return fmt.lower()
 
 

@@ -33,8 +33,9 @@ def utc_now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
-def resolutions_frame(article: Article,
-                      resolutions: Sequence[Resolution]) -> geopandas.GeoDataFrame:
+def resolutions_frame(
+    article: Article, resolutions: Sequence[Resolution]
+) -> geopandas.GeoDataFrame:
     """One mention row per Resolution of ``article``; unresolved rows get no geometry."""
     return mentions_frame([(article, resolutions)])
 
@@ -46,8 +47,7 @@ def mentions_frame(batch: Batch) -> geopandas.GeoDataFrame:
         published = article.published.isoformat() if article.published else None
         for res in resolutions:
             rows.append(_mention_row(article.article_id, published, res))
-            points.append(to_point(res.place.latitude, res.place.longitude)
-                          if res.place else None)
+            points.append(to_point(res.place.latitude, res.place.longitude) if res.place else None)
     frame = pandas.DataFrame(rows, columns=list(MENTION_COLUMNS))
     text = [name for name, dtype in MENTION_COLUMNS.items() if dtype == "str"]
     frame[text] = frame[text].replace("", None)  # empty means absent, in every backend
@@ -59,8 +59,13 @@ def _mention_row(article_id: str, published: str | None, res: Resolution) -> dic
     """The attribute values of one mention (everything but the point)."""
     top, place = res.toponym, res.place
     return {
-        "article_id": article_id, "name": top.name, "start": top.start, "end": top.end,
-        "role": top.role, "source": top.source, "sentence": top.sentence,
+        "article_id": article_id,
+        "name": top.name,
+        "start": top.start,
+        "end": top.end,
+        "role": top.role,
+        "source": top.source,
+        "sentence": top.sentence,
         "geonameid": place.geonameid if place else None,
         "resolved_name": place.name if place else None,
         "country_code": place.country_code if place else None,
@@ -68,7 +73,9 @@ def _mention_row(article_id: str, published: str | None, res: Resolution) -> dic
         "feature_class": place.feature_class if place else None,
         "feature_code": place.feature_code if place else None,
         "population": place.population if place else None,
-        "score": float(res.score), "reason": res.reason, "provider": res.provider,
+        "score": float(res.score),
+        "reason": res.reason,
+        "provider": res.provider,
         "provider_id": getattr(place, "provider_id", None) if place else None,
         "published": published,
     }
@@ -76,11 +83,20 @@ def _mention_row(article_id: str, published: str | None, res: Resolution) -> dic
 
 def articles_frame(articles: Sequence[Article], ingested_at: str) -> pandas.DataFrame:
     """One row per article for the ``articles`` table."""
-    rows = [{
-        "article_id": a.article_id, "headline": a.headline, "deck": a.deck,
-        "dateline": a.dateline, "published": a.published.isoformat() if a.published else None,
-        "url": a.url, "source": a.source, "text": a.text, "ingested_at": ingested_at,
-    } for a in articles]
+    rows = [
+        {
+            "article_id": a.article_id,
+            "headline": a.headline,
+            "deck": a.deck,
+            "dateline": a.dateline,
+            "published": a.published.isoformat() if a.published else None,
+            "url": a.url,
+            "source": a.source,
+            "text": a.text,
+            "ingested_at": ingested_at,
+        }
+        for a in articles
+    ]
     return typed(pandas.DataFrame(rows, columns=list(ARTICLE_COLUMNS)), ARTICLE_COLUMNS)
 
 
@@ -94,8 +110,9 @@ def empty_mentions() -> geopandas.GeoDataFrame:
     return mentions_frame([])
 
 
-def in_bbox(frame: geopandas.GeoDataFrame,
-            bbox: tuple[float, float, float, float] | None) -> geopandas.GeoDataFrame:
+def in_bbox(
+    frame: geopandas.GeoDataFrame, bbox: tuple[float, float, float, float] | None
+) -> geopandas.GeoDataFrame:
     """The rows of ``frame`` whose point lies in (west, south, east, north), edges included."""
     if bbox is None:
         return frame
@@ -110,11 +127,18 @@ def article_records(frame: pandas.DataFrame) -> list[Article]:
     records = []
     for row in frame.itertuples(index=False):
         published = date.fromisoformat(row.published) if isinstance(row.published, str) else None
-        records.append(Article(
-            article_id=row.article_id, headline=_or_none(row.headline) or "",
-            text=_or_none(row.text) or "", published=published,
-            dateline=_or_none(row.dateline), deck=_or_none(row.deck),
-            url=_or_none(row.url), source=_or_none(row.source) or ""))
+        records.append(
+            Article(
+                article_id=row.article_id,
+                headline=_or_none(row.headline) or "",
+                text=_or_none(row.text) or "",
+                published=published,
+                dateline=_or_none(row.dateline),
+                deck=_or_none(row.deck),
+                url=_or_none(row.url),
+                source=_or_none(row.source) or "",
+            )
+        )
     return records
 
 

@@ -45,12 +45,16 @@ _INDEXES = (
 _ENVELOPE_BYTES = {0: 0, 1: 32, 2: 48, 3: 48, 4: 64}  # GeoPackage blob header
 
 
-def _write_layers(path: Path, articles: pandas.DataFrame,
-                  mentions: geopandas.GeoDataFrame) -> None:
+def _write_layers(path: Path, articles: pandas.DataFrame, mentions: geopandas.GeoDataFrame) -> None:
     """Write both layers to a new GeoPackage with the store's layout."""
     pyogrio.write_dataframe(
-        mentions, path, layer="mentions", driver="GPKG", geometry_type="Point",
-        layer_options={"SPATIAL_INDEX": "NO", "GEOMETRY_NAME": GEOM})
+        mentions,
+        path,
+        layer="mentions",
+        driver="GPKG",
+        geometry_type="Point",
+        layer_options={"SPATIAL_INDEX": "NO", "GEOMETRY_NAME": GEOM},
+    )
     pyogrio.write_dataframe(articles, path, layer="articles", driver="GPKG")
 
 
@@ -62,12 +66,13 @@ def _from_gpkg_blobs(blobs: Iterable[bytes | None]) -> list[Any]:
             wkb.append(None)
             continue
         envelope = _ENVELOPE_BYTES[(blob[3] >> 1) & 0b111]
-        wkb.append(bytes(blob[8 + envelope:]))
+        wkb.append(bytes(blob[8 + envelope :]))
     return list(shapely.from_wkb(wkb)) if wkb else []
 
 
-def _date_filter(column: str, start: date | None, end: date | None,
-                 include_undated: bool) -> tuple[str, list[str]]:
+def _date_filter(
+    column: str, start: date | None, end: date | None, include_undated: bool
+) -> tuple[str, list[str]]:
     """An SQL condition keeping rows whose ISO date ``column`` lies in [start, end]."""
     if start is None and end is None:
         return "1", []
@@ -97,9 +102,12 @@ def _touch_contents(conn: sqlite3.Connection, added: geopandas.GeoDataFrame) -> 
             "UPDATE gpkg_contents SET min_x = min(coalesce(min_x, ?1), ?1),"
             " min_y = min(coalesce(min_y, ?2), ?2), max_x = max(coalesce(max_x, ?3), ?3),"
             " max_y = max(coalesce(max_y, ?4), ?4) WHERE table_name = 'mentions'",
-            (x0, y0, x1, y1))
-    conn.execute("UPDATE gpkg_contents SET last_change = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')"
-                 " WHERE table_name IN ('mentions', 'articles')")
+            (x0, y0, x1, y1),
+        )
+    conn.execute(
+        "UPDATE gpkg_contents SET last_change = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')"
+        " WHERE table_name IN ('mentions', 'articles')"
+    )
 
 
 class GeoPackageStore(Appending, FileLocated):
@@ -122,15 +130,18 @@ class GeoPackageStore(Appending, FileLocated):
     def _check(self, conn: sqlite3.Connection) -> None:
         """Refuse a file that is not a GeoPackage holding our two layers."""
         try:
-            tables = {row[0] for row in conn.execute(
-                "SELECT name FROM sqlite_master WHERE type = 'table'")}
+            tables = {
+                row[0]
+                for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+            }
             wanted = (("mentions", [*MENTION_COLUMNS, GEOM]), ("articles", list(ARTICLE_COLUMNS)))
             for table, columns in wanted:
                 have = {row[1] for row in conn.execute(f'PRAGMA table_info("{table}")')}
                 if "gpkg_contents" not in tables or set(columns) - have:
                     raise StoreError(
                         f"{self.path} is not a mapapp store (layer {table!r} is missing or "
-                        f"lacks columns); point the store setting at another file")
+                        f"lacks columns); point the store setting at another file"
+                    )
         except sqlite3.DatabaseError as err:
             raise StoreError(f"{self.path} is not a mapapp store: {err}") from err
 
@@ -142,8 +153,12 @@ class GeoPackageStore(Appending, FileLocated):
             return
         mode = "rw" if os.access(self.path, os.W_OK) else "ro"
         try:
-            conn = sqlite3.connect(f"{self.path.resolve().as_uri()}?mode={mode}", uri=True,
-                                   timeout=BUSY_TIMEOUT, isolation_level=None)
+            conn = sqlite3.connect(
+                f"{self.path.resolve().as_uri()}?mode={mode}",
+                uri=True,
+                timeout=BUSY_TIMEOUT,
+                isolation_level=None,
+            )
         except sqlite3.Error as err:
             raise self._fail(err, "open") from err
         try:
@@ -187,12 +202,17 @@ class GeoPackageStore(Appending, FileLocated):
                 conn.close()
         except FileExistsError:
             pass  # another writer created it first
-        except (OSError, sqlite3.Error, pyogrio.errors.DataSourceError,
-                pyogrio.errors.DataLayerError) as err:
+        except (
+            OSError,
+            sqlite3.Error,
+            pyogrio.errors.DataSourceError,
+            pyogrio.errors.DataLayerError,
+        ) as err:
             raise self._fail(err, "create") from err
 
-    def _append(self, articles: pandas.DataFrame, mentions: geopandas.GeoDataFrame,
-                replace: bool = False) -> tuple[int, int, int]:
+    def _append(
+        self, articles: pandas.DataFrame, mentions: geopandas.GeoDataFrame, replace: bool = False
+    ) -> tuple[int, int, int]:
         """Stage the rows in a scratch GeoPackage, then copy the new ones in one transaction;
         returns (articles, mentions, resolved mentions) stored."""
         if not replace and not self.path.exists():
@@ -220,8 +240,9 @@ class GeoPackageStore(Appending, FileLocated):
             finally:
                 conn.close()
 
-    def _copy_new(self, conn: sqlite3.Connection, mentions: geopandas.GeoDataFrame,
-                  replace: bool = False) -> tuple[int, int, int]:
+    def _copy_new(
+        self, conn: sqlite3.Connection, mentions: geopandas.GeoDataFrame, replace: bool = False
+    ) -> tuple[int, int, int]:
         """INSERT ... SELECT the staged rows of unseen articles; all or nothing.
 
         With ``replace``, the staged articles' stored mentions are deleted
@@ -233,20 +254,28 @@ class GeoPackageStore(Appending, FileLocated):
         conn.execute("BEGIN IMMEDIATE")
         try:
             if replace:
-                conn.execute('DELETE FROM main."mentions" WHERE "article_id" IN '
-                             '(SELECT "article_id" FROM batch."articles")')
+                conn.execute(
+                    'DELETE FROM main."mentions" WHERE "article_id" IN '
+                    '(SELECT "article_id" FROM batch."articles")'
+                )
                 unseen_mentions = 'WHERE "article_id" IN (SELECT "article_id" FROM main."articles")'
             else:
                 unseen_mentions = unseen
-            known = {row[0] for row in conn.execute(
-                'SELECT "article_id" FROM main."articles" '
-                'WHERE "article_id" IN (SELECT "article_id" FROM batch."articles")')}
+            known = {
+                row[0]
+                for row in conn.execute(
+                    'SELECT "article_id" FROM main."articles" '
+                    'WHERE "article_id" IN (SELECT "article_id" FROM batch."articles")'
+                )
+            }
             n_mentions = conn.execute(
                 f'INSERT INTO main."mentions" ({m_cols}) SELECT {m_cols} FROM batch."mentions" '
-                f'{unseen_mentions} ORDER BY "fid"').rowcount
+                f'{unseen_mentions} ORDER BY "fid"'
+            ).rowcount
             added = conn.execute(
                 f'INSERT INTO main."articles" ({a_cols}) SELECT {a_cols} FROM batch."articles" '
-                f'{unseen} ORDER BY "fid"').rowcount
+                f'{unseen} ORDER BY "fid"'
+            ).rowcount
             stored = mentions if replace else mentions[~mentions["article_id"].isin(known)]
             _touch_contents(conn, stored)
             conn.execute("COMMIT")
@@ -258,11 +287,16 @@ class GeoPackageStore(Appending, FileLocated):
 
     # -- reading ---------------------------------------------------------
 
-    def mentions(self, start: date | None = None, end: date | None = None, *,
-                 include_undated: bool = False, article_id: str | None = None,
-                 resolved_only: bool = True,
-                 bbox: tuple[float, float, float, float] | None = None
-                 ) -> geopandas.GeoDataFrame:
+    def mentions(
+        self,
+        start: date | None = None,
+        end: date | None = None,
+        *,
+        include_undated: bool = False,
+        article_id: str | None = None,
+        resolved_only: bool = True,
+        bbox: tuple[float, float, float, float] | None = None,
+    ) -> geopandas.GeoDataFrame:
         """Mentions published in [start, end] (all when unbounded), with headline and url.
 
         ``bbox`` (west, south, east, north in degrees) keeps the points inside it.
@@ -273,22 +307,28 @@ class GeoPackageStore(Appending, FileLocated):
             params.append(article_id)
         if resolved_only:
             clause += f' AND m."{GEOM}" IS NOT NULL'
-        sql = (f'SELECT {_quoted(MENTION_COLUMNS, "m.")}, a."headline", a."url", m."{GEOM}" '
-               f'FROM "mentions" m LEFT JOIN "articles" a ON a."article_id" = m."article_id" '
-               f'WHERE {clause} ORDER BY m."published" IS NULL, m."published", '
-               f'm."article_id", m."start", m."fid"')
+        sql = (
+            f'SELECT {_quoted(MENTION_COLUMNS, "m.")}, a."headline", a."url", m."{GEOM}" '
+            f'FROM "mentions" m LEFT JOIN "articles" a ON a."article_id" = m."article_id" '
+            f'WHERE {clause} ORDER BY m."published" IS NULL, m."published", '
+            f'm."article_id", m."start", m."fid"'
+        )
         columns = {**MENTION_COLUMNS, **JOINED_COLUMNS, GEOM: "object"}
         frame = self._query(sql, params, columns)
-        geometry = geopandas.GeoSeries(_from_gpkg_blobs(frame.pop(GEOM)), index=frame.index,
-                                       crs=CRS)
+        geometry = geopandas.GeoSeries(
+            _from_gpkg_blobs(frame.pop(GEOM)), index=frame.index, crs=CRS
+        )
         return in_bbox(geopandas.GeoDataFrame(frame, geometry=geometry, crs=CRS), bbox)
 
-    def articles(self, start: date | None = None, end: date | None = None, *,
-                 include_undated: bool = False) -> pandas.DataFrame:
+    def articles(
+        self, start: date | None = None, end: date | None = None, *, include_undated: bool = False
+    ) -> pandas.DataFrame:
         """Articles published in [start, end] (all when unbounded), by date then headline."""
         clause, params = _date_filter('"published"', start, end, include_undated)
-        sql = (f'SELECT {_quoted(ARTICLE_COLUMNS)} FROM "articles" WHERE {clause} '
-               f'ORDER BY "published" IS NULL, "published", "headline", "article_id"')
+        sql = (
+            f'SELECT {_quoted(ARTICLE_COLUMNS)} FROM "articles" WHERE {clause} '
+            f'ORDER BY "published" IS NULL, "published", "headline", "article_id"'
+        )
         return self._query(sql, params, ARTICLE_COLUMNS)
 
     def article(self, article_id: str) -> dict[str, Any] | None:
@@ -296,9 +336,11 @@ class GeoPackageStore(Appending, FileLocated):
         with self._reading() as conn:
             if conn is None:
                 return None
-            row = conn.execute(f'SELECT {_quoted(ARTICLE_COLUMNS)} FROM "articles" '
-                               f'WHERE "article_id" = ?', (article_id,)).fetchone()
-        return dict(zip(ARTICLE_COLUMNS, row)) if row else None
+            row = conn.execute(
+                f'SELECT {_quoted(ARTICLE_COLUMNS)} FROM "articles" WHERE "article_id" = ?',
+                (article_id,),
+            ).fetchone()
+        return dict(zip(ARTICLE_COLUMNS, row, strict=False)) if row else None
 
     def known_ids(self) -> set[str]:
         """The ids of every stored article (to skip re-ingesting them)."""

@@ -54,8 +54,10 @@ def _open(store: Path) -> int:
         store.parent.mkdir(parents=True, exist_ok=True)
         return os.open(lock_path(store), os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
     except OSError as err:
-        raise StoreError(f"{store}: cannot write in {store.parent} ({err.strerror or err}); "
-                         "the store's folder must be writable to ingest") from err
+        raise StoreError(
+            f"{store}: cannot write in {store.parent} ({err.strerror or err}); "
+            "the store's folder must be writable to ingest"
+        ) from err
 
 
 def sweep_scratch(store: Store) -> int:
@@ -65,14 +67,18 @@ def sweep_scratch(store: Store) -> int:
         remove(leftover)
         removed += not leftover.exists()
     if removed:
-        log.info("removed %d scratch files and folders left by an interrupted ingest into %s",
-                 removed, store.location)
+        log.info(
+            "removed %d scratch files and folders left by an interrupted ingest into %s",
+            removed,
+            store.location,
+        )
     return removed
 
 
 @contextmanager
-def writer_lock(store_path: str | Path, *,
-                on_wait: Callable[[str], None] | None = None) -> Iterator[None]:
+def writer_lock(
+    store_path: str | Path, *, on_wait: Callable[[str], None] | None = None
+) -> Iterator[None]:
     """Hold the store's writer lock; wait (calling ``on_wait(holder)`` once) while another has it.
 
     A path that exists but is not a store is refused first, so nothing is

@@ -54,8 +54,9 @@ def _iso(bound: date | datetime | None) -> str | None:
     return (bound.date() if isinstance(bound, datetime) else bound).isoformat()
 
 
-def _in_range(published: pandas.Series, start: date | None, end: date | None,
-              include_undated: bool) -> pandas.Series:
+def _in_range(
+    published: pandas.Series, start: date | None, end: date | None, include_undated: bool
+) -> pandas.Series:
     """Rows whose ISO date lies in [start, end] (as the SQL stores filter)."""
     if start is None and end is None:
         return pandas.Series(True, index=published.index)
@@ -91,8 +92,11 @@ class ParquetStore(StoreBase, FileLocated):
 
     def scratch_paths(self) -> list[Path]:
         """A half-made store beside the folder, and unfinished runs and manifests in it."""
-        return (leftovers(self.path, NEW) + sorted(self.path.glob(f"{RUN_SCRATCH}*"))
-                + leftovers(self.path / MANIFEST, "tmp"))
+        return (
+            leftovers(self.path, NEW)
+            + sorted(self.path.glob(f"{RUN_SCRATCH}*"))
+            + leftovers(self.path / MANIFEST, "tmp")
+        )
 
     # -- the manifest -----------------------------------------------------
 
@@ -106,11 +110,15 @@ class ParquetStore(StoreBase, FileLocated):
         try:
             data = json.loads((self.path / MANIFEST).read_text(encoding="utf-8"))
         except (OSError, ValueError) as err:
-            raise StoreError(f"{self.path} is not a mapapp GeoParquet store (no readable "
-                             f"{MANIFEST}: {err}); point the store setting elsewhere") from err
+            raise StoreError(
+                f"{self.path} is not a mapapp GeoParquet store (no readable "
+                f"{MANIFEST}: {err}); point the store setting elsewhere"
+            ) from err
         if data.get("format") != FORMAT:
-            raise StoreError(f"{self.path}: unknown store format {data.get('format')!r} "
-                             f"(this mapapp reads {FORMAT!r})")
+            raise StoreError(
+                f"{self.path}: unknown store format {data.get('format')!r} "
+                f"(this mapapp reads {FORMAT!r})"
+            )
         return data
 
     def _files(self, kind: str) -> list[Path]:
@@ -118,15 +126,20 @@ class ParquetStore(StoreBase, FileLocated):
         manifest = self.manifest()
         return [self.path / part[kind] for part in (manifest or {}).get("parts", [])]
 
-    def _read(self, kind: str, columns: Sequence[str] | None = None,
-              filters: list | None = None) -> pandas.DataFrame:
+    def _read(
+        self, kind: str, columns: Sequence[str] | None = None, filters: list | None = None
+    ) -> pandas.DataFrame:
         """The rows of every ``kind`` part file, in manifest order (pyarrow, filters pushed down)."""
         import pyarrow
         import pyarrow.parquet
 
         try:
-            tables = [pyarrow.parquet.read_table(f, columns=list(columns) if columns else None,
-                                                 filters=filters) for f in self._files(kind)]
+            tables = [
+                pyarrow.parquet.read_table(
+                    f, columns=list(columns) if columns else None, filters=filters
+                )
+                for f in self._files(kind)
+            ]
         except (OSError, pyarrow.ArrowException) as err:
             raise StoreError(f"{self.path}: could not read the store ({err})") from err
         if not tables:
@@ -135,11 +148,16 @@ class ParquetStore(StoreBase, FileLocated):
 
     # -- reading (the Store API) --------------------------------------------
 
-    def mentions(self, start: date | None = None, end: date | None = None, *,
-                 include_undated: bool = False, article_id: str | None = None,
-                 resolved_only: bool = True,
-                 bbox: tuple[float, float, float, float] | None = None
-                 ) -> geopandas.GeoDataFrame:
+    def mentions(
+        self,
+        start: date | None = None,
+        end: date | None = None,
+        *,
+        include_undated: bool = False,
+        article_id: str | None = None,
+        resolved_only: bool = True,
+        bbox: tuple[float, float, float, float] | None = None,
+    ) -> geopandas.GeoDataFrame:
         """Mentions published in [start, end] (all when unbounded), with headline and url."""
         columns = [*MENTION_COLUMNS, _SEQ, "geometry"]
         filters = [("article_id", "==", article_id)] if article_id is not None else None
@@ -152,21 +170,25 @@ class ParquetStore(StoreBase, FileLocated):
         joined = joined.reindex(columns=["article_id", *JOINED_COLUMNS])
         frame = frame.merge(joined.drop_duplicates("article_id"), on="article_id", how="left")
         frame = frame.assign(_undated=frame["published"].isna()).sort_values(
-            ["_undated", "published", "article_id", "start", _SEQ], kind="stable")
+            ["_undated", "published", "article_id", "start", _SEQ], kind="stable"
+        )
         frame = frame.drop(columns=["_undated", _SEQ]).reset_index(drop=True)
         wkb = frame.pop("geometry")
-        geometry = geopandas.GeoSeries(shapely.from_wkb(wkb.to_numpy(dtype=object)),
-                                       index=frame.index, crs=CRS)
+        geometry = geopandas.GeoSeries(
+            shapely.from_wkb(wkb.to_numpy(dtype=object)), index=frame.index, crs=CRS
+        )
         rows = typed(frame, {**MENTION_COLUMNS, **JOINED_COLUMNS})
         return in_bbox(geopandas.GeoDataFrame(rows, geometry=geometry, crs=CRS), bbox)
 
-    def articles(self, start: date | None = None, end: date | None = None, *,
-                 include_undated: bool = False) -> pandas.DataFrame:
+    def articles(
+        self, start: date | None = None, end: date | None = None, *, include_undated: bool = False
+    ) -> pandas.DataFrame:
         """Articles published in [start, end] (all when unbounded), by date then headline."""
         frame = self._read("articles", list(ARTICLE_COLUMNS)).reindex(columns=list(ARTICLE_COLUMNS))
         frame = frame[_in_range(frame["published"], start, end, include_undated)]
         frame = frame.assign(_undated=frame["published"].isna()).sort_values(
-            ["_undated", "published", "headline", "article_id"], kind="stable")
+            ["_undated", "published", "headline", "article_id"], kind="stable"
+        )
         return typed(frame.drop(columns="_undated").reset_index(drop=True), ARTICLE_COLUMNS)
 
     def article(self, article_id: str) -> dict[str, Any] | None:
@@ -188,18 +210,29 @@ class ParquetStore(StoreBase, FileLocated):
         mentions = mentions.reindex(columns=["resolved_name", "country_code", "geometry"])
         dated = articles["published"].dropna()
         placed = mentions[mentions["geometry"].notna()]
-        top = (placed.groupby(["resolved_name", "country_code"], dropna=False).size()
-               .reset_index(name="n"))
-        top = top.sort_values(["n", "resolved_name", "country_code"],
-                              ascending=[False, True, True], na_position="first", kind="stable")
+        top = (
+            placed.groupby(["resolved_name", "country_code"], dropna=False)
+            .size()
+            .reset_index(name="n")
+        )
+        top = top.sort_values(
+            ["n", "resolved_name", "country_code"],
+            ascending=[False, True, True],
+            na_position="first",
+            kind="stable",
+        )
         return {
-            "articles": len(articles), "mentions": len(mentions), "resolved": len(placed),
+            "articles": len(articles),
+            "mentions": len(mentions),
+            "resolved": len(placed),
             "unresolved": len(mentions) - len(placed),
             "undated_articles": int(articles["published"].isna().sum()),
             "first_date": dated.min() if len(dated) else None,
             "last_date": dated.max() if len(dated) else None,
-            "top_places": [[None if pandas.isna(name) else name, None if pandas.isna(cc) else cc,
-                            int(n)] for name, cc, n in top.head(10).itertuples(index=False)],
+            "top_places": [
+                [None if pandas.isna(name) else name, None if pandas.isna(cc) else cc, int(n)]
+                for name, cc, n in top.head(10).itertuples(index=False)
+            ],
         }
 
     def replace(self, batch: Any) -> int:
@@ -207,17 +240,21 @@ class ParquetStore(StoreBase, FileLocated):
 
         :raise StoreError: always.
         """
-        raise StoreError(f"{self.path}: a GeoParquet store cannot be reprocessed in place; "
-                         "ingest the articles again into a new store instead")
+        raise StoreError(
+            f"{self.path}: a GeoParquet store cannot be reprocessed in place; "
+            "ingest the articles again into a new store instead"
+        )
 
-    def add_frames(self, articles: pandas.DataFrame,
-                   mentions: geopandas.GeoDataFrame) -> WriteResult:
+    def add_frames(
+        self, articles: pandas.DataFrame, mentions: geopandas.GeoDataFrame
+    ) -> WriteResult:
         """Not for this store: runs write it, through `writer`.
 
         :raise StoreError: always.
         """
-        raise StoreError(f"{self.path}: a GeoParquet store is written by 'mapapp ingest', "
-                         "one run at a time")
+        raise StoreError(
+            f"{self.path}: a GeoParquet store is written by 'mapapp ingest', one run at a time"
+        )
 
     def writer(self, partition_size: int | None = None) -> ParquetWriter:
         """One run into this store, committed when its ``with`` block ends."""
@@ -271,8 +308,9 @@ class ParquetWriter:
                 return  # another writer created it first
             raise StoreError(f"{self.path}: could not create the store ({err})") from err
 
-    def add_frames(self, articles: pandas.DataFrame,
-                   mentions: geopandas.GeoDataFrame) -> WriteResult:
+    def add_frames(
+        self, articles: pandas.DataFrame, mentions: geopandas.GeoDataFrame
+    ) -> WriteResult:
         """Gather the rows of unseen articles; write a partition once ``partition_size``
         articles are gathered."""
         if self.known is None:
@@ -294,8 +332,9 @@ class ParquetWriter:
             self.write(len(self.counts), articles, mentions)
             self.buffer = []
 
-    def write(self, index: int, articles: pandas.DataFrame,
-              mentions: geopandas.GeoDataFrame) -> WriteResult:
+    def write(
+        self, index: int, articles: pandas.DataFrame, mentions: geopandas.GeoDataFrame
+    ) -> WriteResult:
         """Write partition ``index`` (again, if a retried task delivers it twice: same files)."""
         assert self.scratch is not None, "use ParquetWriter in a with block"
         ordered = articles.sort_values("article_id", kind="stable")
@@ -326,9 +365,13 @@ class ParquetWriter:
             manifest = self.store.manifest() or {"format": FORMAT, "parts": []}
             for index in sorted(self.counts):
                 name = f"runs/{self.run}/part-{index:05d}"
-                manifest["parts"].append({"articles": f"{name}.articles.parquet",
-                                          "mentions": f"{name}.mentions.parquet",
-                                          "count": self.counts[index]})
+                manifest["parts"].append(
+                    {
+                        "articles": f"{name}.articles.parquet",
+                        "mentions": f"{name}.mentions.parquet",
+                        "count": self.counts[index],
+                    }
+                )
             _write_json(self.path / MANIFEST, manifest)
         except OSError as err:
             raise StoreError(f"{self.path}: could not commit the run ({err})") from err

@@ -84,8 +84,10 @@ class PostgisStore(Appending):
     def _fail(self, err: BaseException, doing: str) -> StoreError:
         """A StoreError naming the database (never its password), for ``raise ... from err``."""
         reason = str(getattr(err, "orig", None) or err).strip().splitlines()
-        return StoreError(f"{describe(self.location)}: could not {doing} the store "
-                          f"({reason[0] if reason else type(err).__name__})")
+        return StoreError(
+            f"{describe(self.location)}: could not {doing} the store "
+            f"({reason[0] if reason else type(err).__name__})"
+        )
 
     def _engine(self) -> Any:
         return engine_for(self.location)
@@ -98,8 +100,9 @@ class PostgisStore(Appending):
         try:
             with self._engine().connect() as conn:
                 if read_only:  # one snapshot for every query of the read
-                    conn = conn.execution_options(isolation_level="REPEATABLE READ",
-                                                  postgresql_readonly=True)
+                    conn = conn.execution_options(
+                        isolation_level="REPEATABLE READ", postgresql_readonly=True
+                    )
                 with conn.begin():
                     yield conn
         except StoreError as err:
@@ -120,7 +123,8 @@ class PostgisStore(Appending):
             if revision is not None and is_older(revision):
                 raise StoreError(
                     f"has schema revision {revision!r}; this mapapp reads {head_revision()!r}. "
-                    f"Run 'mapapp store upgrade' (or any ingest) to upgrade it")
+                    f"Run 'mapapp store upgrade' (or any ingest) to upgrade it"
+                )
             yield None if revision is None else conn
 
     @contextmanager
@@ -187,8 +191,9 @@ class PostgisStore(Appending):
 
     # -- writing ---------------------------------------------------------
 
-    def _append(self, articles: pandas.DataFrame, mentions: geopandas.GeoDataFrame,
-                replace: bool = False) -> tuple[int, int, int]:
+    def _append(
+        self, articles: pandas.DataFrame, mentions: geopandas.GeoDataFrame, replace: bool = False
+    ) -> tuple[int, int, int]:
         """Insert the unseen articles, then the mentions of exactly those; all or nothing;
         returns (articles, mentions, resolved mentions) stored.
 
@@ -200,13 +205,21 @@ class PostgisStore(Appending):
         with self._writing() as conn:
             ids = sorted(set(articles["article_id"]))
             if replace:
-                keep = set(conn.execute(
-                    text("SELECT article_id FROM articles WHERE article_id IN :ids")
-                    .bindparams(bindparam("ids", expanding=True)), {"ids": ids}).scalars())
+                keep = set(
+                    conn.execute(
+                        text("SELECT article_id FROM articles WHERE article_id IN :ids").bindparams(
+                            bindparam("ids", expanding=True)
+                        ),
+                        {"ids": ids},
+                    ).scalars()
+                )
                 if keep:
-                    conn.execute(text("DELETE FROM mentions WHERE article_id IN :ids")
-                                 .bindparams(bindparam("ids", expanding=True)),
-                                 {"ids": sorted(keep)})
+                    conn.execute(
+                        text("DELETE FROM mentions WHERE article_id IN :ids").bindparams(
+                            bindparam("ids", expanding=True)
+                        ),
+                        {"ids": sorted(keep)},
+                    )
                 added = 0
             else:
                 keep = self._insert_articles(conn, articles)
@@ -224,23 +237,33 @@ class PostgisStore(Appending):
         from sqlalchemy.dialects.postgresql import insert
 
         frame = articles.drop_duplicates("article_id").sort_values("article_id", kind="stable")
-        rows = [{name: _plain(value) for name, value in row.items()}
-                for row in frame[list(ARTICLE_COLUMNS)].to_dict("records")]
+        rows = [
+            {name: _plain(value) for name, value in row.items()}
+            for row in frame[list(ARTICLE_COLUMNS)].to_dict("records")
+        ]
         for row in rows:
             row["published"] = date.fromisoformat(row["published"]) if row["published"] else None
         table = _articles_table()
-        statement = (insert(table).values(rows)
-                     .on_conflict_do_nothing(index_elements=["article_id"])
-                     .returning(table.c.article_id))
+        statement = (
+            insert(table)
+            .values(rows)
+            .on_conflict_do_nothing(index_elements=["article_id"])
+            .returning(table.c.article_id)
+        )
         return set(conn.execute(statement).scalars())
 
     # -- reading ---------------------------------------------------------
 
-    def mentions(self, start: date | None = None, end: date | None = None, *,
-                 include_undated: bool = False, article_id: str | None = None,
-                 resolved_only: bool = True,
-                 bbox: tuple[float, float, float, float] | None = None
-                 ) -> geopandas.GeoDataFrame:
+    def mentions(
+        self,
+        start: date | None = None,
+        end: date | None = None,
+        *,
+        include_undated: bool = False,
+        article_id: str | None = None,
+        resolved_only: bool = True,
+        bbox: tuple[float, float, float, float] | None = None,
+    ) -> geopandas.GeoDataFrame:
         """Mentions published in [start, end] (all when unbounded), with headline and url.
 
         ``bbox`` (west, south, east, north in degrees) keeps the points inside
@@ -256,33 +279,41 @@ class PostgisStore(Appending):
             clause += f" AND m.{GEOM} IS NOT NULL"
         if bbox is not None:
             clause += f" AND m.{GEOM} && ST_MakeEnvelope(:west, :south, :east, :north, 4326)"
-            params.update(zip(("west", "south", "east", "north"), map(float, bbox)))
-        columns = ", ".join(_DATE.format("m.published") + ' AS "published"'
-                            if name == "published" else f'm."{name}"'
-                            for name in MENTION_COLUMNS)
-        sql = (f'SELECT {columns}, a."headline", a."url", m.{GEOM} FROM mentions m '
-               f"LEFT JOIN articles a ON a.article_id = m.article_id WHERE {clause} "
-               f'ORDER BY m.published IS NULL, m.published, m.article_id COLLATE "C", '
-               f"m.start, m.mention_id")
+            params.update(zip(("west", "south", "east", "north"), map(float, bbox), strict=False))
+        columns = ", ".join(
+            _DATE.format("m.published") + ' AS "published"'
+            if name == "published"
+            else f'm."{name}"'
+            for name in MENTION_COLUMNS
+        )
+        sql = (
+            f'SELECT {columns}, a."headline", a."url", m.{GEOM} FROM mentions m '
+            f"LEFT JOIN articles a ON a.article_id = m.article_id WHERE {clause} "
+            f'ORDER BY m.published IS NULL, m.published, m.article_id COLLATE "C", '
+            f"m.start, m.mention_id"
+        )
         with self._reading() as conn:
             if conn is None:
                 return empty_view()
-            frame = geopandas.read_postgis(text(sql), conn, geom_col=GEOM, crs=CRS,
-                                           params=params)
+            frame = geopandas.read_postgis(text(sql), conn, geom_col=GEOM, crs=CRS, params=params)
         frame = frame.rename_geometry("geometry")
-        rows = typed(pandas.DataFrame(frame.drop(columns="geometry")),
-                     {**MENTION_COLUMNS, **JOINED_COLUMNS})
+        rows = typed(
+            pandas.DataFrame(frame.drop(columns="geometry")), {**MENTION_COLUMNS, **JOINED_COLUMNS}
+        )
         return geopandas.GeoDataFrame(rows, geometry=frame.geometry, crs=CRS)
 
-    def articles(self, start: date | None = None, end: date | None = None, *,
-                 include_undated: bool = False) -> pandas.DataFrame:
+    def articles(
+        self, start: date | None = None, end: date | None = None, *, include_undated: bool = False
+    ) -> pandas.DataFrame:
         """Articles published in [start, end] (all when unbounded), by date then headline."""
         from sqlalchemy import text
 
         clause, params = _date_filter("published", start, end, include_undated)
-        sql = (f"SELECT {_article_columns()} FROM articles WHERE {clause} "
-               f'ORDER BY published IS NULL, published, headline COLLATE "C", '
-               f'article_id COLLATE "C"')
+        sql = (
+            f"SELECT {_article_columns()} FROM articles WHERE {clause} "
+            f'ORDER BY published IS NULL, published, headline COLLATE "C", '
+            f'article_id COLLATE "C"'
+        )
         with self._reading() as conn:
             if conn is None:
                 return empty_articles()
@@ -298,9 +329,11 @@ class PostgisStore(Appending):
         with self._reading() as conn:
             if conn is None:
                 return None
-            row = conn.execute(text(f"SELECT {_article_columns()} FROM articles "
-                                    f"WHERE article_id = :id"), {"id": article_id}).fetchone()
-        return dict(zip(ARTICLE_COLUMNS, row)) if row else None
+            row = conn.execute(
+                text(f"SELECT {_article_columns()} FROM articles WHERE article_id = :id"),
+                {"id": article_id},
+            ).fetchone()
+        return dict(zip(ARTICLE_COLUMNS, row, strict=False)) if row else None
 
     def known_ids(self) -> set[str]:
         """The ids of every stored article (to skip re-ingesting them)."""
@@ -314,9 +347,11 @@ class PostgisStore(Appending):
         with self._reading() as conn:
             if conn is None:
                 return sql_stats(None)
-            return sql_stats(lambda sql: conn.exec_driver_sql(sql).fetchall(),
-                             day=_DATE.format,
-                             text=lambda column: f'{column} COLLATE "C" NULLS FIRST')
+            return sql_stats(
+                lambda sql: conn.exec_driver_sql(sql).fetchall(),
+                day=_DATE.format,
+                text=lambda column: f'{column} COLLATE "C" NULLS FIRST',
+            )
 
 
 def _plain(value: Any) -> Any:
@@ -327,8 +362,10 @@ def _plain(value: Any) -> Any:
 
 
 def _article_columns() -> str:
-    return ", ".join(_DATE.format("published") + ' AS "published"' if name == "published"
-                     else f'"{name}"' for name in ARTICLE_COLUMNS)
+    return ", ".join(
+        _DATE.format("published") + ' AS "published"' if name == "published" else f'"{name}"'
+        for name in ARTICLE_COLUMNS
+    )
 
 
 @functools.lru_cache(maxsize=1)
@@ -336,14 +373,21 @@ def _articles_table() -> Any:
     """The ``articles`` table as SQLAlchemy Core sees it (for INSERT ... ON CONFLICT)."""
     import sqlalchemy as sa
 
-    return sa.Table("articles", sa.MetaData(),
-                    *(sa.Column(name, sa.Date if name == "published" else sa.Text,
-                                primary_key=name == "article_id")
-                      for name in ARTICLE_COLUMNS))
+    return sa.Table(
+        "articles",
+        sa.MetaData(),
+        *(
+            sa.Column(
+                name, sa.Date if name == "published" else sa.Text, primary_key=name == "article_id"
+            )
+            for name in ARTICLE_COLUMNS
+        ),
+    )
 
 
-def _date_filter(column: str, start: date | None, end: date | None,
-                 include_undated: bool) -> tuple[str, dict[str, Any]]:
+def _date_filter(
+    column: str, start: date | None, end: date | None, include_undated: bool
+) -> tuple[str, dict[str, Any]]:
     """An SQL condition keeping rows whose ``column`` date lies in [start, end]."""
     if start is None and end is None:
         return "TRUE", {}
@@ -371,7 +415,7 @@ def _write_mentions(conn: Any, rows: geopandas.GeoDataFrame) -> None:
         frame.to_postgis("mentions", conn, if_exists="append", index=False)
     else:
         plain = pandas.DataFrame(frame.drop(columns=GEOM))
-        plain["published"] = [date.fromisoformat(v) if isinstance(v, str) else None
-                              for v in plain["published"]]
-        plain.to_sql(
-            "mentions", conn, if_exists="append", index=False, method="multi")
+        plain["published"] = [
+            date.fromisoformat(v) if isinstance(v, str) else None for v in plain["published"]
+        ]
+        plain.to_sql("mentions", conn, if_exists="append", index=False, method="multi")

@@ -30,13 +30,17 @@ def sqlalchemy_url(location: str) -> Any:
     try:
         url = make_url(location)
     except ArgumentError as err:
-        raise StoreError(f"{describe(location)} is not a database URL ({err}); "
-                         "expected postgresql://user@host[:port]/database") from err
+        raise StoreError(
+            f"{describe(location)} is not a database URL ({err}); "
+            "expected postgresql://user@host[:port]/database"
+        ) from err
     if url.drivername in URL_SCHEMES:
         url = url.set(drivername="postgresql+psycopg")
     if not url.database:
-        raise StoreError(f"{describe(location)} names no database; "
-                         "expected postgresql://user@host[:port]/database")
+        raise StoreError(
+            f"{describe(location)} names no database; "
+            "expected postgresql://user@host[:port]/database"
+        )
     return url
 
 
@@ -52,8 +56,12 @@ def engine_for(location: str) -> Any:
             import sqlalchemy
 
             engine = sqlalchemy.create_engine(
-                sqlalchemy_url(location), pool_pre_ping=True, pool_size=4, max_overflow=8,
-                connect_args={"connect_timeout": 10, "application_name": "mapapp"})
+                sqlalchemy_url(location),
+                pool_pre_ping=True,
+                pool_size=4,
+                max_overflow=8,
+                connect_args={"connect_timeout": 10, "application_name": "mapapp"},
+            )
             _ENGINES[location] = engine
         return engine
 
@@ -114,10 +122,15 @@ def revision_of(conn: Any) -> str | None:
     from sqlalchemy import text
 
     if conn.execute(text("SELECT to_regclass(:t)"), {"t": VERSION_TABLE}).scalar() is None:
-        if conn.execute(text("SELECT to_regclass('articles') IS NOT NULL "
-                             "OR to_regclass('mentions') IS NOT NULL")).scalar():
-            raise StoreError("holds tables named articles/mentions that mapapp did not make; "
-                             "use a database of its own")
+        if conn.execute(
+            text(
+                "SELECT to_regclass('articles') IS NOT NULL OR to_regclass('mentions') IS NOT NULL"
+            )
+        ).scalar():
+            raise StoreError(
+                "holds tables named articles/mentions that mapapp did not make; "
+                "use a database of its own"
+            )
         return None
     return conn.execute(text(f'SELECT version_num FROM "{VERSION_TABLE}"')).scalar()
 
@@ -125,7 +138,9 @@ def revision_of(conn: Any) -> str | None:
 def is_older(revision: str) -> bool:
     """Is ``revision`` one of ours, before the head?  (A revision we do not know is newer.)"""
     if revision not in _known_revisions():
-        raise StoreError(f"has schema revision {revision!r}, which this mapapp does not know "
-                         f"(it reads {head_revision()!r}): it was made by a newer mapapp; "
-                         "upgrade mapapp")
+        raise StoreError(
+            f"has schema revision {revision!r}, which this mapapp does not know "
+            f"(it reads {head_revision()!r}): it was made by a newer mapapp; "
+            "upgrade mapapp"
+        )
     return revision != head_revision()

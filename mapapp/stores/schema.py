@@ -13,16 +13,39 @@ CRS = "EPSG:4326"
 GEOM = "geom"  # the geometry column's name inside the GeoPackage and the database
 
 MENTION_COLUMNS: dict[str, str] = {
-    "article_id": "str", "name": "str", "start": "int64", "end": "int64",
-    "role": "str", "source": "str", "sentence": "str", "geonameid": "Int64",
-    "resolved_name": "str", "country_code": "str", "admin1_name": "str",
-    "feature_class": "str", "feature_code": "str", "population": "Int64",
-    "score": "float64", "reason": "str", "provider": "str", "provider_id": "str",
+    "article_id": "str",
+    "name": "str",
+    "start": "int64",
+    "end": "int64",
+    "role": "str",
+    "source": "str",
+    "sentence": "str",
+    "geonameid": "Int64",
+    "resolved_name": "str",
+    "country_code": "str",
+    "admin1_name": "str",
+    "feature_class": "str",
+    "feature_code": "str",
+    "population": "Int64",
+    "score": "float64",
+    "reason": "str",
+    "provider": "str",
+    "provider_id": "str",
     "published": "str",
 }
 ARTICLE_COLUMNS: dict[str, str] = {
-    name: "str" for name in ("article_id", "headline", "deck", "dateline", "published",
-                             "url", "source", "text", "ingested_at")
+    name: "str"
+    for name in (
+        "article_id",
+        "headline",
+        "deck",
+        "dateline",
+        "published",
+        "url",
+        "source",
+        "text",
+        "ingested_at",
+    )
 }
 JOINED_COLUMNS: dict[str, str] = {"headline": "str", "url": "str"}  # mentions read with these
 

@@ -22,8 +22,8 @@ from flask import Flask, render_template, request
 from werkzeug.exceptions import BadRequest, HTTPException
 
 from mapapp.errors import ConfigError, QueryError, StoreError
-from mapapp.text import strip_bidi
 from mapapp.settings import DEFAULTS, PROJECT_ROOT, Settings, load_settings
+from mapapp.text import strip_bidi
 from mapapp.web import cache, security
 from mapapp.web.api import api_bp
 from mapapp.web.assets import assets_bp
@@ -51,8 +51,9 @@ def create_app(config: Settings | Mapping[str, Any] | None = None) -> Flask:
         flask_keys = {k: v for k, v in given.items() if k not in DEFAULTS}
         unknown = sorted(k for k in flask_keys if k not in app.config)
         if unknown:
-            raise ConfigError(f"unknown setting {unknown[0]!r}: neither a mapapp setting nor "
-                              "one of Flask's")
+            raise ConfigError(
+                f"unknown setting {unknown[0]!r}: neither a mapapp setting nor one of Flask's"
+            )
         settings = load_settings({k: v for k, v in given.items() if k in DEFAULTS})
     app.config.from_mapping(flask_keys)
     app.config["MAPAPP_SETTINGS"] = settings
@@ -75,8 +76,9 @@ def http_error(error: HTTPException) -> tuple[Any, int]:
     code = error.code or 500
     if _wants_json():
         return json_response({"error": error.description, "status": code}, status=code), code
-    return render_template("error.html", code=code, name=error.name,
-                           description=error.description), code
+    return render_template(
+        "error.html", code=code, name=error.name, description=error.description
+    ), code
 
 
 def query_error(error: QueryError) -> tuple[Any, int]:
@@ -90,5 +92,6 @@ def store_error(error: StoreError) -> tuple[Any, int]:
     message = f"The store could not be read: {error}"
     if _wants_json():
         return json_response({"error": message, "status": 503}, status=503), 503
-    return render_template("error.html", code=503, name="Store unavailable",
-                           description=message), 503
+    return render_template(
+        "error.html", code=503, name="Store unavailable", description=message
+    ), 503

@@ -1,9 +1,9 @@
 """The API blueprint, under ``/api``: the JSON the map loads.
 
-  GET /api/points                every mappable mention once, as compact columns
-  GET /api/evidence?v=&m=        the sentences behind some mentions (for popups)
-  GET /api/places.geojson        resolved mentions as GeoJSON (``?start=&end=&bbox=``)
-  GET /api/stats                 counts and date range of the store
+GET /api/points                every mappable mention once, as compact columns
+GET /api/evidence?v=&m=        the sentences behind some mentions (for popups)
+GET /api/places.geojson        resolved mentions as GeoJSON (``?start=&end=&bbox=``)
+GET /api/stats                 counts and date range of the store
 """
 
 from __future__ import annotations
@@ -23,9 +23,19 @@ from mapapp.web.context import get_store, json_response
 
 api_bp = Blueprint("api", __name__, url_prefix="/api")
 
-MAX_EVIDENCE = 200        # mentions per /api/evidence request
-TEXT_PROPERTIES = ("article_id", "headline", "published", "name", "resolved_name",
-                   "country_code", "admin1_name", "feature_class", "feature_code", "role")
+MAX_EVIDENCE = 200  # mentions per /api/evidence request
+TEXT_PROPERTIES = (
+    "article_id",
+    "headline",
+    "published",
+    "name",
+    "resolved_name",
+    "country_code",
+    "admin1_name",
+    "feature_class",
+    "feature_code",
+    "role",
+)
 
 
 def _values(column: Any) -> list[Any]:
@@ -45,19 +55,26 @@ def mention_features(frame: Any) -> list[dict[str, Any]]:
     columns["geonameid"] = _values(located["geonameid"])
     columns["score"] = _values(located["score"].round(3))
     columns["url"] = [web_link(u) for u in _values(located["url"])]
-    columns["kind"] = [place_kind(c, f) for c, f in
-                       zip(columns["feature_class"], columns["feature_code"])]
+    columns["kind"] = [
+        place_kind(c, f) for c, f in zip(columns["feature_class"], columns["feature_code"], strict=False)
+    ]
     # One url_for per story, not per mention.
     template = url_for("stories.show", article_id="ARTICLE-ID")
-    urls = {a: template.replace("ARTICLE-ID", quote(a, safe=""))
-            for a in set(columns["article_id"])}
+    urls = {
+        a: template.replace("ARTICLE-ID", quote(a, safe="")) for a in set(columns["article_id"])
+    }
     columns["story_url"] = [urls[a] for a in columns["article_id"]]
     names = list(columns)
     xs = located.geometry.x.round(5).tolist()
     ys = located.geometry.y.round(5).tolist()
-    return [{"type": "Feature", "geometry": {"type": "Point", "coordinates": [x, y]},
-             "properties": dict(zip(names, values))}
-            for x, y, values in zip(xs, ys, zip(*(columns[n] for n in names)))]
+    return [
+        {
+            "type": "Feature",
+            "geometry": {"type": "Point", "coordinates": [x, y]},
+            "properties": dict(zip(names, values, strict=False)),
+        }
+        for x, y, values in zip(xs, ys, zip(*(columns[n] for n in names), strict=False), strict=False)
+    ]
 
 
 @api_bp.get("/places.geojson")
@@ -65,12 +82,16 @@ def places() -> Response:
     """Resolved mentions published in [start, end], inside ``bbox`` if given; with no date
     bounds, undated ones too.  Both filters run in the store (SQL on its indexes)."""
     start, end = parse_date_range(request.args)
-    frame = get_store().mentions(start, end, include_undated=start is None and end is None,
-                                 bbox=parse_bbox(request.args))
+    frame = get_store().mentions(
+        start, end, include_undated=start is None and end is None, bbox=parse_bbox(request.args)
+    )
     frame = frame[frame["role"].isin(MAP_ROLES)]  # demonyms and qualifiers are context only
-    collection = {"type": "FeatureCollection", "features": mention_features(frame),
-                  "start": start.isoformat() if start else None,
-                  "end": end.isoformat() if end else None}
+    collection = {
+        "type": "FeatureCollection",
+        "features": mention_features(frame),
+        "start": start.isoformat() if start else None,
+        "end": end.isoformat() if end else None,
+    }
     return json_response(collection, mimetype="application/geo+json")
 
 
@@ -83,8 +104,9 @@ def points() -> Response:
     """
     data = map_data()
     gzipped = "gzip" in request.headers.get("Accept-Encoding", "")
-    response = current_app.response_class(data.payload_gzip if gzipped else data.payload,
-                                          mimetype="application/json")
+    response = current_app.response_class(
+        data.payload_gzip if gzipped else data.payload, mimetype="application/json"
+    )
     if gzipped:
         response.headers["Content-Encoding"] = "gzip"
     response.headers["Vary"] = "Accept-Encoding"

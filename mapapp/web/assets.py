@@ -1,7 +1,7 @@
 """The assets blueprint: the offline basemap's outlines and the vendored JS/CSS packages.
 
-  GET /basemap/countries.geojson country outlines for the offline basemap
-  GET /vendor/<package>/<file>   Leaflet, markercluster and jQuery, served locally
+GET /basemap/countries.geojson country outlines for the offline basemap
+GET /vendor/<package>/<file>   Leaflet, markercluster and jQuery, served locally
 """
 
 from __future__ import annotations
@@ -51,8 +51,10 @@ def basemap_bytes() -> bytes:
     if cache.basemap is None:
         source = find_outlines(app_settings().data_packages)
         if source is None:
-            log.warning("no world-atlas outlines under %s: the map has no basemap "
-                        "(run npm install)", app_settings().data_packages)
+            log.warning(
+                "no world-atlas outlines under %s: the map has no basemap (run npm install)",
+                app_settings().data_packages,
+            )
             return EMPTY_FEATURES
         cache.basemap = _cached_outlines(source)
     return cache.basemap
@@ -70,8 +72,9 @@ def basemap() -> Response:
     if "gzip" in request.headers.get("Accept-Encoding", ""):
         if cache.basemap_gzip is None or cache.basemap_gzip[0] != tag:
             cache.basemap_gzip = (tag, gzip.compress(data, compresslevel=6))
-        response = current_app.response_class(cache.basemap_gzip[1],
-                                              mimetype="application/geo+json")
+        response = current_app.response_class(
+            cache.basemap_gzip[1], mimetype="application/geo+json"
+        )
         response.headers["Content-Encoding"] = "gzip"
         tag += "-gz"
     else:

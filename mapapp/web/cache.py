@@ -22,7 +22,7 @@ from mapapp.maps.points import country_names, points_payload
 from mapapp.maps.view import map_mentions
 from mapapp.web.context import get_store, json_body
 
-PAGE_CACHE = 512          # rendered map fragments and story pages kept (least recently used go)
+PAGE_CACHE = 512  # rendered map fragments and story pages kept (least recently used go)
 
 
 @dataclass(frozen=True)
@@ -49,15 +49,23 @@ def build_map_data(store: Any, version: str) -> MapData:
     articles = store.articles(include_undated=True)
     names = country_names()
     counted = frame["country_code"].dropna().astype(str).value_counts()
-    countries = sorted(((code, names.get(code, code), int(n)) for code, n in counted.items()),
-                       key=lambda c: c[1])
-    return MapData(version=version, frame=frame, payload=body,
-                   payload_gzip=gzip.compress(body, compresslevel=6),
-                   articles=tuple(zip(articles["article_id"].astype(str),
-                                      articles["headline"].fillna("").astype(str),
-                                      articles["published"].astype(object).where(
-                                          articles["published"].notna(), None))),
-                   countries=tuple(countries))
+    countries = sorted(
+        ((code, names.get(code, code), int(n)) for code, n in counted.items()), key=lambda c: c[1]
+    )
+    return MapData(
+        version=version,
+        frame=frame,
+        payload=body,
+        payload_gzip=gzip.compress(body, compresslevel=6),
+        articles=tuple(
+            zip(
+                articles["article_id"].astype(str),
+                articles["headline"].fillna("").astype(str),
+                articles["published"].astype(object).where(articles["published"].notna(), None), strict=False,
+            )
+        ),
+        countries=tuple(countries),
+    )
 
 
 class AppCache:
@@ -74,7 +82,7 @@ class AppCache:
         self._pages: OrderedDict[Hashable, Any] = OrderedDict()
         self._pages_lock = threading.Lock()
         self._page_limit = pages
-        self.basemap: bytes | None = None           # set by the assets blueprint
+        self.basemap: bytes | None = None  # set by the assets blueprint
         self.basemap_gzip: tuple[str, bytes] | None = None  # (tag of the bytes, gzipped)
 
     def map_data(self, store: Any) -> MapData:

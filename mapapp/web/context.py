@@ -31,19 +31,21 @@ def get_store() -> Any:
 def map_options() -> dict[str, Any]:
     """What both maps need from the request and settings: asset root, basemap, tiles."""
     config = app_settings()
-    return {"asset_root": request.script_root + "/",  # so a prefixed mount still works
-            "basemap_url": url_for("assets.basemap"),
-            "tiles": config.tiles or None,
-            "tiles_attribution": config.tiles_attribution or None}
+    return {
+        "asset_root": request.script_root + "/",  # so a prefixed mount still works
+        "basemap_url": url_for("assets.basemap"),
+        "tiles": config.tiles or None,
+        "tiles_attribution": config.tiles_attribution or None,
+    }
 
 
 def json_body(data: Any) -> str:
     """``data`` as compact JSON with <, >, & and ' escaped (safe even inside HTML)."""
-    return str(htmlsafe_json_dumps(data, dumps=json.dumps, separators=(",", ":"),
-                                   ensure_ascii=False))
+    return str(
+        htmlsafe_json_dumps(data, dumps=json.dumps, separators=(",", ":"), ensure_ascii=False)
+    )
 
 
-def json_response(data: Any, status: int = 200,
-                  mimetype: str = "application/json") -> Response:
+def json_response(data: Any, status: int = 200, mimetype: str = "application/json") -> Response:
     """JSON with <, >, & and ' escaped, so even a sniffing client sees no markup."""
     return current_app.response_class(json_body(data), status=status, mimetype=mimetype)

@@ -11,8 +11,11 @@ from mapapp.web.cache import map_data
 
 exports_bp = Blueprint("exports", __name__)
 
-EXPORT_TYPES = {"geojson": "application/geo+json", "csv": "text/csv",
-                "gpkg": "application/geopackage+sqlite3"}
+EXPORT_TYPES = {
+    "geojson": "application/geo+json",
+    "csv": "text/csv",
+    "gpkg": "application/geopackage+sqlite3",
+}
 
 
 @exports_bp.get("/export.<fmt>")

@@ -28,15 +28,27 @@ def index() -> str:
 
     def build() -> Markup:
         return render_map(
-            view, points_url=url_for("api.points"), evidence_url=url_for("api.evidence_view"),
+            view,
+            points_url=url_for("api.points"),
+            evidence_url=url_for("api.evidence_view"),
             story_url=url_for("stories.show", article_id="ARTICLE-ID"),
-            export_url=url_for("exports.download", fmt="FORMAT"), **map_options())
+            export_url=url_for("exports.download", fmt="FORMAT"),
+            **map_options(),
+        )
+
     fragment = with_nonce(remembered(("map", view, request.script_root), build))
     query = view.params(view=False)
     exports = {fmt: url_for("exports.download", fmt=fmt, **query) for fmt in EXPORT_FORMATS}
     dated = [a[2] for a in data.articles if a[2]]
-    return render_template("map.html", map_html=fragment, view=view, roles=MAP_ROLES,
-                           countries=data.countries, exports=exports,
-                           first_date=min(dated) if dated else None,
-                           last_date=max(dated) if dated else None,
-                           start=view.start, end=view.end)
+    return render_template(
+        "map.html",
+        map_html=fragment,
+        view=view,
+        roles=MAP_ROLES,
+        countries=data.countries,
+        exports=exports,
+        first_date=min(dated) if dated else None,
+        last_date=max(dated) if dated else None,
+        start=view.start,
+        end=view.end,
+    )

@@ -15,8 +15,8 @@ from markupsafe import Markup
 
 from mapapp.web.context import app_settings
 
-MAX_QUERY_BYTES = 4096    # a query string; the longest map permalink is well under 1 KiB
-MAX_PATH_BYTES = 1024     # a URL path (story ids are 16 hex digits)
+MAX_QUERY_BYTES = 4096  # a query string; the longest map permalink is well under 1 KiB
+MAX_PATH_BYTES = 1024  # a URL path (story ids are 16 hex digits)
 MAX_BODY_BYTES = 16 * 1024  # no route reads a body: anything bigger is refused unread
 
 _OWN_TAGS = re.compile(r"<(script|style)(?=[\s>])")
@@ -39,14 +39,20 @@ def refuse_oversized() -> None:
     :raise 413: the request carries a body bigger than MAX_CONTENT_LENGTH.
     """
     if len(request.query_string) > MAX_QUERY_BYTES:
-        abort(414, f"The query string is {len(request.query_string)} bytes long: "
-                   f"use at most {MAX_QUERY_BYTES}.")
+        abort(
+            414,
+            f"The query string is {len(request.query_string)} bytes long: "
+            f"use at most {MAX_QUERY_BYTES}.",
+        )
     if len(request.path.encode("utf-8", "surrogateescape")) > MAX_PATH_BYTES:
         abort(414, f"The address is too long: use at most {MAX_PATH_BYTES} bytes.")
     limit = current_app.config["MAX_CONTENT_LENGTH"]
     if limit is not None and (request.content_length or 0) > limit:
-        abort(413, f"The request body is {request.content_length} bytes long: "
-                   f"mapapp takes at most {limit}.")
+        abort(
+            413,
+            f"The request body is {request.content_length} bytes long: "
+            f"mapapp takes at most {limit}.",
+        )
 
 
 def make_nonce() -> None:
@@ -81,9 +87,11 @@ def content_security_policy() -> str:
         images.append(f"{parts.scheme}://{parts.netloc}")
     nonce = g.get("csp_nonce")
     own = f"'self' 'nonce-{nonce}'" if nonce else "'self'"
-    return (f"default-src 'self'; script-src {own}; style-src {own}; "
-            f"img-src {' '.join(images)}; connect-src 'self'; font-src 'self'; "
-            "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
+    return (
+        f"default-src 'self'; script-src {own}; style-src {own}; "
+        f"img-src {' '.join(images)}; connect-src 'self'; font-src 'self'; "
+        "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+    )
 
 
 def secure_headers(response: Response) -> Response:

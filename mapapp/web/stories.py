@@ -44,12 +44,16 @@ def story_page(article_id: str) -> dict[str, Any]:
     spans = mention_spans(mentions)
     located = mentions[mentions.geometry.notna() & ~mentions.geometry.is_empty]
     older, newer = neighbours(article_id)
-    return {"article": article, "original_url": web_link(article.get("url")),
-            "segments": mark_places(article.get("text") or "", spans),
-            "places": story_places(located),
-            "unplaced": [s for s in spans if s["key"] is None],
-            "map_fragment": render_story_map(located, **map_options()),
-            "older": older, "newer": newer}
+    return {
+        "article": article,
+        "original_url": web_link(article.get("url")),
+        "segments": mark_places(article.get("text") or "", spans),
+        "places": story_places(located),
+        "unplaced": [s for s in spans if s["key"] is None],
+        "map_fragment": render_story_map(located, **map_options()),
+        "older": older,
+        "newer": newer,
+    }
 
 
 def neighbours(article_id: str) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
@@ -63,6 +67,10 @@ def neighbours(article_id: str) -> tuple[dict[str, Any] | None, dict[str, Any] |
         if not 0 <= i < len(articles):
             return None
         story_id, headline, published = articles[i]
-        return {"article_id": story_id, "headline": headline or "(no headline)",
-                "published": published}
+        return {
+            "article_id": story_id,
+            "headline": headline or "(no headline)",
+            "published": published,
+        }
+
     return describe(index - 1), describe(index + 1)

@@ -12,8 +12,9 @@ from mapapp.stores.postgis_db import VERSION_TABLE
 
 connection = context.config.attributes.get("connection")
 if connection is None:
-    raise RuntimeError("mapapp migrations run through PostgisStore.upgrade(), "
-                       "which passes the database connection")
+    raise RuntimeError(
+        "mapapp migrations run through PostgisStore.upgrade(), which passes the database connection"
+    )
 context.configure(connection=connection, version_table=VERSION_TABLE, transactional_ddl=True)
 with context.begin_transaction():
     context.run_migrations()

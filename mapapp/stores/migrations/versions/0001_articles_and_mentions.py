@@ -36,8 +36,12 @@ def upgrade() -> None:
     op.create_table(
         "mentions",
         sa.Column("mention_id", sa.BigInteger, sa.Identity(always=False), primary_key=True),
-        sa.Column("article_id", sa.Text,
-                  sa.ForeignKey("articles.article_id", ondelete="CASCADE"), nullable=False),
+        sa.Column(
+            "article_id",
+            sa.Text,
+            sa.ForeignKey("articles.article_id", ondelete="CASCADE"),
+            nullable=False,
+        ),
         sa.Column("name", sa.Text),
         sa.Column("start", sa.BigInteger),
         sa.Column("end", sa.BigInteger),

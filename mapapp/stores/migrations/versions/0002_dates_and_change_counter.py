@@ -21,8 +21,7 @@ depends_on = None
 
 def upgrade() -> None:
     for table in ("articles", "mentions"):
-        op.alter_column(table, "published", type_=sa.Date,
-                        postgresql_using="published::date")
+        op.alter_column(table, "published", type_=sa.Date, postgresql_using="published::date")
     op.create_table(
         "store_changes",
         sa.Column("id", sa.Integer, primary_key=True),
@@ -35,5 +34,6 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_table("store_changes")
     for table in ("articles", "mentions"):
-        op.alter_column(table, "published", type_=sa.Text,
-                        postgresql_using="to_char(published, 'YYYY-MM-DD')")
+        op.alter_column(
+            table, "published", type_=sa.Text, postgresql_using="to_char(published, 'YYYY-MM-DD')"
+        )
