@@ -148,7 +148,9 @@ def run(mentions: int, repeat: int, admin: str) -> dict[str, Any]:
             story = batch[len(batch) // 2][0].article_id
             reads[backend], rows[backend] = {}, {}
             for name, read in READS.items():
-                seconds, result = median_seconds(lambda: read(store, story), repeat)
+                seconds, result = median_seconds(
+                    lambda read=read, store=store, story=story: read(store, story), repeat
+                )
                 reads[backend][name] = seconds
                 rows[backend][name] = len(result) if isinstance(result, pandas.DataFrame) else None
         target = databases.create()
@@ -164,7 +166,9 @@ def run(mentions: int, repeat: int, admin: str) -> dict[str, Any]:
     stories = len(batch)
     return {
         "when": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
-        "machine": f"{platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}",
+        "machine": (
+            f"{platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}"
+        ),
         "command": f"python benchmarks/store_backends.py --mentions {mentions} --repeat {repeat}",
         "server": describe_store(admin),
         "stories": stories,
@@ -180,7 +184,7 @@ def run(mentions: int, repeat: int, admin: str) -> dict[str, Any]:
 
 def markdown(result: dict[str, Any]) -> str:
     gp, pg = "GeoPackage", "PostGIS"
-    reads = result["read_seconds"]
+    reads, writes = result["read_seconds"], result["write_articles_per_second"]
     lines = [
         "# Store backends: GeoPackage and PostGIS",
         "",
@@ -192,9 +196,8 @@ def markdown(result: dict[str, Any]) -> str:
         "",
         "| | GeoPackage | PostGIS | PostGIS / GeoPackage |",
         "|---|---:|---:|---:|",
-        f"| write, articles/s | {result['write_articles_per_second'][gp]:,.0f} | "
-        f"{result['write_articles_per_second'][pg]:,.0f} | "
-        f"{result['write_articles_per_second'][pg] / result['write_articles_per_second'][gp]:.2f}x |",
+        f"| write, articles/s | {writes[gp]:,.0f} | {writes[pg]:,.0f} | "
+        f"{writes[pg] / writes[gp]:.2f}x |",
     ]
     for name in READS:
         a, b = reads[gp][name], reads[pg][name]

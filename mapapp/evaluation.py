@@ -122,7 +122,9 @@ def literal_only(article: GoldArticle) -> GoldArticle:
     """Keep literal gold toponyms; non-literal ones become ignore spans."""
     literal = [t.type is None or t.type in LITERAL_TYPES for t in article.toponyms]
     keep = tuple(t for t, ok in zip(article.toponyms, literal, strict=False) if ok)
-    moved = tuple((t.start, t.end, t.name) for t, ok in zip(article.toponyms, literal, strict=False) if not ok)
+    moved = tuple(
+        (t.start, t.end, t.name) for t, ok in zip(article.toponyms, literal, strict=False) if not ok
+    )
     return replace(article, toponyms=keep, ignore_spans=tuple(sorted(article.ignore_spans + moved)))
 
 
@@ -530,7 +532,11 @@ def score_setting(
         raise ValueError(f"{len(predictions)} prediction lists for {len(articles)} articles")
     if setting not in SETTINGS:
         raise ValueError(f"unknown setting {setting!r}; use one of {', '.join(SETTINGS)}")
-    scored = [s for a, p in zip(articles, predictions, strict=False) for s in score_resolution(a, p, setting)]
+    scored = [
+        s
+        for a, p in zip(articles, predictions, strict=False)
+        for s in score_resolution(a, p, setting)
+    ]
     recognition = summarize_recognition(articles, predictions) if setting == END_TO_END else None
     calibration = calibration_table((s.score, s.correct) for s in scored if s.score is not None)
     return SettingReport(

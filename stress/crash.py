@@ -300,7 +300,9 @@ def disk(corpus, reference, env, folder: Path, run: Campaign) -> None:
         stored = whole(store, reference, run, "full disk")
         run.check(0 < stored < len(reference), f"full disk: {stored} articles stored")
         run.figures["full disk: articles kept whole before ENOSPC"] = stored
-        run.figures["full disk: message"] = [l for l in err.splitlines() if "Error" in l][:1]
+        run.figures["full disk: message"] = [line for line in err.splitlines() if "Error" in line][
+            :1
+        ]
         subprocess.run(["mount", "-o", "remount,size=64m", str(mount)], check=True)
         proc = ingest(corpus, store, env, 16)
         out, err = proc.communicate(timeout=600)
@@ -322,7 +324,9 @@ def disk(corpus, reference, env, folder: Path, run: Campaign) -> None:
             proc.returncode == 1 and one_error_line(err, store),
             f"read-only: exit {proc.returncode}, stderr {err[-300:]}",
         )
-        run.figures["read-only: message"] = [l for l in err.splitlines() if "Error" in l][:1]
+        run.figures["read-only: message"] = [line for line in err.splitlines() if "Error" in line][
+            :1
+        ]
         stats = subprocess.run(
             [sys.executable, "-m", "mapapp", "stats", "--json", "--store", str(store)],
             cwd=ROOT,

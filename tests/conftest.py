@@ -18,10 +18,10 @@ import pytest
 
 pytest.register_assert_rewrite("helpers")  # its asserts explain themselves, as in a test
 
-from helpers import installed_outlines, serving, skip_or_fail
-from pg_fixtures import postgis_url, postgres_server  # noqa: F401 - fixtures for every module
+from helpers import installed_outlines, serving, skip_or_fail  # noqa: E402 - after the rewrite hook
+from pg_fixtures import postgis_url, postgres_server  # noqa: E402, F401 - fixtures for every module
 
-from mapapp.records import MAP_ROLES, Article, Place, Resolution, Toponym
+from mapapp.records import MAP_ROLES, Article, Place, Resolution, Toponym  # noqa: E402
 
 STORE_BACKENDS = ("gpkg", "postgis")
 

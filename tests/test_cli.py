@@ -358,7 +358,9 @@ def coordinates(frame: pandas.DataFrame) -> list[tuple[float, float]]:
     """(lat, lon) of every row, from the geometry or the csv columns."""
     if isinstance(frame, geopandas.GeoDataFrame):
         return [(round(p.y, 4), round(p.x, 4)) for p in frame.geometry]
-    return [(round(lat, 4), round(lon, 4)) for lat, lon in zip(frame["lat"], frame["lon"], strict=False)]
+    return [
+        (round(lat, 4), round(lon, 4)) for lat, lon in zip(frame["lat"], frame["lon"], strict=False)
+    ]
 
 
 @pytest.mark.parametrize("fmt", ["geojson", "csv", "gpkg"])
@@ -375,10 +377,15 @@ def test_export_writes_every_resolved_place(runner, stored, tmp_path, fmt):
     by_key = dict(
         zip(
             zip(stored.resolved["article_id"], stored.resolved["start"], strict=False),
-            coordinates(stored.resolved), strict=False,
+            coordinates(stored.resolved),
+            strict=False,
         )
     )
-    exported = dict(zip(zip(frame["article_id"], frame["start"], strict=False), coordinates(frame), strict=False))
+    exported = dict(
+        zip(
+            zip(frame["article_id"], frame["start"], strict=False), coordinates(frame), strict=False
+        )
+    )
     assert exported == by_key
 
 

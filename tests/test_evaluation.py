@@ -359,7 +359,7 @@ def test_wiktor_reports_no_precision():
     doc = ev.GoldArticle("w-1", " " * 20, (gold(0, 5),), corpus="wiktor")
     report = ev.evaluate_corpus([doc], {ev.END_TO_END: [[pred(0, 5), pred(8, 12)]]})
     assert not report.precision_meaningful
-    overlap_row = next(l for l in ev.format_report(report).splitlines() if "overlap " in l)
+    overlap_row = next(row for row in ev.format_report(report).splitlines() if "overlap " in row)
     assert overlap_row.split()[1:4] == ["n/a", "1.000", "n/a"]
     overlap = report.to_dict()["settings"]["end_to_end"]["recognition"]["overlap"]
     assert (overlap["precision"], overlap["recall"], overlap["f1"]) == (None, 1.0, None)

@@ -129,7 +129,7 @@ class ParquetStore(StoreBase, FileLocated):
     def _read(
         self, kind: str, columns: Sequence[str] | None = None, filters: list | None = None
     ) -> pandas.DataFrame:
-        """The rows of every ``kind`` part file, in manifest order (pyarrow, filters pushed down)."""
+        """The rows of every ``kind`` part file in manifest order (pyarrow pushes filters down)."""
         import pyarrow
         import pyarrow.parquet
 
@@ -352,7 +352,7 @@ class ParquetWriter:
         return stored_result(len(ordered), len(ordered), mentions)
 
     def commit(self) -> int:
-        """Move the run's files under runs/ and list them in the manifest; returns articles added."""
+        """Move the run's files under runs/ and list them in the manifest; return articles added."""
         self._flush()
         if self.scratch is None or not self.counts:
             if self.scratch is not None:

@@ -56,7 +56,8 @@ def mention_features(frame: Any) -> list[dict[str, Any]]:
     columns["score"] = _values(located["score"].round(3))
     columns["url"] = [web_link(u) for u in _values(located["url"])]
     columns["kind"] = [
-        place_kind(c, f) for c, f in zip(columns["feature_class"], columns["feature_code"], strict=False)
+        place_kind(c, f)
+        for c, f in zip(columns["feature_class"], columns["feature_code"], strict=False)
     ]
     # One url_for per story, not per mention.
     template = url_for("stories.show", article_id="ARTICLE-ID")
@@ -73,7 +74,9 @@ def mention_features(frame: Any) -> list[dict[str, Any]]:
             "geometry": {"type": "Point", "coordinates": [x, y]},
             "properties": dict(zip(names, values, strict=False)),
         }
-        for x, y, values in zip(xs, ys, zip(*(columns[n] for n in names), strict=False), strict=False)
+        for x, y, values in zip(
+            xs, ys, zip(*(columns[n] for n in names), strict=False), strict=False
+        )
     ]
 
 

@@ -61,7 +61,8 @@ def build_map_data(store: Any, version: str) -> MapData:
             zip(
                 articles["article_id"].astype(str),
                 articles["headline"].fillna("").astype(str),
-                articles["published"].astype(object).where(articles["published"].notna(), None), strict=False,
+                articles["published"].astype(object).where(articles["published"].notna(), None),
+                strict=False,
             )
         ),
         countries=tuple(countries),
