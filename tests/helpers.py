@@ -14,6 +14,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -183,3 +184,16 @@ def serving(app: Any) -> Iterator[str]:
     finally:
         server.shutdown()
         thread.join(timeout=5)
+
+
+def without_root_powers(*args: str) -> list[str]:
+    """A command line that cannot read or write what its permissions forbid, even as root.
+
+    As root (CI), ``setpriv`` drops the capabilities that override file modes, so
+    mode-000 files and read-only folders are tested for real instead of skipped.
+    """
+    if os.geteuid() != 0:
+        return list(args)
+    if shutil.which("setpriv") is None:
+        pytest.fail("setpriv (util-linux) is needed to test permissions as root")
+    return ["setpriv", "--bounding-set=-dac_override,-dac_read_search", *args]

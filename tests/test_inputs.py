@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 import threading
 from pathlib import Path
 
 import pytest
+from helpers import without_root_powers
 
 from mapapp.articles import iter_articles, parse_text
 from mapapp.errors import ArticleParseError
@@ -44,15 +44,6 @@ def within(seconds: float, func):
     worker.join(seconds)
     assert box, f"still running after {seconds} s (would hang)"
     return box[0]
-
-
-def without_root_powers(*args: str) -> list[str]:
-    """A command line that cannot read what its permissions forbid, even as root."""
-    if os.geteuid() != 0:
-        return list(args)
-    if shutil.which("setpriv") is None:
-        pytest.fail("setpriv (util-linux) is needed to test permissions as root")
-    return ["setpriv", "--bounding-set=-dac_override,-dac_read_search", *args]
 
 
 LIST_ERRORS = (
