@@ -28,6 +28,7 @@ from mapapp.resolution.features import (
     static_features,
     weight_vector,
 )
+from mapapp.resolution.plausibility import Vetoes, one_sense_per_name
 
 MAX_CANDIDATES = 40
 CLUSTER_KM = 50  # candidates this close are one answer ("Geneva" the canton and the city)
@@ -53,6 +54,8 @@ class Resolver:
     def resolve(self, toponyms: Sequence[Toponym]) -> list[Resolution]:
         """One `Resolution` per toponym, in the same order."""
         mentions = self._run(toponyms)
+        Vetoes(self.gazetteer, mentions).apply()
+        one_sense_per_name(self.gazetteer, mentions)
         return [self._decide(m) for m in mentions]
 
     def candidate_features(self, toponyms: Sequence[Toponym]) -> list[tuple[list[int], np.ndarray]]:
@@ -140,12 +143,12 @@ class Resolver:
         if not mention.rows or mention.probs is None:
             return Resolution(top, None, 0.0, reason="not in the gazetteer")
         probs = mention.probs[:-1]
-        mass = self._cluster_mass(mention.rows, probs)
+        mass = np.where(probs > 0, self._cluster_mass(mention.rows, probs), 0.0)  # not vetoed
         towns = np.array([self.gazetteer.fclass[r] == "P" for r in mention.rows])
         best = int(np.argmax(mass + 1e-4 * towns + 1e-6 * probs))  # in a cluster, the town
-        if mention.probs[-1] > mass[best]:
+        if mention.probs[-1] >= mass[best]:
             return Resolution(top, None, float(mention.probs[-1]),
-                              reason="no candidate fits the context")
+                              reason=mention.veto or "no candidate fits the context")
         order = [i for i in np.argsort(-probs) if i != best][:MAX_ALTERNATIVES]
         gaz = self.gazetteer
         return Resolution(top, gaz.place(mention.rows[best]), float(min(1.0, mass[best])),
