@@ -65,6 +65,8 @@ class Vetoes:
         self.gaz = gaz
         self.mentions = mentions
         self.points = story_points(gaz, mentions)
+        self.dated = any(p is not None and m.toponym.role == "dateline"
+                         for m, p in zip(mentions, self.points, strict=True))
 
     def apply(self) -> None:
         """Zero vetoed candidates in every mention's probabilities (in place)."""
@@ -140,7 +142,7 @@ class Vetoes:
         foreign = gaz.country[row] not in countries
         if alternate:
             return km > NEAR_KM and foreign and (small or fuzzy) or km > FAR_KM and small
-        return small and foreign and km > FAR_KM and len(others) >= 2
+        return small and foreign and km > FAR_KM and (len(others) >= 2 or self.dated)
 
 
 def one_sense_per_name(gaz: Gazetteer, mentions: list[Mention]) -> None:
