@@ -13,8 +13,8 @@ well they score, because of what the rest of the story says:
   "PORTLAND, Ore.") or after "the state of".
 
 Vetoed candidates lose their probability (the rest are renormalised); a
-mention left with none is unplaced with the reason.  Then every mention of a
-name in one story takes the sense of its surest mention, the dateline first.
+mention left with none is unplaced with the reason.  Then every mention of the
+dateline's name takes the dateline's sense.
 """
 
 from __future__ import annotations
@@ -146,7 +146,7 @@ class Vetoes:
 
 
 def one_sense_per_name(gaz: Gazetteer, mentions: list[Mention]) -> None:
-    """Every mention of a name takes the sense of its surest mention (the dateline first)."""
+    """Every mention of the dateline's name takes the dateline's sense ("Tripoli" after "TRIPOLI")."""
     groups: dict[str, list[Mention]] = defaultdict(list)
     for m in mentions:
         if m.rows and m.probs is not None and m.toponym.role in ("mention", "dateline"):
@@ -154,8 +154,10 @@ def one_sense_per_name(gaz: Gazetteer, mentions: list[Mention]) -> None:
     for group in groups.values():
         if len(group) < 2:
             continue
-        anchor = max(group, key=lambda m: (m.toponym.role == "dateline",
-                                           float(m.probs[:-1].max())))
+        datelines = [m for m in group if m.toponym.role == "dateline"]
+        if not datelines:  # a story may name both Georgias; only the dateline settles it
+            continue
+        anchor = datelines[0]
         best = anchor.rows[int(np.argmax(anchor.probs[:-1]))]
         share = dict(zip(anchor.rows, anchor.probs[:-1], strict=True))
         for m in group:
