@@ -146,7 +146,7 @@ class Vetoes:
 
 
 def one_sense_per_name(gaz: Gazetteer, mentions: list[Mention]) -> None:
-    """Every mention of the dateline's name takes the dateline's sense ("Tripoli" after "TRIPOLI")."""
+    """Mentions of the dateline's name take its sense ("Tripoli" after "TRIPOLI, Lebanon")."""
     groups: dict[str, list[Mention]] = defaultdict(list)
     for m in mentions:
         if m.rows and m.probs is not None and m.toponym.role in ("mention", "dateline"):
