@@ -30,6 +30,9 @@ from mapapp import evaluation as ev  # noqa: E402
 
 CORPORA = ("lgl", "geowebnews", "geovirus", "wiktor")
 LITERAL_BREAKDOWN = frozenset({"geowebnews"})
+# corpora whose train half fitted something (resolver weights, calibration): held-out half shown
+HELD_OUT = frozenset(ev.FIT_CORPORA) | {"geovirus"}
+SURE_SCORE = 0.9  # "at most 5% of places scored this high are wrong"
 DEFAULT_EVAL_DIR = ROOT.parent / "shared" / "eval"
 DEFAULT_OUT_DIR = ROOT / "benchmarks" / "results"
 
@@ -123,7 +126,7 @@ def score_corpus(articles: Sequence[ev.GoldArticle], corpus: str,
                  predictions: dict[str, list[list[dict]]]) -> list[ev.Report]:
     """The corpus report, plus a literal-places-only one where the gold has types."""
     reports = [ev.evaluate_corpus(articles, predictions, corpus=corpus)]
-    if corpus in ev.FIT_CORPORA:  # the half the resolver's weights never saw
+    if corpus in HELD_OUT:  # the half the resolver's weights and calibration never saw
         keep = [i for i, a in enumerate(articles) if not ev.in_fit_split(a.id)]
         held = {setting: [preds[i] for i in keep] for setting, preds in predictions.items()}
         reports.append(ev.evaluate_corpus([articles[i] for i in keep], held,
@@ -190,8 +193,31 @@ def anchors_table() -> str:
     return "\n".join(lines + [""] + notes)
 
 
+def sure_but_wrong(rows: Sequence[ev.CalibrationRow]) -> tuple[int, float | None]:
+    """How many predictions scored >= 0.9, and the share of them not within 161 km."""
+    sure = [r for r in rows if r.lower >= SURE_SCORE - 1e-9]
+    n = sum(r.n for r in sure)
+    return n, (sum(r.n * (1 - r.accuracy) for r in sure) / n if n else None)
+
+
+def reliability_summary(reports: Sequence[ev.Report]) -> str:
+    """Per corpus and setting: ECE (10 equal bins) and the share wrong among scores >= 0.9."""
+    lines = ["| corpus | setting | n scored | ECE | n >= 0.9 | wrong among >= 0.9 |",
+             "|---|---|---:|---:|---:|---:|"]
+    for report in reports:
+        for block in report.settings:
+            if not block.calibration:
+                continue
+            n_sure, wrong = sure_but_wrong(block.calibration)
+            lines.append(f"| {report.corpus} | {block.setting.replace('_', '-')} | "
+                         f"{sum(r.n for r in block.calibration)} | "
+                         f"{_cell(ev.expected_calibration_error(block.calibration))} | "
+                         f"{n_sure} | {_cell(wrong)} |")
+    return "\n".join(lines)
+
+
 def calibration_table(reports: Sequence[ev.Report]) -> str:
-    """Reliability of the resolver's score: Acc@161 per score bin."""
+    """Reliability of the resolver's score: Acc@161 per score bin (10 equal bins)."""
     lines = ["| corpus | setting | score bin | n | mean score | Acc@161 |",
              "|---|---|---|---:|---:|---:|"]
     for report in reports:
@@ -201,6 +227,31 @@ def calibration_table(reports: Sequence[ev.Report]) -> str:
                              f"{row.label} | {row.n} | {row.mean_score:.3f} | "
                              f"{row.accuracy:.3f} |")
     return "\n".join(lines)
+
+
+def reliability_diagram(reports: Sequence[ev.Report], path: Path) -> bool:
+    """Draw Acc@161 against mean score per bin, one line per report; False without matplotlib."""
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return False
+    fig, ax = plt.subplots(figsize=(6, 6))
+    ax.plot([0, 1], [0, 1], color="grey", linestyle="--", label="perfect calibration")
+    for report in reports:
+        for block in report.settings:
+            if block.calibration:
+                ax.plot([r.mean_score for r in block.calibration],
+                        [r.accuracy for r in block.calibration], marker="o",
+                        label=f"{report.corpus} {block.setting.replace('_', '-')}")
+    ax.set(xlabel="mean score in bin", ylabel="Acc@161 in bin", xlim=(0, 1), ylim=(0, 1),
+           title="Reliability of mapapp's scores")
+    ax.legend(fontsize=6)
+    fig.savefig(path, dpi=120, bbox_inches="tight")
+    plt.close(fig)
+    return True
 
 
 def render_markdown(reports: Sequence[ev.Report], meta: dict[str, Any]) -> str:
@@ -218,7 +269,13 @@ def render_markdown(reports: Sequence[ev.Report], meta: dict[str, Any]) -> str:
         results_table(reports),
         "## Published numbers (orientation only: other protocols)",
         anchors_table(),
-        "## Score calibration (Acc@161 per resolver score bin)",
+        "## Score calibration",
+        "A score is meant as the probability of lying within 161 km of the truth "
+        "(`benchmarks/fit_calibration.py` fits the map on the train halves). " + (
+            "The reliability diagram is `reliability.png`." if meta.get("diagram")
+            else "No reliability diagram: matplotlib is not installed."),
+        reliability_summary(reports),
+        "### Acc@161 per score bin",
         calibration_table(reports) if any(b.calibration for r in reports for b in r.settings)
         else "No prediction carried a score.",
     ]) + "\n"
@@ -234,6 +291,7 @@ def _write_atomic(path: Path, text: str) -> None:
 def write_results(out_dir: Path, reports: Sequence[ev.Report], meta: dict[str, Any]) -> None:
     """quality.json (everything) and quality.md (the tables)."""
     out_dir.mkdir(parents=True, exist_ok=True)
+    meta = {**meta, "diagram": reliability_diagram(reports, out_dir / "reliability.png")}
     data = {**meta, "reports": [r.to_dict() for r in reports], "anchors": list(ANCHORS)}
     _write_atomic(out_dir / "quality.json", json.dumps(data, indent=1) + "\n")
     _write_atomic(out_dir / "quality.md", render_markdown(reports, meta))

@@ -25,7 +25,8 @@ from mapapp.recognition.gazetteer_cache import load_gazetteer
 from mapapp.resolution.features import COUNTRY_CODES
 from mapapp.resolution.resolver import Resolver, drop_unconfirmed
 from mapapp.records import Article, Resolution, Toponym
-from mapapp.recognition.toponyms import NerModel, Recognizer, load_ner, sentence_at
+from mapapp.recognition.toponyms import NerModel, Recognizer, load_ner
+from mapapp.recognition.sentences import sentence_at
 
 Span = tuple[int, int]
 # A second opinion on an article's resolutions, e.g. mapapp.resolution.online.fallback.OnlineFallback

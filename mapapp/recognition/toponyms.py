@@ -16,14 +16,11 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import replace
 from typing import Any, Protocol
 
-from mapapp.recognition.gazetteer import MATCH_ALTERNATE, Gazetteer, name_key
+from mapapp.recognition.gazetteer import MATCH_ALTERNATE, MATCH_NAME, Gazetteer, name_key
+from mapapp.recognition.sentences import TITLE_ABBREVIATIONS, sentence_at
 from mapapp.records import Article, Toponym
 
 PLACE_LABELS = {"GPE", "LOC", "FAC"}
-TITLE_ABBREVIATIONS = {
-    "Gen", "Brig", "Lt", "Col", "Maj", "Capt", "Sgt", "Adm", "Gov", "Sen", "Rep", "Rev",
-    "Dr", "Mr", "Mrs", "Ms", "Prof", "Sr", "Jr", "Pres", "Supt", "Cmdr", "Cpl", "Pvt", "Insp",
-}
 GENERIC_WORDS = {  # on their own, directions and words for kinds of place are not places
     "north", "south", "east", "west", "central", "northern", "southern", "eastern", "western",
     "metro", "downtown", "uptown", "midtown", "city", "county", "state", "union", "coast",
@@ -37,6 +34,14 @@ INSTITUTION_WORDS = {
     "government", "museum", "library", "airport", "zoo", "chamber", "attorney", "district",
     "parks", "health", "water", "housing", "transit", "port", "army", "navy", "national",
 }
+GENERIC_NAMES = {  # names every city has for a part of itself: never a place on their own
+    "old town", "old city", "new town", "city centre", "city center", "town centre",
+    "town center", "city hall", "downtown", "waterfront", "old quarter",
+}
+# A name before one of these words is used as an adjective ("the Atlantic coast", "Gulf
+# states", "this Pacific port city"): context for the story, not a marker.
+ADJECTIVAL_NEXT = {"coast", "coasts", "coastline", "seaboard", "port", "ports", "rim",
+                   "states", "nations", "countries", "lenders", "region"}
 MAJOR_CODES = {"PCLI", "ADM1", "CONT", "RGN", "PPLC", "SEA", "OCN", "PEN"}
 BLOCKING_LABELS = {"PERSON", "ORG", "WORK_OF_ART", "PRODUCT", "EVENT", "LAW", "LANGUAGE"}
 CONNECTORS = {"of", "de", "del", "la", "le", "du", "upon", "on", "am", "sur", "al", "el", "and"}
@@ -72,14 +77,6 @@ def load_ner(name: str) -> NerModel | None:
         return spacy.load(name, exclude=list(UNUSED_COMPONENTS))
     except (ImportError, OSError):
         return None
-
-
-def sentence_at(text: str, start: int, end: int) -> str:
-    """The sentence around ``text[start:end]`` (for evidence in popups)."""
-    left = max(text.rfind(". ", 0, start), text.rfind("\n", 0, start))
-    right_candidates = [i for i in (text.find(". ", end), text.find("\n", end)) if i != -1]
-    right = min(right_candidates) + 1 if right_candidates else len(text)
-    return text[left + 1 if left >= 0 else 0:right].strip()[:600]
 
 
 def find_dateline(text: str, known: Any = None) -> Toponym | None:
@@ -132,6 +129,14 @@ class Recognizer:
         if dateline is None:
             return toponyms
         rest = [t for t in toponyms if t.end <= dateline.start or t.start >= dateline.end]
+        if dateline.qualifier:  # "PORTLAND, Ore. --": "Ore." is Oregon, never a town
+            q_start = text.find(dateline.qualifier, dateline.end)
+            q_end = q_start + len(dateline.qualifier)
+            rest = [t for t in rest if t.end <= q_start or t.start >= q_end]
+            if q_start >= 0 and self._known(dateline.qualifier):
+                rest.append(Toponym(name=dateline.qualifier, start=q_start, end=q_end,
+                                    role="qualifier", sentence=dateline.sentence,
+                                    source="dateline"))
         return sorted([dateline, *rest], key=lambda t: t.start)
 
     def _known_dateline(self, name: str) -> bool:
@@ -149,7 +154,26 @@ class Recognizer:
         for toponym in self._scan_gazetteer(text, spans, blocked, people):
             spans.setdefault((toponym.start, toponym.end), toponym)
         toponyms = sorted(spans.values(), key=lambda t: t.start)
+        toponyms = [self._adjectival(text, t) for t in toponyms]
         return self._with_dateline(text, self._attach_qualifiers(text, _drop_overlaps(toponyms)))
+
+    def _adjectival(self, text: str, toponym: Toponym) -> Toponym:
+        """"Atlantic coast", "Gulf states": the name as an adjective is context, not a marker.
+
+        A country or first-order division keeps its marker ("the Georgia coast").
+        """
+        if toponym.role != "mention":
+            return toponym
+        following = re.match(r"[ \t]+([a-z]+)", text[toponym.end:toponym.end + 20])
+        if not following or following.group(1) not in ADJECTIVAL_NEXT:
+            return toponym
+        gaz = self.gazetteer
+        cands = gaz.candidates(toponym.name, fuzzy=False)
+        if cands:
+            top = max(cands, key=lambda c: gaz.population[c.index])
+            if gaz.fcode[top.index] in {"PCLI", "ADM1"} and top.match < MATCH_ALTERNATE:
+                return toponym
+        return replace(toponym, role="embedded")
 
     def _defined_places(self, text: str) -> set[str]:
         """Names the text itself calls a place: "Lee is a town in ...", "the village of Lee"."""
@@ -193,7 +217,8 @@ class Recognizer:
             return
         name = text[start:end]
         key = name_key(name)
-        if key in self.deny or (" " not in name and key in GENERIC_WORDS) or not name[:1].isupper():
+        if key in self.deny or (" " not in name and key in GENERIC_WORDS) or not name[:1].isupper() \
+                or key in GENERIC_NAMES:
             return
         if ent.label_ in PLACE_LABELS:
             if ent.label_ == "FAC" and not self.gazetteer.candidates(name, fuzzy=False):
@@ -202,7 +227,11 @@ class Recognizer:
         elif ent.label_ == "NORP" and key in self.gazetteer.demonyms:
             spans[(start, end)] = self._toponym(text, name, start, end, "ner", role="demonym")
         elif ent.label_ in {"ORG", "PERSON"} and self._is_area_name(name, ent.label_):
-            spans[(start, end)] = self._toponym(text, name, start, end, "gazetteer")
+            # an organisation named only by an alias of a place ("European Union"): context
+            role = "embedded" if ent.label_ == "ORG" and " " in name and all(
+                c.match != MATCH_NAME for c in self.gazetteer.candidates(name, fuzzy=False)
+            ) else "mention"
+            spans[(start, end)] = self._toponym(text, name, start, end, "gazetteer", role=role)
         elif ent.label_ in {"ORG", "FAC", "PRODUCT", "EVENT"} and \
                 self._leading_place(text, start, end, spans):
             blocked.append((ent.start_char, ent.end_char, ent.label_))
@@ -253,6 +282,7 @@ class Recognizer:
                         people: set[str]) -> Iterator[Toponym]:
         taken = [(s, e) for s, e in spans]
         for start, end in _proper_name_runs(text):
+            joiner = _CONNECTOR_INSIDE.search(text[start:end])
             for s, e in self._longest_matches(text, start, end):
                 if any(s < te and ts < e for ts, te in taken):
                     continue
@@ -261,6 +291,12 @@ class Recognizer:
                 taken.append((s, e))
                 name = text[s:e]
                 role = "demonym" if name_key(name) in self.gazetteer.demonyms else "mention"
+                if role == "mention" and joiner and _inside_longer_name(start, s, e, joiner):
+                    role = "embedded"  # part of a longer name: "Gare du Nord", "Gulf of Tonkin"
+                elif role == "mention" and (s, e) != (start, end) and all(
+                        c.match == MATCH_ALTERNATE
+                        for c in self.gazetteer.candidates(name, fuzzy=False)):
+                    role = "embedded"  # "Brygge" of "Aker Brygge": another place's other name
                 yield self._toponym(text, name, s, e, "gazetteer", role=role)
 
     def _longest_matches(self, text: str, start: int, end: int) -> Iterator[tuple[int, int]]:
@@ -286,6 +322,8 @@ class Recognizer:
         gaz = self.gazetteer
         if key in gaz.names or key in gaz.demonyms or key in self.extra_names:
             return True
+        if name.endswith(".") and key in gaz.qualifiers:
+            return True
         return len(name) >= 6 and any(  # transliteration variant of a notable place
             gaz.population[c.index] >= 20_000 for c in gaz.candidates(name))
 
@@ -295,7 +333,7 @@ class Recognizer:
         if not name[:1].isupper() or name.isupper() and len(name) <= 2:
             return False
         key = name_key(name)
-        if " " not in name and key in GENERIC_WORDS:
+        if " " not in name and key in GENERIC_WORDS or key in GENERIC_NAMES:
             return False
         if text[end:end + 1] == "." and name in TITLE_ABBREVIATIONS:
             return False
@@ -350,7 +388,8 @@ class Recognizer:
 
     def qualifier_after(self, text: str, end: int, head: str = "") -> str:
         """The "Texas" of "Paris, Texas": a province or country containing a place named ``head``."""
-        match = re.match(r",\s*([A-Z][A-Za-z.]*(?:\s[A-Z][A-Za-z.]*){0,2})", text[end:end + 40])
+        match = re.match(r",\s*(?:in\s+(?:the\s+)?(?:[a-z]+ern\s+|central\s+)?)?"
+                         r"([A-Z][A-Za-z.]*(?:\s[A-Z][A-Za-z.]*){0,2})", text[end:end + 60])
         if not match:
             return ""
         words = match.group(1)
@@ -407,6 +446,20 @@ def _trim(text: str, start: int, end: int) -> tuple[int, int]:
 
 
 _WORD = r"(?:[A-Z]\.(?:[A-Z]\.)+|[A-Z][a-z]{0,2}\.|[A-Z][\w'’\-]*)"  # U.S. | St. | Kenya
+_CONNECTOR_INSIDE = re.compile(r"[ \t](?:(?P<of>of)|de|del|la|le|du|sur)[ \t]")
+
+
+def _inside_longer_name(run_start: int, start: int, end: int, joiner: re.Match) -> bool:
+    """Is the match at [start, end) only a piece of "X of Y" / "X du Y" (run from run_start)?
+
+    The head before the connector always is ("Gulf" of "Gulf of Tonkin"); the tail
+    after a Romance connector is too ("Nord" of "Gare du Nord"), but not after
+    "of", where it is still the place meant ("Maine" in "Gulf of Maine").
+    """
+    cut, resume = run_start + joiner.start(), run_start + joiner.end()
+    if end <= cut:
+        return start == run_start
+    return start >= resume and joiner.group("of") is None
 _CAP_RUN = re.compile(
     _WORD + r"(?:[ \t]+(?:(?:of|de|del|la|le|du|upon|on|am|sur|al|el)[ \t]+)?" + _WORD + r")*")
 

@@ -44,6 +44,7 @@ class Mention:
     static: np.ndarray  # features that do not depend on context
     probs: np.ndarray | None = None
     pinned: int | None = None
+    veto: str = ""  # why every candidate was ruled out (see `mapapp.resolution.plausibility`)
 
     def current_probs(self) -> np.ndarray:
         """The candidates' probabilities so far; before any round, a prior from the static ones."""

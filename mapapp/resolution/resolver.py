@@ -18,6 +18,7 @@ from mapapp.geo import EARTH_RADIUS_KM
 from mapapp.recognition.corrections import Corrections
 from mapapp.recognition.gazetteer import MATCH_ALIAS, Candidate, Gazetteer, name_key
 from mapapp.records import Resolution, Toponym
+from mapapp.resolution.calibration import Calibration, place_kind
 from mapapp.resolution.context import ArticleBeliefs, Mention, OtherPlaces
 from mapapp.resolution.features import (
     NONE_OF_THESE,
@@ -28,6 +29,7 @@ from mapapp.resolution.features import (
     static_features,
     weight_vector,
 )
+from mapapp.resolution.plausibility import Vetoes, one_sense_per_name
 
 MAX_CANDIDATES = 40
 CLUSTER_KM = 50  # candidates this close are one answer ("Geneva" the canton and the city)
@@ -38,8 +40,10 @@ class Resolver:
     """Resolve all toponyms of an article jointly against the gazetteer."""
 
     def __init__(self, gazetteer: Gazetteer, weights: dict[str, float] | None = None,
-                 corrections: Corrections | None = None, iterations: int = 2) -> None:
+                 corrections: Corrections | None = None, iterations: int = 2,
+                 calibration: Calibration | None = None) -> None:
         self.gazetteer = gazetteer
+        self.calibration = Calibration.load() if calibration is None else calibration
         self.weights = weights or load_weights()
         self.vector = weight_vector(self.weights)
         self.corrections = corrections or Corrections()
@@ -53,6 +57,8 @@ class Resolver:
     def resolve(self, toponyms: Sequence[Toponym]) -> list[Resolution]:
         """One `Resolution` per toponym, in the same order."""
         mentions = self._run(toponyms)
+        Vetoes(self.gazetteer, mentions).apply()
+        one_sense_per_name(self.gazetteer, mentions)
         return [self._decide(m) for m in mentions]
 
     def candidate_features(self, toponyms: Sequence[Toponym]) -> list[tuple[list[int], np.ndarray]]:
@@ -140,15 +146,18 @@ class Resolver:
         if not mention.rows or mention.probs is None:
             return Resolution(top, None, 0.0, reason="not in the gazetteer")
         probs = mention.probs[:-1]
-        mass = self._cluster_mass(mention.rows, probs)
+        mass = np.where(probs > 0, self._cluster_mass(mention.rows, probs), 0.0)  # not vetoed
         towns = np.array([self.gazetteer.fclass[r] == "P" for r in mention.rows])
         best = int(np.argmax(mass + 1e-4 * towns + 1e-6 * probs))  # in a cluster, the town
-        if mention.probs[-1] > mass[best]:
-            return Resolution(top, None, float(mention.probs[-1]),
-                              reason="no candidate fits the context")
+        if mention.probs[-1] >= mass[best]:  # unplaced: no chance of being within 161 km
+            reason = mention.veto or "no candidate fits the context"
+            return Resolution(top, None, 0.0, reason=reason)
         order = [i for i in np.argsort(-probs) if i != best][:MAX_ALTERNATIVES]
         gaz = self.gazetteer
-        return Resolution(top, gaz.place(mention.rows[best]), float(min(1.0, mass[best])),
+        row = mention.rows[best]
+        score = self.calibration(float(min(1.0, mass[best])), place_kind(gaz.fclass[row],
+                                                                           gaz.fcode[row]))
+        return Resolution(top, gaz.place(row), score,
                           alternatives=tuple(gaz.geonameid[mention.rows[i]] or 0 for i in order))
 
     def _cluster_mass(self, rows: list[int], probs: np.ndarray) -> np.ndarray:
