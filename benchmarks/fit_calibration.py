@@ -38,21 +38,21 @@ MIN_GROUP = 150  # a kind of place with fewer train examples uses the pooled map
 MAX_KNOTS = 40
 
 
-def outcomes(geoparser: Geoparser, articles: list[ev.GoldArticle]
-             ) -> list[tuple[float, str, bool]]:
+def outcomes(geoparser: Geoparser, articles: list[ev.GoldArticle]) -> list[tuple[float, str, bool]]:
     """(raw score, kind of place, within 161 km) of every placed, gold-matched toponym."""
     out = []
     for setting in ev.SETTINGS:
         predictions = ev.run_system(geoparser.geoparse_many, articles, setting)
         for article, preds in zip(articles, predictions, strict=True):
-            pairs = ev.match_overlap([(p["start"], p["end"]) for p in preds],
-                                     list(article.spans))
+            pairs = ev.match_overlap([(p["start"], p["end"]) for p in preds], list(article.spans))
             for i, j in pairs:
                 pred = preds[i]
                 if pred.get("lat") is None:
                     continue
-                kind = place_kind("P" if pred["feature_code"].startswith("PPL") else "",
-                                  pred["feature_code"] or "")
+                kind = place_kind(
+                    "P" if pred["feature_code"].startswith("PPL") else "",
+                    pred["feature_code"] or "",
+                )
                 correct = ev.error_km(pred, article.toponyms[j]) < ev.ACCURACY_KM
                 out.append((float(pred["score"]), kind, correct))
     return out
@@ -62,8 +62,7 @@ def thin(x: np.ndarray, y: np.ndarray) -> tuple[list[float], list[float]]:
     """At most MAX_KNOTS knots of a step function, rounded, still non-decreasing."""
     keep = np.unique(np.linspace(0, len(x) - 1, min(len(x), MAX_KNOTS)).astype(int))
     xs = [0.0, *(round(float(v), 4) for v in x[keep]), 1.0]
-    ys = [round(float(y[0]), 4), *(round(float(v), 4) for v in y[keep]),
-          round(float(y[-1]), 4)]
+    ys = [round(float(y[0]), 4), *(round(float(v), 4) for v in y[keep]), round(float(y[-1]), 4)]
     return xs, list(np.maximum.accumulate(ys))
 
 
@@ -100,9 +99,15 @@ def main(argv: list[str] | None = None) -> int:
         rows += found
         print(f"{corpus}: {len(train)} train articles, {len(found)} placed toponyms", flush=True)
     maps = fit(rows)
-    data = {"maps": maps, "fitted_on": {
-        "corpora": used, "settings": list(ev.SETTINGS), "method": "isotonic (PAV) per kind",
-        "split": "first hex digit of sha1(article id) even = train"}}
+    data = {
+        "maps": maps,
+        "fitted_on": {
+            "corpora": used,
+            "settings": list(ev.SETTINGS),
+            "method": "isotonic (PAV) per kind",
+            "split": "first hex digit of sha1(article id) even = train",
+        },
+    }
     args.out.write_text(json.dumps(data, indent=1) + "\n", encoding="utf-8")
     sizes = ", ".join(f"{kind}: n={m['n']}" for kind, m in maps.items())
     print(f"wrote {args.out} ({sizes})")

@@ -29,12 +29,15 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from mapapp import evaluation as ev  # noqa: E402
-from mapapp.settings import load_settings  # noqa: E402
 from mapapp.geo import haversine_km  # noqa: E402
-from mapapp.resolution.features import (  # noqa: E402
-    DEFAULT_WEIGHTS, FEATURES, NONE_OF_THESE, WEIGHTS_FILE,
-)
 from mapapp.geoparsing import Geoparser, given_toponyms  # noqa: E402
+from mapapp.resolution.features import (  # noqa: E402
+    DEFAULT_WEIGHTS,
+    FEATURES,
+    NONE_OF_THESE,
+    WEIGHTS_FILE,
+)
+from mapapp.settings import load_settings  # noqa: E402
 
 TRAIN_CORPORA = ev.FIT_CORPORA
 MATCH_KM = 161.0
@@ -59,15 +62,19 @@ def examples(geoparser: Geoparser, articles: list[ev.GoldArticle]) -> list[tuple
     out = []
     gaz = geoparser.gazetteer
     texts = [a.text for a in articles]
-    recognised = dict(zip((a.id for a in articles), geoparser.recognizer.recognize_many(texts)))
+    recognised = dict(
+        zip((a.id for a in articles), geoparser.recognizer.recognize_many(texts), strict=False)
+    )
     for article in articles:
         spans = [(t.start, t.end) for t in article.toponyms]
         toponyms = given_toponyms(article.text, spans, geoparser.recognizer)
         found = recognised[article.id]
-        context = [t for t in found if not any(t.start < g.end and g.start < t.end for g in toponyms)]
+        context = [
+            t for t in found if not any(t.start < g.end and g.start < t.end for g in toponyms)
+        ]
         by_span = {(t.start, t.end): t for t in article.toponyms}
-        features = geoparser.resolver.candidate_features(toponyms + context)[:len(toponyms)]
-        for top, (rows, feats) in zip(toponyms, features):
+        features = geoparser.resolver.candidate_features(toponyms + context)[: len(toponyms)]
+        for top, (rows, feats) in zip(toponyms, features, strict=False):
             if not rows:
                 continue
             label = label_for(gaz, rows, by_span[(top.start, top.end)])
@@ -76,8 +83,9 @@ def examples(geoparser: Geoparser, articles: list[ev.GoldArticle]) -> list[tuple
     return out
 
 
-def fit(data: list[tuple[np.ndarray, int]], l2: float = 0.001, steps: int = 800,
-        rate: float = 0.05) -> np.ndarray:
+def fit(
+    data: list[tuple[np.ndarray, int]], l2: float = 0.001, steps: int = 800, rate: float = 0.05
+) -> np.ndarray:
     """Adam on the mean negative log-likelihood; returns weights + null bias (last).
 
     The null bias stays at its default: with no negative examples in gold
@@ -98,8 +106,8 @@ def fit(data: list[tuple[np.ndarray, int]], l2: float = 0.001, steps: int = 800,
             grad[:d] += feats.T @ p[:-1] / len(data)
             grad[d] = 0.0
         m = 0.9 * m + 0.1 * grad
-        v = 0.999 * v + 0.001 * grad ** 2
-        w -= rate * (m / (1 - 0.9 ** step)) / (np.sqrt(v / (1 - 0.999 ** step)) + 1e-8)
+        v = 0.999 * v + 0.001 * grad**2
+        w -= rate * (m / (1 - 0.9**step)) / (np.sqrt(v / (1 - 0.999**step)) + 1e-8)
     return w
 
 
@@ -128,18 +136,25 @@ def main(argv: list[str] | None = None) -> int:
     for round_ in range(1, args.rounds + 1):
         data = examples(geoparser, train)
         w = fit(data)
-        weights = dict(zip(FEATURES, map(float, w[:-1]))) | {NONE_OF_THESE: float(w[-1])}
+        weights = dict(zip(FEATURES, map(float, w[:-1]), strict=False)) | {
+            NONE_OF_THESE: float(w[-1])
+        }
         geoparser.resolver.weights = {**DEFAULT_WEIGHTS, **weights}
         geoparser.resolver.vector = w[:-1].copy()
         held_data = examples(geoparser, held)
-        print(f"round {round_}: {len(data)} train mentions, candidate accuracy "
-              f"train {accuracy(data, w):.3f}, held-out {accuracy(held_data, w):.3f} "
-              f"({time.time() - started:.0f} s)")
+        print(
+            f"round {round_}: {len(data)} train mentions, candidate accuracy "
+            f"train {accuracy(data, w):.3f}, held-out {accuracy(held_data, w):.3f} "
+            f"({time.time() - started:.0f} s)"
+        )
     payload = {
         "weights": {k: round(v, 4) for k, v in weights.items()},
-        "fitted_on": {"corpora": list(TRAIN_CORPORA), "articles": len(train),
-                      "mentions": len(data),
-                      "split": "first hex digit of sha1(article id) even = train"},
+        "fitted_on": {
+            "corpora": list(TRAIN_CORPORA),
+            "articles": len(train),
+            "mentions": len(data),
+            "split": "first hex digit of sha1(article id) even = train",
+        },
         "held_out_candidate_accuracy": round(accuracy(held_data, w), 4),
     }
     args.out.write_text(json.dumps(payload, indent=2) + "\n", encoding="utf-8")

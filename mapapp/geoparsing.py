@@ -18,18 +18,18 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, BinaryIO, TextIO
 
-from mapapp.settings import Settings
 from mapapp.recognition.corrections import Corrections, load_corrections
 from mapapp.recognition.gazetteer import Gazetteer
 from mapapp.recognition.gazetteer_cache import load_gazetteer
+from mapapp.recognition.sentences import sentence_at
+from mapapp.recognition.toponyms import NerModel, Recognizer, load_ner
+from mapapp.records import Article, Resolution, Toponym
 from mapapp.resolution.features import COUNTRY_CODES
 from mapapp.resolution.resolver import Resolver, drop_unconfirmed
-from mapapp.records import Article, Resolution, Toponym
-from mapapp.recognition.toponyms import NerModel, Recognizer, load_ner
-from mapapp.recognition.sentences import sentence_at
+from mapapp.settings import Settings
 
 Span = tuple[int, int]
-# A second opinion on an article's resolutions, e.g. mapapp.resolution.online.fallback.OnlineFallback
+# A second opinion on an article's resolutions (e.g. the online fallback, OnlineFallback)
 Fallback = Callable[[Article, list[Resolution]], list[Resolution]]
 REQUEST_BATCH = 64  # geoparse request lines answered together
 
@@ -37,8 +37,13 @@ REQUEST_BATCH = 64  # geoparse request lines answered together
 class Geoparser:
     """Recognise and resolve the places of texts; build once, use many times."""
 
-    def __init__(self, gazetteer: Gazetteer, nlp: NerModel | None,
-                 corrections: Corrections | None = None, fallback: Fallback | None = None) -> None:
+    def __init__(
+        self,
+        gazetteer: Gazetteer,
+        nlp: NerModel | None,
+        corrections: Corrections | None = None,
+        fallback: Fallback | None = None,
+    ) -> None:
         self.gazetteer = gazetteer
         self.fallback = fallback  # re-asks what the gazetteer could not place (articles only)
         self.corrections = corrections or Corrections()
@@ -47,24 +52,31 @@ class Geoparser:
         self.resolver = Resolver(gazetteer, corrections=self.corrections)
 
     @classmethod
-    def from_settings(cls, config: Settings,
-                    fallback: Fallback | None = None) -> "Geoparser":
+    def from_settings(cls, config: Settings, fallback: Fallback | None = None) -> Geoparser:
         """Load the model, the cached gazetteer index and corrections named by ``config``."""
         with _collector_paused():  # millions of objects that live as long as the process
             gazetteer = load_gazetteer(Path(config.data_packages), config.cache_folder)
-        return cls(gazetteer, load_ner(config.ner_model),
-                   load_corrections(config.corrections), fallback=fallback)
+        return cls(
+            gazetteer,
+            load_ner(config.ner_model),
+            load_corrections(config.corrections),
+            fallback=fallback,
+        )
 
     @property
     def has_model(self) -> bool:
         return self.recognizer.nlp is not None
 
     # -- articles ---------------------------------------------------------
-    def parse_articles(self, articles: Sequence[Article], batch_size: int = 32
-                       ) -> list[tuple[Article, list[Resolution]]]:
+    def parse_articles(
+        self, articles: Sequence[Article], batch_size: int = 32
+    ) -> list[tuple[Article, list[Resolution]]]:
         """Every article with one resolution per recognised place, focus marked."""
         found = self.recognizer.recognize_articles(articles, batch_size)
-        return [(a, mark_focus(self._resolve_article(a, t))) for a, t in zip(articles, found)]
+        return [
+            (a, mark_focus(self._resolve_article(a, t)))
+            for a, t in zip(articles, found, strict=False)
+        ]
 
     def _resolve_article(self, article: Article, toponyms: list[Toponym]) -> list[Resolution]:
         """The gazetteer's confirmed resolutions, then the fallback's second opinion if any.
@@ -75,8 +87,9 @@ class Geoparser:
         return resolved if self.fallback is None else self.fallback(article, resolved)
 
     # -- raw texts (the `mapapp geoparse` / evaluation interface) ------------
-    def geoparse_many(self, items: Sequence[tuple[str, Sequence[Span] | None]],
-                      batch_size: int = 32) -> list[list[dict]]:
+    def geoparse_many(
+        self, items: Sequence[tuple[str, Sequence[Span] | None]], batch_size: int = 32
+    ) -> list[list[dict]]:
         """For each (text, spans) the toponyms as dicts.
 
         With spans given, exactly those are resolved and returned; the places
@@ -84,25 +97,30 @@ class Geoparser:
         """
         recognised = self.recognizer.recognize_many([text for text, _ in items], batch_size)
         out = []
-        for (text, spans), found in zip(items, recognised):
+        for (text, spans), found in zip(items, recognised, strict=False):
             if spans is None:
                 resolved = drop_unconfirmed(self.resolver.resolve(found))
                 out.append([resolution_dict(r) for r in mark_focus(resolved)])
                 continue
             given = given_toponyms(text, spans, self.recognizer)
-            context = [t for t in found if not any(t.start < g.end and g.start < t.end for g in given)]
-            resolved = self.resolver.resolve(given + context)[:len(given)]
+            context = [
+                t for t in found if not any(t.start < g.end and g.start < t.end for g in given)
+            ]
+            resolved = self.resolver.resolve(given + context)[: len(given)]
             out.append([resolution_dict(r) for r in mark_focus(resolved)])
         return out
 
 
-def load_geoparser(config: Settings, report: Callable[[str], None],
-                   fallback: Fallback | None = None) -> Geoparser:
+def load_geoparser(
+    config: Settings, report: Callable[[str], None], fallback: Fallback | None = None
+) -> Geoparser:
     """`Geoparser.from_settings`, telling ``report`` when the spaCy model is missing."""
     geoparser = Geoparser.from_settings(config, fallback=fallback)
     if not geoparser.has_model:
-        report(f"note: spaCy model {config.ner_model!r} not available; "
-               "recognising places with the gazetteer alone")
+        report(
+            f"note: spaCy model {config.ner_model!r} not available; "
+            "recognising places with the gazetteer alone"
+        )
     return geoparser
 
 
@@ -125,11 +143,24 @@ def given_toponyms(text: str, spans: Sequence[Span], recognizer: Recognizer) -> 
         if not 0 <= start < end <= len(text):
             raise ValueError(f"span [{start}, {end}] is outside the text (length {len(text)})")
         name = text[start:end]
-        role = "demonym" if name in recognizer.gazetteer.demonyms or \
-            _demonym_key(name) in recognizer.gazetteer.demonyms else "mention"
+        role = (
+            "demonym"
+            if name in recognizer.gazetteer.demonyms
+            or _demonym_key(name) in recognizer.gazetteer.demonyms
+            else "mention"
+        )
         qualifier = recognizer.qualifier_after(text, end, head=name) if role == "mention" else ""
-        out.append(Toponym(name=name, start=start, end=end, role=role, qualifier=qualifier,
-                           sentence=sentence_at(text, start, end), source="given"))
+        out.append(
+            Toponym(
+                name=name,
+                start=start,
+                end=end,
+                role=role,
+                qualifier=qualifier,
+                sentence=sentence_at(text, start, end),
+                source="given",
+            )
+        )
     return out
 
 
@@ -151,24 +182,31 @@ def mark_focus(resolutions: list[Resolution]) -> list[Resolution]:
     focus, n = counts.most_common(1)[0]
     if n < 2:
         return resolutions
-    return [replace(r, toponym=replace(r.toponym, role="focus"))
-            if r.toponym.role == "mention" and r.place is not None and r.place.geonameid == focus
-            else r for r in resolutions]
+    return [
+        replace(r, toponym=replace(r.toponym, role="focus"))
+        if r.toponym.role == "mention" and r.place is not None and r.place.geonameid == focus
+        else r
+        for r in resolutions
+    ]
 
 
 def resolution_dict(r: Resolution) -> dict:
     """The stable JSON shape of one resolved (or unresolved) toponym."""
     p = r.place
     return {
-        "start": r.toponym.start, "end": r.toponym.end, "name": r.toponym.name,
+        "start": r.toponym.start,
+        "end": r.toponym.end,
+        "name": r.toponym.name,
         "role": r.toponym.role,
-        "lat": p.latitude if p else None, "lon": p.longitude if p else None,
+        "lat": p.latitude if p else None,
+        "lon": p.longitude if p else None,
         "geonameid": p.geonameid if p else None,
         "resolved_name": p.name if p else None,
         "country_code": p.country_code if p else None,
         "admin1": p.admin1_name if p else None,
         "feature_code": p.feature_code if p else None,
-        "score": round(r.score, 4), "reason": r.reason,
+        "score": round(r.score, 4),
+        "reason": r.reason,
     }
 
 
@@ -185,6 +223,7 @@ def batches(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
 
 
 # -- geoparse request lines ------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class BadLine:
@@ -222,22 +261,35 @@ def read_requests(stream: TextIO | BinaryIO) -> Iterator[tuple[int, dict | BadLi
             yield number, BadLine(f"line {number}: expected an object with a string 'text'", ident)
             continue
         if len(obj["text"]) > MAX_ARTICLE_CHARS:
-            yield number, BadLine(f"line {number}: 'text' is {len(obj['text']):,} characters "
-                                  f"long; at most {MAX_ARTICLE_CHARS:,} are taken", ident)
+            yield (
+                number,
+                BadLine(
+                    f"line {number}: 'text' is {len(obj['text']):,} characters "
+                    f"long; at most {MAX_ARTICLE_CHARS:,} are taken",
+                    ident,
+                ),
+            )
             continue
         spans = obj.get("spans")
         if spans is not None and not _valid_spans(spans, len(obj["text"])):
-            yield number, BadLine(
-                f"line {number}: 'spans' must be [[start, end], ...] inside the text", ident)
+            yield (
+                number,
+                BadLine(
+                    f"line {number}: 'spans' must be [[start, end], ...] inside the text", ident
+                ),
+            )
             continue
         yield number, obj
 
 
 def _valid_spans(spans: Any, length: int) -> bool:
     return isinstance(spans, list) and all(
-        isinstance(s, (list, tuple)) and len(s) == 2
+        isinstance(s, (list, tuple))
+        and len(s) == 2
         and all(isinstance(v, int) and not isinstance(v, bool) for v in s)
-        and 0 <= s[0] < s[1] <= length for s in spans)
+        and 0 <= s[0] < s[1] <= length
+        for s in spans
+    )
 
 
 def answer_requests(geoparser: Geoparser, stream: TextIO | BinaryIO) -> Iterator[dict]:

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from mapapp.recognition import gazetteer_cache as cache_module
 from mapapp.errors import GazetteerError
+from mapapp.recognition import gazetteer_cache as cache_module
 from mapapp.recognition.gazetteer import MATCH_NAME, Gazetteer, name_key, squash_key
 from mapapp.recognition.gazetteer_cache import load_gazetteer
 from mapapp.recognition.gazetteer_sources import build_gazetteer
@@ -91,8 +91,9 @@ def test_transliteration_variant_is_found_only_when_fuzzy(gazetteer: Gazetteer) 
         ("Britain", 2635167, "GB"),
     ],
 )
-def test_country_names_reach_the_pcli_row(gazetteer: Gazetteer, name: str, geonameid: int,
-                                          country: str) -> None:
+def test_country_names_reach_the_pcli_row(
+    gazetteer: Gazetteer, name: str, geonameid: int, country: str
+) -> None:
     rows = [c.index for c in gazetteer.candidates(name) if gazetteer.fcode[c.index] == "PCLI"]
     assert [gazetteer.geonameid[r] for r in rows] == [geonameid]
     assert gazetteer.country[rows[0]] == country
@@ -109,8 +110,9 @@ def test_country_names_reach_the_pcli_row(gazetteer: Gazetteer, name: str, geona
         ("Georgia", 4197000, "ADM1", "US", "GA"),
     ],
 )
-def test_areas_carry_geonames_ids(gazetteer: Gazetteer, name: str, geonameid: int, code: str,
-                                  country: str, admin1: str) -> None:
+def test_areas_carry_geonames_ids(
+    gazetteer: Gazetteer, name: str, geonameid: int, code: str, country: str, admin1: str
+) -> None:
     assert geonameid in ids_of(gazetteer, name)
     place = gazetteer.place(gazetteer.by_geonameid[geonameid])
     assert (place.feature_code, place.country_code, place.admin1_code) == (code, country, admin1)
@@ -125,19 +127,26 @@ def test_admin1_rows_are_named(gazetteer: Gazetteer) -> None:
     ("name", "country"),
     [("Eastern Ghouta", "SY"), ("East Ghouta", "SY"), ("Donbas", "UA"), ("Gaza Strip", "PS")],
 )
-def test_reviewed_regions_are_areas_in_a_country(gazetteer: Gazetteer, name: str,
-                                                 country: str) -> None:
+def test_reviewed_regions_are_areas_in_a_country(
+    gazetteer: Gazetteer, name: str, country: str
+) -> None:
     rows = [c.index for c in gazetteer.candidates(name, fuzzy=False)]
     assert any(gazetteer.is_area(r) and gazetteer.country[r] == country for r in rows)
 
 
 @pytest.mark.parametrize(
     ("demonym", "geonameid"),
-    [("Syrian", 163843), ("Syrians", 163843), ("British", 2635167), ("Iranian", 130758),
-     ("Texan", 4736286)],
+    [
+        ("Syrian", 163843),
+        ("Syrians", 163843),
+        ("British", 2635167),
+        ("Iranian", 130758),
+        ("Texan", 4736286),
+    ],
 )
-def test_demonyms_point_at_their_country(gazetteer: Gazetteer, demonym: str,
-                                         geonameid: int) -> None:
+def test_demonyms_point_at_their_country(
+    gazetteer: Gazetteer, demonym: str, geonameid: int
+) -> None:
     assert gazetteer.geonameid[gazetteer.demonyms[name_key(demonym)]] == geonameid
 
 
@@ -145,8 +154,9 @@ def test_demonyms_point_at_their_country(gazetteer: Gazetteer, demonym: str,
     ("abbreviation", "geonameid"),
     [("Ore.", 5744337), ("Calif.", 5332921), ("TX", 4736286), ("Ont.", 6093943)],
 )
-def test_state_abbreviations_qualify_places(gazetteer: Gazetteer, abbreviation: str,
-                                            geonameid: int) -> None:
+def test_state_abbreviations_qualify_places(
+    gazetteer: Gazetteer, abbreviation: str, geonameid: int
+) -> None:
     rows = gazetteer.qualifiers[name_key(abbreviation)]
     assert geonameid in {gazetteer.geonameid[r] for r in rows}
 
@@ -173,8 +183,9 @@ def builds(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
     return calls
 
 
-def test_second_load_reuses_the_pickle(builds: list[Path], data_packages: Path,
-                                       tmp_path: Path) -> None:
+def test_second_load_reuses_the_pickle(
+    builds: list[Path], data_packages: Path, tmp_path: Path
+) -> None:
     first = load_gazetteer(data_packages, tmp_path)
     second = load_gazetteer(data_packages, tmp_path)
     assert len(builds) == 1
@@ -182,9 +193,12 @@ def test_second_load_reuses_the_pickle(builds: list[Path], data_packages: Path,
     assert [p.name for p in tmp_path.iterdir()] == ["gazetteer.pickle"]  # no temp files left
 
 
-def test_session_cache_holds_the_real_index(gazetteer: Gazetteer, data_packages: Path,
-                                            gazetteer_cache: Path,
-                                            monkeypatch: pytest.MonkeyPatch) -> None:
+def test_session_cache_holds_the_real_index(
+    gazetteer: Gazetteer,
+    data_packages: Path,
+    gazetteer_cache: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     def no_build(data_packages: Path) -> Gazetteer:
         raise AssertionError("the cached index should have been used")
 
@@ -199,8 +213,9 @@ def test_session_cache_holds_the_real_index(gazetteer: Gazetteer, data_packages:
     [b"", b"not a pickle at all", pickle.dumps(("format=0;stale", tiny_gazetteer("Oldtown")))],
     ids=["empty", "garbage", "stale-fingerprint"],
 )
-def test_broken_or_stale_cache_is_rebuilt(builds: list[Path], data_packages: Path,
-                                          tmp_path: Path, content: bytes) -> None:
+def test_broken_or_stale_cache_is_rebuilt(
+    builds: list[Path], data_packages: Path, tmp_path: Path, content: bytes
+) -> None:
     (tmp_path / "gazetteer.pickle").write_bytes(content)
     gaz = load_gazetteer(data_packages, tmp_path)
     assert len(builds) == 1 and gaz.name == ["Testville"]

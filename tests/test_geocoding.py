@@ -10,13 +10,13 @@ import pytest
 from geopy.geocoders.base import Geocoder
 from geopy.location import Location
 
-from mapapp.recognition.corrections import Corrections, load_corrections
 from mapapp.errors import ConfigError
+from mapapp.geoparsing import Geoparser
+from mapapp.recognition.corrections import Corrections, load_corrections
 from mapapp.recognition.gazetteer import Gazetteer
+from mapapp.records import Toponym
 from mapapp.resolution.geocoder import OfflineGeocoder
 from mapapp.resolution.resolver import Resolver
-from mapapp.geoparsing import Geoparser
-from mapapp.records import Toponym
 
 pytest_plugins = ["geo_fixtures"]
 
@@ -80,9 +80,14 @@ def geocoder(gazetteer: Gazetteer) -> OfflineGeocoder:
         ("Damascus", {"country_bias": "sy"}, 170654, "SY", "13"),
     ],
 )
-def test_geocode_picks_the_expected_entry(geocoder: OfflineGeocoder, query: str, options: dict,
-                                          geonameid: int | None, country: str,
-                                          admin1: str | None) -> None:
+def test_geocode_picks_the_expected_entry(
+    geocoder: OfflineGeocoder,
+    query: str,
+    options: dict,
+    geonameid: int | None,
+    country: str,
+    admin1: str | None,
+) -> None:
     found = geocoder.geocode(query, **options)
     assert found.raw["country_code"] == country
     if geonameid is not None:
@@ -125,35 +130,101 @@ def mentions(text: str, *names: str | tuple[str, dict]) -> list[Toponym]:
 
 
 CONTEXT_CASES = [
-    pytest.param("Shelling hit Damascus while convoys moved between Homs and Aleppo.",
-                 ("Damascus", "Homs", "Aleppo"), 0, 170654, "SY", id="damascus-syria"),
-    pytest.param("Delegates from Syria met in Geneva for talks on the war in Syria.",
-                 ("Syria", "Geneva", "Syria"), 1, 2660646, "CH", id="geneva-syria-talks"),
-    pytest.param("The county fair in Paris, Texas, drew ranchers from the whole state.",
-                 (("Paris", {"qualifier": "Texas"}), ("Texas", {"role": "qualifier"})),
-                 0, 4717560, "US", id="paris-texas"),
-    pytest.param("Gunmen clashed in Tripoli, north of Beirut, as Lebanon braced for more.",
-                 ("Tripoli", "Beirut", "Lebanon"), 0, 266826, "LB", id="tripoli-lebanon"),
-    pytest.param("Militias in Tripoli and Benghazi fought as Libya's rival governments argued.",
-                 ("Tripoli", "Benghazi", "Libya"), 0, 2210247, "LY", id="tripoli-libya"),
-    pytest.param("Protesters in Tbilisi urged Georgia to seek closer ties with the West.",
-                 ("Tbilisi", "Georgia"), 1, 614540, "GE", id="georgia-country"),
-    pytest.param("Storms moved across Georgia, flooding streets in Atlanta and Savannah.",
-                 ("Georgia", "Atlanta", "Savannah"), 0, 4197000, "US", id="georgia-state"),
-    pytest.param("Commuters from Alexandria and Arlington crowded trains in northern Virginia.",
-                 ("Alexandria", "Arlington", "Virginia"), 0, 4744091, "US", id="alexandria-va"),
-    pytest.param("The overnight train from Cairo reached Alexandria late on Sunday.",
-                 ("Cairo", "Alexandria"), 1, 361058, "EG", id="alexandria-egypt"),
-    pytest.param("Researchers in Cambridge and Boston said Massachusetts would fund the lab.",
-                 ("Cambridge", "Boston", "Massachusetts"), 0, 4931972, "US", id="cambridge-ma"),
-    pytest.param("Rowers raced between Cambridge, Oxford and London over the weekend.",
-                 ("Cambridge", "Oxford", "London"), 0, 2653941, "GB", id="cambridge-england"),
+    pytest.param(
+        "Shelling hit Damascus while convoys moved between Homs and Aleppo.",
+        ("Damascus", "Homs", "Aleppo"),
+        0,
+        170654,
+        "SY",
+        id="damascus-syria",
+    ),
+    pytest.param(
+        "Delegates from Syria met in Geneva for talks on the war in Syria.",
+        ("Syria", "Geneva", "Syria"),
+        1,
+        2660646,
+        "CH",
+        id="geneva-syria-talks",
+    ),
+    pytest.param(
+        "The county fair in Paris, Texas, drew ranchers from the whole state.",
+        (("Paris", {"qualifier": "Texas"}), ("Texas", {"role": "qualifier"})),
+        0,
+        4717560,
+        "US",
+        id="paris-texas",
+    ),
+    pytest.param(
+        "Gunmen clashed in Tripoli, north of Beirut, as Lebanon braced for more.",
+        ("Tripoli", "Beirut", "Lebanon"),
+        0,
+        266826,
+        "LB",
+        id="tripoli-lebanon",
+    ),
+    pytest.param(
+        "Militias in Tripoli and Benghazi fought as Libya's rival governments argued.",
+        ("Tripoli", "Benghazi", "Libya"),
+        0,
+        2210247,
+        "LY",
+        id="tripoli-libya",
+    ),
+    pytest.param(
+        "Protesters in Tbilisi urged Georgia to seek closer ties with the West.",
+        ("Tbilisi", "Georgia"),
+        1,
+        614540,
+        "GE",
+        id="georgia-country",
+    ),
+    pytest.param(
+        "Storms moved across Georgia, flooding streets in Atlanta and Savannah.",
+        ("Georgia", "Atlanta", "Savannah"),
+        0,
+        4197000,
+        "US",
+        id="georgia-state",
+    ),
+    pytest.param(
+        "Commuters from Alexandria and Arlington crowded trains in northern Virginia.",
+        ("Alexandria", "Arlington", "Virginia"),
+        0,
+        4744091,
+        "US",
+        id="alexandria-va",
+    ),
+    pytest.param(
+        "The overnight train from Cairo reached Alexandria late on Sunday.",
+        ("Cairo", "Alexandria"),
+        1,
+        361058,
+        "EG",
+        id="alexandria-egypt",
+    ),
+    pytest.param(
+        "Researchers in Cambridge and Boston said Massachusetts would fund the lab.",
+        ("Cambridge", "Boston", "Massachusetts"),
+        0,
+        4931972,
+        "US",
+        id="cambridge-ma",
+    ),
+    pytest.param(
+        "Rowers raced between Cambridge, Oxford and London over the weekend.",
+        ("Cambridge", "Oxford", "London"),
+        0,
+        2653941,
+        "GB",
+        id="cambridge-england",
+    ),
 ]
 
 
 @pytest.mark.parametrize(("text", "names", "target", "geonameid", "country"), CONTEXT_CASES)
-def test_resolver_uses_the_other_places(gazetteer: Gazetteer, text: str, names: tuple,
-                                        target: int, geonameid: int, country: str) -> None:
+def test_resolver_uses_the_other_places(
+    gazetteer: Gazetteer, text: str, names: tuple, target: int, geonameid: int, country: str
+) -> None:
     resolutions = Resolver(gazetteer).resolve(mentions(text, *names))
     place = resolutions[target].place
     assert place is not None, resolutions[target].reason
@@ -221,8 +292,7 @@ def test_no_corrections_file_means_none() -> None:
         ({"deny": "Homs"}, "'deny' must be a list"),
     ],
 )
-def test_bad_corrections_file_names_its_path(tmp_path: Path, content: object,
-                                             message: str) -> None:
+def test_bad_corrections_file_names_its_path(tmp_path: Path, content: object, message: str) -> None:
     path = corrections_file(tmp_path, content)
     with pytest.raises(ConfigError, match=message) as info:
         load_corrections(path)

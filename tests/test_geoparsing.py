@@ -7,18 +7,28 @@ from pathlib import Path
 
 import pytest
 
-from mapapp.recognition import gazetteer_cache as cache_module
 from mapapp.articles import parse_file
-from mapapp.recognition.gazetteer import Gazetteer, name_key
 from mapapp.geoparsing import Geoparser
-from mapapp.settings import load_settings
+from mapapp.recognition import gazetteer_cache as cache_module
+from mapapp.recognition.gazetteer import Gazetteer, name_key
 from mapapp.records import ROLES, Article, Resolution
+from mapapp.settings import load_settings
 
 pytest_plugins = ["geo_fixtures"]
 
 SEEDS = Path(__file__).resolve().parents[1].parent / "shared" / "seeds"
-KEYS = {"start", "end", "name", "lat", "lon", "geonameid", "country_code", "feature_code",
-        "score", "role"}
+KEYS = {
+    "start",
+    "end",
+    "name",
+    "lat",
+    "lon",
+    "geonameid",
+    "country_code",
+    "feature_code",
+    "score",
+    "role",
+}
 TEXT = "Envoys left Damascus for Homs on Monday, the ministry in Amman said."
 
 
@@ -39,9 +49,12 @@ def test_geoparse_many_free_and_given_spans(geoparser: Geoparser) -> None:
     free, spanned = geoparser.geoparse_many([(TEXT, None), (TEXT, given)])
     for found in free + spanned:
         check_shape(found)
-        assert TEXT[found["start"]:found["end"]] == found["name"]
+        assert TEXT[found["start"] : found["end"]] == found["name"]
     assert [(d["name"], d["geonameid"]) for d in free] == [
-        ("Damascus", 170654), ("Homs", 169577), ("Amman", 250441)]
+        ("Damascus", 170654),
+        ("Homs", 169577),
+        ("Amman", 250441),
+    ]
     assert [[d["start"], d["end"]] for d in spanned] == given
     assert [d["country_code"] for d in spanned] == ["SY", "SY"]
 
@@ -55,8 +68,11 @@ def test_given_spans_are_returned_even_when_not_places(geoparser: Geoparser) -> 
 
 
 def test_geoparse_many_keeps_items_apart(geoparser: Geoparser) -> None:
-    texts = [("Floods hit Alexandria near Cairo.", None), ("No places here at all.", None),
-             ("Floods hit Alexandria near Arlington, Virginia.", None)]
+    texts = [
+        ("Floods hit Alexandria near Cairo.", None),
+        ("No places here at all.", None),
+        ("Floods hit Alexandria near Arlington, Virginia.", None),
+    ]
     first, empty, last = geoparser.geoparse_many(texts)
     assert empty == []
     assert first[0]["country_code"] == "EG" and last[0]["country_code"] == "US"
@@ -67,18 +83,29 @@ def test_span_outside_the_text_is_an_error(geoparser: Geoparser) -> None:
         geoparser.geoparse_many([(TEXT, [[60, 600]])])
 
 
-def test_from_config_uses_the_cache_and_corrections(data_packages: Path, gazetteer_cache: Path,
-                                                    gazetteer: Gazetteer, tmp_path: Path,
-                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+def test_from_config_uses_the_cache_and_corrections(
+    data_packages: Path,
+    gazetteer_cache: Path,
+    gazetteer: Gazetteer,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     def no_build(data_packages: Path) -> Gazetteer:
         raise AssertionError("the cached index should have been used")
 
     monkeypatch.setattr(cache_module, "build_gazetteer", no_build)
     corrections = tmp_path / "corrections.json"
     corrections.write_text(json.dumps({"deny": ["Amman"]}), encoding="utf-8")
-    parser = Geoparser.from_settings(load_settings({"DATA_PACKAGES": str(data_packages),
-                                    "CACHE_DIR": str(gazetteer_cache), "NER_MODEL": "none",
-                                    "CORRECTIONS": str(corrections)}))
+    parser = Geoparser.from_settings(
+        load_settings(
+            {
+                "DATA_PACKAGES": str(data_packages),
+                "CACHE_DIR": str(gazetteer_cache),
+                "NER_MODEL": "none",
+                "CORRECTIONS": str(corrections),
+            }
+        )
+    )
     assert not parser.has_model
     assert len(parser.gazetteer) == len(gazetteer)
     [found] = parser.geoparse_many([(TEXT, None)])
@@ -115,8 +142,9 @@ def seed_resolutions(geoparser: Geoparser, seed_file: Path) -> list[Resolution]:
         ("Beirut", "LB", 276781),
     ],
 )
-def test_seed_places_resolve_in_their_country(seed_resolutions: list[Resolution], name: str,
-                                              country: str, geonameid: int | None) -> None:
+def test_seed_places_resolve_in_their_country(
+    seed_resolutions: list[Resolution], name: str, country: str, geonameid: int | None
+) -> None:
     mentions = [r for r in seed_resolutions if name_key(r.toponym.name) == name_key(name)]
     assert mentions, f"{name} was not recognised"
     resolved = {(r.place.country_code, r.place.geonameid) if r.place else None for r in mentions}

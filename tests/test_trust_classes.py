@@ -40,91 +40,183 @@ def check(found: list[dict], name: str, expected: tuple[str, set[str]] | None) -
 
 
 ABBREVIATIONS = [  # an AP abbreviation after a city qualifies it; it is never a town
-    ("EUGENE, Ore. -- Crews closed two bridges on Tuesday after a barge struck a pier.",
-     "Ore.", ("US", {"ADM1"})),
-    ("EUGENE, Ore. -- Crews closed two bridges on Tuesday after a barge struck a pier.",
-     "Ore", NO_MARKER),
-    ("EUGENE, Ore. -- Crews closed two bridges on Tuesday after a barge struck a pier.",
-     "EUGENE", ("US", {"PPLA2", "PPL", "PPLA"})),
-    ("A barge from Astoria, Ore., struck a pier on the Columbia on Tuesday.",
-     "Ore", NO_MARKER),
+    (
+        "EUGENE, Ore. -- Crews closed two bridges on Tuesday after a barge struck a pier.",
+        "Ore.",
+        ("US", {"ADM1"}),
+    ),
+    (
+        "EUGENE, Ore. -- Crews closed two bridges on Tuesday after a barge struck a pier.",
+        "Ore",
+        NO_MARKER,
+    ),
+    (
+        "EUGENE, Ore. -- Crews closed two bridges on Tuesday after a barge struck a pier.",
+        "EUGENE",
+        ("US", {"PPLA2", "PPL", "PPLA"}),
+    ),
+    ("A barge from Astoria, Ore., struck a pier on the Columbia on Tuesday.", "Ore", NO_MARKER),
 ]
 
 ONE_SENSE = [  # a name keeps one sense in a story; the dateline's country decides
-    ("SIDON, Lebanon -- Fishermen stayed ashore. Boats from Tyre waited, and the harbor "
-     "master in Sidon said the storm would pass.", "Sidon", ("LB", {"PPLA", "PPL"})),
-    ("BEIRUT -- Traders in Tripoli, in northern Lebanon, closed early on Monday as "
-     "protesters blocked roads.", "Tripoli", ("LB", {"PPLA"})),
-    ("TRIPOLI, Lebanon -- The port authority said on Monday that ships bound for Tripoli "
-     "would be unloaded at night.", "Tripoli", ("LB", {"PPLA"})),
+    (
+        "SIDON, Lebanon -- Fishermen stayed ashore. Boats from Tyre waited, and the harbor "
+        "master in Sidon said the storm would pass.",
+        "Sidon",
+        ("LB", {"PPLA", "PPL"}),
+    ),
+    (
+        "BEIRUT -- Traders in Tripoli, in northern Lebanon, closed early on Monday as "
+        "protesters blocked roads.",
+        "Tripoli",
+        ("LB", {"PPLA"}),
+    ),
+    (
+        "TRIPOLI, Lebanon -- The port authority said on Monday that ships bound for Tripoli "
+        "would be unloaded at night.",
+        "Tripoli",
+        ("LB", {"PPLA"}),
+    ),
 ]
 
 ADMIN_UNITS = [  # the name of a state or country is the unit, not its capital or a village
-    ("Farmers near Enid, Oklahoma, said the harvest was poor, and lawmakers across Oklahoma "
-     "promised relief.", "Oklahoma", ("US", {"ADM1"})),
-    ("Rain spread from Scotland into Wales overnight, and roads in Kent were flooded.",
-     "Wales", ("GB", {"ADM1"})),
-    ("ATLANTA -- Voters in the state of Georgia head to the polls, with turnout high in "
-     "Savannah and Macon.", "Georgia", ("US", {"ADM1"})),
+    (
+        "Farmers near Enid, Oklahoma, said the harvest was poor, and lawmakers across Oklahoma "
+        "promised relief.",
+        "Oklahoma",
+        ("US", {"ADM1"}),
+    ),
+    (
+        "Rain spread from Scotland into Wales overnight, and roads in Kent were flooded.",
+        "Wales",
+        ("GB", {"ADM1"}),
+    ),
+    (
+        "ATLANTA -- Voters in the state of Georgia head to the polls, with turnout high in "
+        "Savannah and Macon.",
+        "Georgia",
+        ("US", {"ADM1"}),
+    ),
 ]
 
 DISTRICTS = [  # a part of the story's city is never a namesake abroad
-    ("LONDON -- Joggers in Hyde Park and walkers along the river in Greenwich complained "
-     "of the heat, while rain fell in Kent and Surrey.", "Hyde Park", NO_MARKER),
-    ("LONDON -- Joggers in Hyde Park and walkers along the river in Greenwich complained "
-     "of the heat, while rain fell in Kent and Surrey.", "Greenwich", NO_MARKER),
-    ("PARIS -- Commuters at the Gare du Nord waited for hours as trains to Lille and Lyon "
-     "were cancelled.", "Nord", NO_MARKER),
-    ("ALEXANDRIA, Va. -- Shops in Old Town stayed shut after the river rose.",
-     "Old Town", NO_MARKER),
-    ("OSLO -- A new ferry pier opened at Aker Brygge, and boats to Drammen resumed.",
-     "Brygge", NO_MARKER),
-    ("DAMASCUS, Syria -- Bakeries in the Midan district ran out of flour, and queues formed "
-     "in Homs and Aleppo.", "Midan", NO_MARKER),
+    (
+        "LONDON -- Joggers in Hyde Park and walkers along the river in Greenwich complained "
+        "of the heat, while rain fell in Kent and Surrey.",
+        "Hyde Park",
+        NO_MARKER,
+    ),
+    (
+        "LONDON -- Joggers in Hyde Park and walkers along the river in Greenwich complained "
+        "of the heat, while rain fell in Kent and Surrey.",
+        "Greenwich",
+        NO_MARKER,
+    ),
+    (
+        "PARIS -- Commuters at the Gare du Nord waited for hours as trains to Lille and Lyon "
+        "were cancelled.",
+        "Nord",
+        NO_MARKER,
+    ),
+    (
+        "ALEXANDRIA, Va. -- Shops in Old Town stayed shut after the river rose.",
+        "Old Town",
+        NO_MARKER,
+    ),
+    (
+        "OSLO -- A new ferry pier opened at Aker Brygge, and boats to Drammen resumed.",
+        "Brygge",
+        NO_MARKER,
+    ),
+    (
+        "DAMASCUS, Syria -- Bakeries in the Midan district ran out of flour, and queues formed "
+        "in Homs and Aleppo.",
+        "Midan",
+        NO_MARKER,
+    ),
 ]
 
 WATER_AND_REGIONS = [  # a water body or region of the story is not a county abroad
-    ("HANOI, Vietnam -- Ferries on the Gulf of Tonkin were halted, and the Red River rose "
-     "near Hanoi and Haiphong.", "Red River", NO_MARKER),
-    ("HANOI, Vietnam -- Ferries on the Gulf of Tonkin were halted, and the Red River rose "
-     "near Hanoi and Haiphong.", "Gulf", NO_MARKER),
-    ("HANOI, Vietnam -- Hotels near West Lake filled up as visitors arrived from Da Nang "
-     "and Hue.", "West Lake", NO_MARKER),
+    (
+        "HANOI, Vietnam -- Ferries on the Gulf of Tonkin were halted, and the Red River rose "
+        "near Hanoi and Haiphong.",
+        "Red River",
+        NO_MARKER,
+    ),
+    (
+        "HANOI, Vietnam -- Ferries on the Gulf of Tonkin were halted, and the Red River rose "
+        "near Hanoi and Haiphong.",
+        "Gulf",
+        NO_MARKER,
+    ),
+    (
+        "HANOI, Vietnam -- Hotels near West Lake filled up as visitors arrived from Da Nang "
+        "and Hue.",
+        "West Lake",
+        NO_MARKER,
+    ),
 ]
 
 CONTEXT_NOT_MARKERS = [  # adjectives and organisations are context, not markers
-    ("BOSTON -- Lobster boats along the Atlantic coast stayed in port on Friday.",
-     "Atlantic", NO_MARKER),
+    (
+        "BOSTON -- Lobster boats along the Atlantic coast stayed in port on Friday.",
+        "Atlantic",
+        NO_MARKER,
+    ),
     ("Exporters in Gdansk said the Baltic states buy much of the catch.", "Baltic", NO_MARKER),
-    ("Ministers in Tbilisi said the European Union would send observers.",
-     "European Union", NO_MARKER),
-    ("LIMA, Peru -- A fire swept the hills above this Pacific port city on Sunday.",
-     "Pacific", NO_MARKER),
+    (
+        "Ministers in Tbilisi said the European Union would send observers.",
+        "European Union",
+        NO_MARKER,
+    ),
+    (
+        "LIMA, Peru -- A fire swept the hills above this Pacific port city on Sunday.",
+        "Pacific",
+        NO_MARKER,
+    ),
 ]
 
 GENERIC_WORDS = [  # a common word that is also a small town far away is not a marker
-    ("CAIRO -- Farmland around Tanta and Zagazig dried out, officials in Giza said.",
-     "Farmland", NO_MARKER),
+    (
+        "CAIRO -- Farmland around Tanta and Zagazig dried out, officials in Giza said.",
+        "Farmland",
+        NO_MARKER,
+    ),
 ]
 
-CASES = [pytest.param(*row, id=f"{group}-{i}") for group, rows in (
-    ("abbreviation", ABBREVIATIONS), ("one-sense", ONE_SENSE), ("admin-unit", ADMIN_UNITS),
-    ("district", DISTRICTS), ("water-region", WATER_AND_REGIONS),
-    ("context", CONTEXT_NOT_MARKERS), ("generic", GENERIC_WORDS),
-) for i, row in enumerate(rows)]
+CASES = [
+    pytest.param(*row, id=f"{group}-{i}")
+    for group, rows in (
+        ("abbreviation", ABBREVIATIONS),
+        ("one-sense", ONE_SENSE),
+        ("admin-unit", ADMIN_UNITS),
+        ("district", DISTRICTS),
+        ("water-region", WATER_AND_REGIONS),
+        ("context", CONTEXT_NOT_MARKERS),
+        ("generic", GENERIC_WORDS),
+    )
+    for i, row in enumerate(rows)
+]
 
 
 @pytest.mark.parametrize(("text", "name", "expected"), CASES)
-def test_failure_classes(parse, text: str, name: str,
-                         expected: tuple[str, set[str]] | None) -> None:
+def test_failure_classes(
+    parse, text: str, name: str, expected: tuple[str, set[str]] | None
+) -> None:
     check(parse(text), name, expected)
 
 
-@pytest.mark.parametrize(("text", "name", "sentence"), [
-    ("PORTLAND, Ore. -- Smoke hung over the city. Schools stayed shut.", "PORTLAND",
-     "PORTLAND, Ore. -- Smoke hung over the city."),
-    ("Gen. Lee toured Richmond. Crowds cheered.", "Richmond", "Gen. Lee toured Richmond."),
-])
+@pytest.mark.parametrize(
+    ("text", "name", "sentence"),
+    [
+        (
+            "PORTLAND, Ore. -- Smoke hung over the city. Schools stayed shut.",
+            "PORTLAND",
+            "PORTLAND, Ore. -- Smoke hung over the city.",
+        ),
+        ("Gen. Lee toured Richmond. Crowds cheered.", "Richmond", "Gen. Lee toured Richmond."),
+    ],
+)
 def test_sentence_does_not_end_at_an_abbreviation(text: str, name: str, sentence: str) -> None:
     start = text.index(name)
     assert sentence_at(text, start, start + len(name)) == sentence

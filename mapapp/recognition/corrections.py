@@ -38,7 +38,9 @@ def _ids(path: Path, part: str, value: object) -> tuple[dict[str, int], tuple[st
         try:
             out[name_key(str(name))] = int(geonameid)
         except (TypeError, ValueError) as err:
-            raise ConfigError(f"{path}: '{part}' entry {name!r} needs an integer GeoNames id") from err
+            raise ConfigError(
+                f"{path}: '{part}' entry {name!r} needs an integer GeoNames id"
+            ) from err
     return out, tuple(str(n) for n in value)
 
 
@@ -58,5 +60,9 @@ def load_corrections(path: str | Path | None) -> Corrections:
     deny = data.get("deny", [])
     if not isinstance(deny, list):
         raise ConfigError(f"{path}: 'deny' must be a list of names")
-    return Corrections(aliases=aliases, deny=frozenset(name_key(str(n)) for n in deny),
-                       pins=pins, alias_names=alias_names)
+    return Corrections(
+        aliases=aliases,
+        deny=frozenset(name_key(str(n)) for n in deny),
+        pins=pins,
+        alias_names=alias_names,
+    )

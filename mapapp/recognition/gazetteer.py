@@ -85,16 +85,33 @@ class Gazetteer:
         return len(self.name)
 
     # -- building ---------------------------------------------------------
-    def add(self, *, geonameid: int | None, name: str, lat: float, lon: float,
-            fclass: str, fcode: str, country: str, admin1: str = "",
-            admin2: str = "", population: int = 0) -> int:
+    def add(
+        self,
+        *,
+        geonameid: int | None,
+        name: str,
+        lat: float,
+        lon: float,
+        fclass: str,
+        fcode: str,
+        country: str,
+        admin1: str = "",
+        admin2: str = "",
+        population: int = 0,
+    ) -> int:
         """Append one entry and index its main name; returns its row number."""
         row = len(self.name)
         for column, value in (
-            (self.geonameid, geonameid), (self.name, name), (self.lat, lat),
-            (self.lon, lon), (self.fclass, fclass), (self.fcode, fcode),
-            (self.country, country), (self.admin1, admin1),
-            (self.admin2, admin2), (self.population, population),
+            (self.geonameid, geonameid),
+            (self.name, name),
+            (self.lat, lat),
+            (self.lon, lon),
+            (self.fclass, fclass),
+            (self.fcode, fcode),
+            (self.country, country),
+            (self.admin1, admin1),
+            (self.admin2, admin2),
+            (self.population, population),
         ):
             column.append(value)
         if geonameid is not None:
@@ -124,8 +141,10 @@ class Gazetteer:
         Lists of tuples cost a Python object each; one int, or a tuple of ints
         for a shared name, unpickles about four times faster.
         """
-        self.names = {k: (v[0][0] * 4 + v[0][1] if len(v) == 1 else tuple(r * 4 + m for r, m in v))
-                      for k, v in self.names.items()}
+        self.names = {
+            k: (v[0][0] * 4 + v[0][1] if len(v) == 1 else tuple(r * 4 + m for r, m in v))
+            for k, v in self.names.items()
+        }
         self.squashed = {k: (v[0] if len(v) == 1 else tuple(v)) for k, v in self.squashed.items()}
         self.qualifiers = dict(self.qualifiers)
 
@@ -139,18 +158,24 @@ class Gazetteer:
         if not found and fuzzy:
             squashed = squash_key(name)
             if len(squashed) >= 5:
-                found = [Candidate(row, MATCH_ALTERNATE)
-                         for row in _codes(self.squashed.get(squashed, ()))]
+                found = [
+                    Candidate(row, MATCH_ALTERNATE)
+                    for row in _codes(self.squashed.get(squashed, ()))
+                ]
         return found
 
     def place(self, row: int) -> Place:
         """The entry at ``row`` as a `Place` record."""
         country = self.country[row]
         return Place(
-            geonameid=self.geonameid[row], name=self.name[row],
-            latitude=self.lat[row], longitude=self.lon[row],
-            feature_class=self.fclass[row], feature_code=self.fcode[row],
-            country_code=country, admin1_code=self.admin1[row],
+            geonameid=self.geonameid[row],
+            name=self.name[row],
+            latitude=self.lat[row],
+            longitude=self.lon[row],
+            feature_class=self.fclass[row],
+            feature_code=self.fcode[row],
+            country_code=country,
+            admin1_code=self.admin1[row],
             admin1_name=self.admin1_names.get((country, self.admin1[row]), ""),
             population=self.population[row],
         )
@@ -163,4 +188,3 @@ class Gazetteer:
 def _codes(packed: object) -> tuple[int, ...]:
     """The packed value of a frozen index as a tuple of ints."""
     return (packed,) if isinstance(packed, int) else tuple(packed)  # type: ignore[arg-type]
-

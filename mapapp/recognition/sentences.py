@@ -12,8 +12,31 @@ import re
 from mapapp.settings import PACKAGE_DATA
 
 TITLE_ABBREVIATIONS = {
-    "Gen", "Brig", "Lt", "Col", "Maj", "Capt", "Sgt", "Adm", "Gov", "Sen", "Rep", "Rev",
-    "Dr", "Mr", "Mrs", "Ms", "Prof", "Sr", "Jr", "Pres", "Supt", "Cmdr", "Cpl", "Pvt", "Insp",
+    "Gen",
+    "Brig",
+    "Lt",
+    "Col",
+    "Maj",
+    "Capt",
+    "Sgt",
+    "Adm",
+    "Gov",
+    "Sen",
+    "Rep",
+    "Rev",
+    "Dr",
+    "Mr",
+    "Mrs",
+    "Ms",
+    "Prof",
+    "Sr",
+    "Jr",
+    "Pres",
+    "Supt",
+    "Cmdr",
+    "Cpl",
+    "Pvt",
+    "Insp",
 }
 
 
@@ -25,14 +48,17 @@ def sentence_at(text: str, start: int, end: int) -> str:
     left = max(_stop_before(text, start), text.rfind("\n", 0, start))
     right_candidates = [i for i in (_stop_after(text, end), text.find("\n", end)) if i != -1]
     right = min(right_candidates) + 1 if right_candidates else len(text)
-    return text[left + 1 if left >= 0 else 0:right].strip()[:600]
+    return text[left + 1 if left >= 0 else 0 : right].strip()[:600]
 
 
 def _ends_abbreviation(text: str, dot: int) -> bool:
     """Is the full stop at ``dot`` the end of an abbreviation rather than of a sentence?"""
-    word = re.search(r"[A-Za-z]+$", text[max(0, dot - 6):dot])
-    return bool(word) and (len(word.group(0)) == 1 and word.group(0).isupper()
-                           or word.group(0) + "." in _abbreviations())
+    word = re.search(r"[A-Za-z]+$", text[max(0, dot - 6) : dot])
+    return bool(word) and (
+        len(word.group(0)) == 1
+        and word.group(0).isupper()
+        or word.group(0) + "." in _abbreviations()
+    )
 
 
 def _stop_before(text: str, start: int) -> int:

@@ -22,34 +22,119 @@ from mapapp.records import Article, Toponym
 
 PLACE_LABELS = {"GPE", "LOC", "FAC"}
 GENERIC_WORDS = {  # on their own, directions and words for kinds of place are not places
-    "north", "south", "east", "west", "central", "northern", "southern", "eastern", "western",
-    "metro", "downtown", "uptown", "midtown", "city", "county", "state", "union", "coast",
-    "valley", "river", "bay", "harbor", "harbour", "island", "islands", "capital", "region",
-    "centre", "center", "states",
+    "north",
+    "south",
+    "east",
+    "west",
+    "central",
+    "northern",
+    "southern",
+    "eastern",
+    "western",
+    "metro",
+    "downtown",
+    "uptown",
+    "midtown",
+    "city",
+    "county",
+    "state",
+    "union",
+    "coast",
+    "valley",
+    "river",
+    "bay",
+    "harbor",
+    "harbour",
+    "island",
+    "islands",
+    "capital",
+    "region",
+    "centre",
+    "center",
+    "states",
 }
 INSTITUTION_WORDS = {
-    "police", "department", "dept", "county", "city", "state", "university", "college",
-    "school", "schools", "hospital", "council", "board", "court", "sheriff", "sheriff's",
-    "fire", "public", "utilities", "commission", "legislature", "house", "senate",
-    "government", "museum", "library", "airport", "zoo", "chamber", "attorney", "district",
-    "parks", "health", "water", "housing", "transit", "port", "army", "navy", "national",
+    "police",
+    "department",
+    "dept",
+    "county",
+    "city",
+    "state",
+    "university",
+    "college",
+    "school",
+    "schools",
+    "hospital",
+    "council",
+    "board",
+    "court",
+    "sheriff",
+    "sheriff's",
+    "fire",
+    "public",
+    "utilities",
+    "commission",
+    "legislature",
+    "house",
+    "senate",
+    "government",
+    "museum",
+    "library",
+    "airport",
+    "zoo",
+    "chamber",
+    "attorney",
+    "district",
+    "parks",
+    "health",
+    "water",
+    "housing",
+    "transit",
+    "port",
+    "army",
+    "navy",
+    "national",
 }
 GENERIC_NAMES = {  # names every city has for a part of itself: never a place on their own
-    "old town", "old city", "new town", "city centre", "city center", "town centre",
-    "town center", "city hall", "downtown", "waterfront", "old quarter",
+    "old town",
+    "old city",
+    "new town",
+    "city centre",
+    "city center",
+    "town centre",
+    "town center",
+    "city hall",
+    "downtown",
+    "waterfront",
+    "old quarter",
 }
 # A name before one of these words is used as an adjective ("the Atlantic coast", "Gulf
 # states", "this Pacific port city"): context for the story, not a marker.
-ADJECTIVAL_NEXT = {"coast", "coasts", "coastline", "seaboard", "port", "ports", "rim",
-                   "states", "nations", "countries", "lenders", "region"}
+ADJECTIVAL_NEXT = {
+    "coast",
+    "coasts",
+    "coastline",
+    "seaboard",
+    "port",
+    "ports",
+    "rim",
+    "states",
+    "nations",
+    "countries",
+    "lenders",
+    "region",
+}
 MAJOR_CODES = {"PCLI", "ADM1", "CONT", "RGN", "PPLC", "SEA", "OCN", "PEN"}
 BLOCKING_LABELS = {"PERSON", "ORG", "WORK_OF_ART", "PRODUCT", "EVENT", "LAW", "LANGUAGE"}
 CONNECTORS = {"of", "de", "del", "la", "le", "du", "upon", "on", "am", "sur", "al", "el", "and"}
 EMBEDDING_WORDS = {"of", "for", "in", "at"}
-_DATELINE = re.compile(  # "BEIRUT --", "COLUMBUS, Ohio (AP) —", "BEIRUT:" at a line or sentence start
-    r"(?:^|\n|(?<=[.!?]) )[ \t]*([A-Z][A-Z.'\-]+(?: [A-Z][A-Z.'\-]+)*)"
-    r"(?:,[ \t]*([A-Z][\w.' ]+?))?[ \t]*(?:\((?:AP|Reuters|AFP|UPI|CNN|Bloomberg)\)[ \t]*)?"
-    r"(?:--|—|–|:)")
+_DATELINE = (
+    re.compile(  # "BEIRUT --", "COLUMBUS, Ohio (AP) —", "BEIRUT:" at a line or sentence start
+        r"(?:^|\n|(?<=[.!?]) )[ \t]*([A-Z][A-Z.'\-]+(?: [A-Z][A-Z.'\-]+)*)"
+        r"(?:,[ \t]*([A-Z][\w.' ]+?))?[ \t]*(?:\((?:AP|Reuters|AFP|UPI|CNN|Bloomberg)\)[ \t]*)?"
+        r"(?:--|—|–|:)"
+    )
+)
 DATELINE_WINDOW = 400
 _LEADING_ARTICLE = re.compile(r"^(?:the|The|THE)\s+")
 _POSSESSIVE = re.compile(r"(?:'s|’s|'|’)$")
@@ -92,17 +177,29 @@ def find_dateline(text: str, known: Any = None) -> Toponym | None:
         at_top = not text[:start].strip() and not match.group(0).endswith(":")
         if len(name) < 3 or (known is not None and not at_top and not known(name)):
             continue  # further down, or "NAME:", it must be a known place (not "UPDATE:")
-        return Toponym(name=name, start=start, end=start + len(name), role="dateline",
-                       sentence=sentence_at(text, start, end), source="dateline",
-                       qualifier=(match.group(2) or "").strip())
+        return Toponym(
+            name=name,
+            start=start,
+            end=start + len(name),
+            role="dateline",
+            sentence=sentence_at(text, start, end),
+            source="dateline",
+            qualifier=(match.group(2) or "").strip(),
+        )
     return None
 
 
 class Recognizer:
     """Recognise toponyms in texts with an optional spaCy model plus the gazetteer."""
 
-    def __init__(self, gazetteer: Gazetteer, nlp: NerModel | None = None,
-                 *, deny: Iterable[str] = (), aliases: Iterable[str] = ()) -> None:
+    def __init__(
+        self,
+        gazetteer: Gazetteer,
+        nlp: NerModel | None = None,
+        *,
+        deny: Iterable[str] = (),
+        aliases: Iterable[str] = (),
+    ) -> None:
         self.gazetteer = gazetteer
         self.nlp = nlp
         self.deny = {name_key(n) for n in deny}
@@ -114,13 +211,15 @@ class Recognizer:
         if self.nlp is None:
             return [self._from_doc(text, None) for text in texts]
         docs = self.nlp.pipe(texts, batch_size=batch_size)
-        return [self._from_doc(text, doc) for text, doc in zip(texts, docs)]
+        return [self._from_doc(text, doc) for text, doc in zip(texts, docs, strict=False)]
 
     def recognize(self, article: Article) -> list[Toponym]:
         """Toponyms of one article, the dateline first."""
         return self.recognize_articles([article])[0]
 
-    def recognize_articles(self, articles: Sequence[Article], batch_size: int = 32) -> list[list[Toponym]]:
+    def recognize_articles(
+        self, articles: Sequence[Article], batch_size: int = 32
+    ) -> list[list[Toponym]]:
         """Toponyms of each article, in text order (the dateline among them)."""
         return self.recognize_many([a.text for a in articles], batch_size)
 
@@ -134,9 +233,16 @@ class Recognizer:
             q_end = q_start + len(dateline.qualifier)
             rest = [t for t in rest if t.end <= q_start or t.start >= q_end]
             if q_start >= 0 and self._known(dateline.qualifier):
-                rest.append(Toponym(name=dateline.qualifier, start=q_start, end=q_end,
-                                    role="qualifier", sentence=dateline.sentence,
-                                    source="dateline"))
+                rest.append(
+                    Toponym(
+                        name=dateline.qualifier,
+                        start=q_start,
+                        end=q_end,
+                        role="qualifier",
+                        sentence=dateline.sentence,
+                        source="dateline",
+                    )
+                )
         return sorted([dateline, *rest], key=lambda t: t.start)
 
     def _known_dateline(self, name: str) -> bool:
@@ -158,13 +264,13 @@ class Recognizer:
         return self._with_dateline(text, self._attach_qualifiers(text, _drop_overlaps(toponyms)))
 
     def _adjectival(self, text: str, toponym: Toponym) -> Toponym:
-        """"Atlantic coast", "Gulf states": the name as an adjective is context, not a marker.
+        """ "Atlantic coast", "Gulf states": the name as an adjective is context, not a marker.
 
         A country or first-order division keeps its marker ("the Georgia coast").
         """
         if toponym.role != "mention":
             return toponym
-        following = re.match(r"[ \t]+([a-z]+)", text[toponym.end:toponym.end + 20])
+        following = re.match(r"[ \t]+([a-z]+)", text[toponym.end : toponym.end + 20])
         if not following or following.group(1) not in ADJECTIVAL_NEXT:
             return toponym
         gaz = self.gazetteer
@@ -198,8 +304,11 @@ class Recognizer:
         for start, end, label in blocked:
             start, end = _trim(text, start, end)
             name = text[start:end]
-            if label in {"PERSON", "ORG", "PRODUCT", "WORK_OF_ART"} and name_key(name) in places \
-                    and (" " not in name or label != "PERSON" or self._known(name)):
+            if (
+                label in {"PERSON", "ORG", "PRODUCT", "WORK_OF_ART"}
+                and name_key(name) in places
+                and (" " not in name or label != "PERSON" or self._known(name))
+            ):
                 spans[(start, end)] = self._toponym(text, name, start, end, "gazetteer")
             else:
                 keep.append((start, end, label))
@@ -217,8 +326,12 @@ class Recognizer:
             return
         name = text[start:end]
         key = name_key(name)
-        if key in self.deny or (" " not in name and key in GENERIC_WORDS) or not name[:1].isupper() \
-                or key in GENERIC_NAMES:
+        if (
+            key in self.deny
+            or (" " not in name and key in GENERIC_WORDS)
+            or not name[:1].isupper()
+            or key in GENERIC_NAMES
+        ):
             return
         if ent.label_ in PLACE_LABELS:
             if ent.label_ == "FAC" and not self.gazetteer.candidates(name, fuzzy=False):
@@ -228,12 +341,17 @@ class Recognizer:
             spans[(start, end)] = self._toponym(text, name, start, end, "ner", role="demonym")
         elif ent.label_ in {"ORG", "PERSON"} and self._is_area_name(name, ent.label_):
             # an organisation named only by an alias of a place ("European Union"): context
-            role = "embedded" if ent.label_ == "ORG" and " " in name and all(
-                c.match != MATCH_NAME for c in self.gazetteer.candidates(name, fuzzy=False)
-            ) else "mention"
+            role = (
+                "embedded"
+                if ent.label_ == "ORG"
+                and " " in name
+                and all(c.match != MATCH_NAME for c in self.gazetteer.candidates(name, fuzzy=False))
+                else "mention"
+            )
             spans[(start, end)] = self._toponym(text, name, start, end, "gazetteer", role=role)
-        elif ent.label_ in {"ORG", "FAC", "PRODUCT", "EVENT"} and \
-                self._leading_place(text, start, end, spans):
+        elif ent.label_ in {"ORG", "FAC", "PRODUCT", "EVENT"} and self._leading_place(
+            text, start, end, spans
+        ):
             blocked.append((ent.start_char, ent.end_char, ent.label_))
         elif ent.label_ in BLOCKING_LABELS:
             blocked.append((ent.start_char, ent.end_char, ent.label_))
@@ -247,8 +365,10 @@ class Recognizer:
         if " " not in name:
             return label == "ORG" and self._strong_entry(name, major=True)
         gaz = self.gazetteer
-        return any(c.match < MATCH_ALTERNATE and gaz.fcode[c.index] in MAJOR_CODES
-                   for c in gaz.candidates(name, fuzzy=False))
+        return any(
+            c.match < MATCH_ALTERNATE and gaz.fcode[c.index] in MAJOR_CODES
+            for c in gaz.candidates(name, fuzzy=False)
+        )
 
     def _leading_place(self, text: str, start: int, end: int, spans: dict) -> bool:
         """A place opening a longer name: "Gainesville Police", "The Washington Post".
@@ -268,18 +388,27 @@ class Recognizer:
                 if name_key(name) in self.gazetteer.demonyms:
                     role = "demonym"  # "Syrian Observatory": context for Syria
                 spans[(start, start + len(name))] = self._toponym(
-                    text, name, start, start + len(name), "gazetteer", role=role)
+                    text, name, start, start + len(name), "gazetteer", role=role
+                )
                 return True
         return False
 
-    def _toponym(self, text: str, name: str, start: int, end: int, source: str,
-                 role: str = "mention") -> Toponym:
-        return Toponym(name=name, start=start, end=end, role=role,
-                       sentence=sentence_at(text, start, end), source=source)
+    def _toponym(
+        self, text: str, name: str, start: int, end: int, source: str, role: str = "mention"
+    ) -> Toponym:
+        return Toponym(
+            name=name,
+            start=start,
+            end=end,
+            role=role,
+            sentence=sentence_at(text, start, end),
+            source=source,
+        )
 
     # -- gazetteer scan ---------------------------------------------------
-    def _scan_gazetteer(self, text: str, spans: dict, blocked: list,
-                        people: set[str]) -> Iterator[Toponym]:
+    def _scan_gazetteer(
+        self, text: str, spans: dict, blocked: list, people: set[str]
+    ) -> Iterator[Toponym]:
         taken = [(s, e) for s, e in spans]
         for start, end in _proper_name_runs(text):
             joiner = _CONNECTOR_INSIDE.search(text[start:end])
@@ -293,16 +422,23 @@ class Recognizer:
                 role = "demonym" if name_key(name) in self.gazetteer.demonyms else "mention"
                 if role == "mention" and joiner and _inside_longer_name(start, s, e, joiner):
                     role = "embedded"  # part of a longer name: "Gare du Nord", "Gulf of Tonkin"
-                elif role == "mention" and (s, e) != (start, end) and all(
+                elif (
+                    role == "mention"
+                    and (s, e) != (start, end)
+                    and all(
                         c.match == MATCH_ALTERNATE
-                        for c in self.gazetteer.candidates(name, fuzzy=False)):
+                        for c in self.gazetteer.candidates(name, fuzzy=False)
+                    )
+                ):
                     role = "embedded"  # "Brygge" of "Aker Brygge": another place's other name
                 yield self._toponym(text, name, s, e, "gazetteer", role=role)
 
     def _longest_matches(self, text: str, start: int, end: int) -> Iterator[tuple[int, int]]:
         """Longest gazetteer names inside one run of capitalised words."""
-        words = [(m.start() + start, m.end() + start)
-                 for m in re.finditer(r"[\w'’.\-]+", text[start:end])]
+        words = [
+            (m.start() + start, m.end() + start)
+            for m in re.finditer(r"[\w'’.\-]+", text[start:end])
+        ]
         i = 0
         while i < len(words):
             for j in range(min(len(words), i + 5), i, -1):
@@ -325,7 +461,8 @@ class Recognizer:
         if name.endswith(".") and key in gaz.qualifiers:
             return True
         return len(name) >= 6 and any(  # transliteration variant of a notable place
-            gaz.population[c.index] >= 20_000 for c in gaz.candidates(name))
+            gaz.population[c.index] >= 20_000 for c in gaz.candidates(name)
+        )
 
     def _acceptable(self, text: str, start: int, end: int, blocked: list) -> bool:
         """Filter gazetteer hits: common words, people's names, organisations."""
@@ -335,7 +472,7 @@ class Recognizer:
         key = name_key(name)
         if " " not in name and key in GENERIC_WORDS or key in GENERIC_NAMES:
             return False
-        if text[end:end + 1] == "." and name in TITLE_ABBREVIATIONS:
+        if text[end : end + 1] == "." and name in TITLE_ABBREVIATIONS:
             return False
         for bs, be, label in blocked:
             if bs <= start and end <= be:
@@ -356,8 +493,10 @@ class Recognizer:
     def _notable(self, name: str) -> bool:
         """A place big enough that a person of that name does not make it doubtful."""
         gaz = self.gazetteer
-        return any(gaz.fclass[c.index] != "P" or gaz.population[c.index] >= 50_000
-                   for c in gaz.candidates(name))
+        return any(
+            gaz.fclass[c.index] != "P" or gaz.population[c.index] >= 50_000
+            for c in gaz.candidates(name)
+        )
 
     def _strong_entry(self, name: str, *, major: bool = False) -> bool:
         """Is some entry for ``name`` notable enough to accept without the model?"""
@@ -378,8 +517,12 @@ class Recognizer:
         out: list[Toponym] = []
         by_start = {t.start: t for t in toponyms}
         for top in toponyms:
-            if out and out[-1].qualifier and by_start.get(top.start) is top and \
-                    top.start == out[-1].end + 2 + _gap(text, out[-1].end):
+            if (
+                out
+                and out[-1].qualifier
+                and by_start.get(top.start) is top
+                and top.start == out[-1].end + 2 + _gap(text, out[-1].end)
+            ):
                 out.append(replace(top, role="qualifier"))
                 continue
             qual = self.qualifier_after(text, top.end, head=top.name)
@@ -387,20 +530,32 @@ class Recognizer:
         return out
 
     def qualifier_after(self, text: str, end: int, head: str = "") -> str:
-        """The "Texas" of "Paris, Texas": a province or country containing a place named ``head``."""
-        match = re.match(r",\s*(?:in\s+(?:the\s+)?(?:[a-z]+ern\s+|central\s+)?)?"
-                         r"([A-Z][A-Za-z.]*(?:\s[A-Z][A-Za-z.]*){0,2})", text[end:end + 60])
+        """The "Texas" of "Paris, Texas": a province or country holding a place named ``head``."""
+        match = re.match(
+            r",\s*(?:in\s+(?:the\s+)?(?:[a-z]+ern\s+|central\s+)?)?"
+            r"([A-Z][A-Za-z.]*(?:\s[A-Z][A-Za-z.]*){0,2})",
+            text[end : end + 60],
+        )
         if not match:
             return ""
         words = match.group(1)
         gaz = self.gazetteer
-        heads = [c.index for c in gaz.candidates(head, fuzzy=False)
-                 if gaz.fcode[c.index] not in {"PCLI", "ADM1", "CONT"}] if head else []
+        heads = (
+            [
+                c.index
+                for c in gaz.candidates(head, fuzzy=False)
+                if gaz.fcode[c.index] not in {"PCLI", "ADM1", "CONT"}
+            ]
+            if head
+            else []
+        )
         while words:
             key = name_key(words)
             units = list(gaz.qualifiers.get(key, [])) + [
-                c.index for c in gaz.candidates(words, fuzzy=False)
-                if gaz.fcode[c.index] in {"ADM1", "PCLI"}]
+                c.index
+                for c in gaz.candidates(words, fuzzy=False)
+                if gaz.fcode[c.index] in {"ADM1", "PCLI"}
+            ]
             if units and (not head or any(_inside(gaz, h, u) for h in heads for u in units)):
                 return words
             words = words.rsplit(" ", 1)[0] if " " in words else ""
@@ -414,12 +569,15 @@ def _inside(gaz: Gazetteer, row: int, unit: int) -> bool:
     return gaz.fcode[unit] == "PCLI" or gaz.admin1[row] == gaz.admin1[unit]
 
 
-_PLACE_NOUNS = (r"(?:town|city|village|municipality|county|province|district|borough|township|"
-                r"hamlet|commune|parish|suburb|neighbou?rhood|community|settlement|port|capital|"
-                r"state|region|island|census-designated place|unincorporated community)")
+_PLACE_NOUNS = (
+    r"(?:town|city|village|municipality|county|province|district|borough|township|"
+    r"hamlet|commune|parish|suburb|neighbou?rhood|community|settlement|port|capital|"
+    r"state|region|island|census-designated place|unincorporated community)"
+)
 _NAME = r"(?P<name>[A-Z][\w'’\-]+(?:[ \t][A-Z][\w'’\-]+){0,3})"
-_IS_A_PLACE = re.compile(_NAME + r",?[ \t](?:is|was)[ \t](?:an?|the)[ \t](?:[\w\-]+[ \t]){0,3}?"
-                         + _PLACE_NOUNS + r"\b")
+_IS_A_PLACE = re.compile(
+    _NAME + r",?[ \t](?:is|was)[ \t](?:an?|the)[ \t](?:[\w\-]+[ \t]){0,3}?" + _PLACE_NOUNS + r"\b"
+)
 _PLACE_OF = re.compile(r"\b(?:the|a)[ \t]" + _PLACE_NOUNS + r"[ \t]of[ \t]" + _NAME)
 
 
@@ -438,9 +596,13 @@ def _trim(text: str, start: int, end: int) -> tuple[int, int]:
     poss = _POSSESSIVE.search(span)
     if poss and len(span) > 3:
         end -= len(poss.group(0))
-    while end > start and text[end - 1] in ",;:-–—\"“”(":
+    while end > start and text[end - 1] in ',;:-–—"“”(':
         end -= 1
-    if end > start and text[end - 1] == "." and not re.search(r"\b[A-Z]\.[A-Z]?\.?$", text[start:end]):
+    if (
+        end > start
+        and text[end - 1] == "."
+        and not re.search(r"\b[A-Z]\.[A-Z]?\.?$", text[start:end])
+    ):
         end -= 1
     return start, end
 
@@ -460,8 +622,11 @@ def _inside_longer_name(run_start: int, start: int, end: int, joiner: re.Match) 
     if end <= cut:
         return start == run_start
     return start >= resume and joiner.group("of") is None
+
+
 _CAP_RUN = re.compile(
-    _WORD + r"(?:[ \t]+(?:(?:of|de|del|la|le|du|upon|on|am|sur|al|el)[ \t]+)?" + _WORD + r")*")
+    _WORD + r"(?:[ \t]+(?:(?:of|de|del|la|le|du|upon|on|am|sur|al|el)[ \t]+)?" + _WORD + r")*"
+)
 
 
 def _proper_name_runs(text: str) -> Iterator[tuple[int, int]]:
@@ -476,8 +641,8 @@ def _after_embedding_word(text: str, org_start: int, start: int) -> bool:
 
 
 def _sentence_initial(text: str, start: int) -> bool:
-    before = text[max(0, start - 3):start].strip()
-    return start == 0 or before == "" or before[-1:] in {".", "!", "?", "\"", "“", "\n"}
+    before = text[max(0, start - 3) : start].strip()
+    return start == 0 or before == "" or before[-1:] in {".", "!", "?", '"', "“", "\n"}
 
 
 COMMON_WORD_ZIPF = 3.5  # wordfreq Zipf scale: 3.5 is about 3 per million words

@@ -40,8 +40,9 @@ class Calibration:
         if not path.exists():
             return cls()
         data = json.loads(path.read_text(encoding="utf-8"))
-        return cls({kind: (tuple(m["raw"]), tuple(m["probability"]))
-                    for kind, m in data["maps"].items()})
+        return cls(
+            {kind: (tuple(m["raw"]), tuple(m["probability"])) for kind, m in data["maps"].items()}
+        )
 
     def __call__(self, raw: float, kind: str) -> float:
         """The probability for a raw score of a place of ``kind`` (identity when not fitted)."""

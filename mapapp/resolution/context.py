@@ -53,8 +53,11 @@ class Mention:
         if not self.rows:
             return np.zeros(0)
         static = self.static
-        prior = (static[:, Feature.LOG_POPULATION] + 0.3 * static[:, Feature.IS_COUNTRY]
-                 + 0.2 * static[:, Feature.IS_ADMIN1])
+        prior = (
+            static[:, Feature.LOG_POPULATION]
+            + 0.3 * static[:, Feature.IS_COUNTRY]
+            + 0.2 * static[:, Feature.IS_ADMIN1]
+        )
         return softmax_with_null(prior * 8, -50.0)[:-1]
 
 
@@ -69,8 +72,9 @@ class OtherPlaces:
     """
 
     def __init__(self, points: tuple[Point, ...]) -> None:
-        self.points = [(p2, math.cos(p2), lon) for p2, lon in
-                       ((math.radians(p[1]), p[2]) for p in points)]
+        self.points = [
+            (p2, math.cos(p2), lon) for p2, lon in ((math.radians(p[1]), p[2]) for p in points)
+        ]
         self.known: dict[tuple[float, float], float] = {}
 
     def nearness(self, lat: float, lon: float) -> float:
@@ -85,8 +89,10 @@ class OtherPlaces:
     def _nearness(self, lat: float, lon: float) -> float:
         p1 = math.radians(lat)
         cos_p1, sin = math.cos(p1), math.sin
-        a = min(sin((p2 - p1) / 2) ** 2 + cos_p1 * cos_p2 * sin(math.radians(lon2 - lon) / 2) ** 2
-                for p2, cos_p2, lon2 in self.points)
+        a = min(
+            sin((p2 - p1) / 2) ** 2 + cos_p1 * cos_p2 * sin(math.radians(lon2 - lon) / 2) ** 2
+            for p2, cos_p2, lon2 in self.points
+        )
         km = 2 * EARTH_RADIUS_KM * math.asin(min(1.0, math.sqrt(a)))
         return nearness_from_km(km)
 
@@ -113,8 +119,9 @@ class ArticleBeliefs:
     left_out: dict[str, LeftOut] = field(default_factory=dict)  # per name, see `_leave_out`
 
     @classmethod
-    def build(cls, gaz: Gazetteer, mentions: list[Mention],
-              others_of: OtherPlacesOf = OtherPlaces) -> ArticleBeliefs:
+    def build(
+        cls, gaz: Gazetteer, mentions: list[Mention], others_of: OtherPlacesOf = OtherPlaces
+    ) -> ArticleBeliefs:
         """Sum the mentions' current beliefs (``others_of`` may cache `OtherPlaces`)."""
         country: dict[str, float] = defaultdict(float)
         admin1: dict[tuple[str, str], float] = defaultdict(float)
@@ -151,11 +158,14 @@ class ArticleBeliefs:
         for row_feats, row in zip(feats, mention.rows, strict=True):
             cc = gaz.country[row]
             row_feats[Feature.CONTEXT_COUNTRY] = (
-                min(1.0, max(0.0, country.get(cc, 0.0)) / total) if cc else 0.0)
-            row_feats[Feature.CONTEXT_ADMIN1] = (
-                min(1.0, max(0.0, admin1.get((cc, gaz.admin1[row]), 0.0)) / total))
+                min(1.0, max(0.0, country.get(cc, 0.0)) / total) if cc else 0.0
+            )
+            row_feats[Feature.CONTEXT_ADMIN1] = min(
+                1.0, max(0.0, admin1.get((cc, gaz.admin1[row]), 0.0)) / total
+            )
             row_feats[Feature.DATELINE_COUNTRY] = (
-                bool(cc) and cc == self.dateline_country and mention.toponym.role != "dateline")
+                bool(cc) and cc == self.dateline_country and mention.toponym.role != "dateline"
+            )
             row_feats[Feature.NEARNESS] = others.nearness(gaz.lat[row], gaz.lon[row])
 
     def _leave_out(self, key: str) -> LeftOut:
@@ -173,7 +183,8 @@ class ArticleBeliefs:
             total -= weight
         total = max(total, 1.0)
         others = self.others_of(
-            tuple(p for i, p in enumerate(self.points) if i not in same and p is not None))
+            tuple(p for i, p in enumerate(self.points) if i not in same and p is not None)
+        )
         return country, admin1, total, others
 
 
@@ -183,7 +194,10 @@ def _best_point(gaz: Gazetteer, m: Mention, probs: np.ndarray) -> Point | None:
         return None
     best = int(np.argmax(probs))
     row = m.rows[best]
-    if probs[best] < CONFIDENT or gaz.fcode[row] in COUNTRY_CODES \
-            or gaz.fclass[row] in NATURAL_AREA_CLASSES:
+    if (
+        probs[best] < CONFIDENT
+        or gaz.fcode[row] in COUNTRY_CODES
+        or gaz.fclass[row] in NATURAL_AREA_CLASSES
+    ):
         return None
     return (gaz.country[row], gaz.lat[row], gaz.lon[row], m.toponym.role == "dateline")

@@ -64,11 +64,23 @@ FEATURES = tuple(feature.name.lower() for feature in Feature)
 #: The weight of the "none of these" option every mention also has.
 NONE_OF_THESE = "none_of_these"
 DEFAULT_WEIGHTS = {
-    "log_population": 3.0, "is_country": 2.0, "is_admin1": 1.5, "is_admin2": -0.5,
-    "is_region": 1.5, "is_capital": 1.5, "is_seat": 0.5, "alternate_name": -1.5,
-    "alias_name": 0.5, "top_population": 0.5, "context_country": 3.0,
-    "context_admin1": 2.0, "dateline_country": 1.0, "nearness": 2.0,
-    "qualifier_inside": 5.0, "acronym_to_town": -3.0, "exact_case": 0.5,
+    "log_population": 3.0,
+    "is_country": 2.0,
+    "is_admin1": 1.5,
+    "is_admin2": -0.5,
+    "is_region": 1.5,
+    "is_capital": 1.5,
+    "is_seat": 0.5,
+    "alternate_name": -1.5,
+    "alias_name": 0.5,
+    "top_population": 0.5,
+    "context_country": 3.0,
+    "context_admin1": 2.0,
+    "dateline_country": 1.0,
+    "nearness": 2.0,
+    "qualifier_inside": 5.0,
+    "acronym_to_town": -3.0,
+    "exact_case": 0.5,
     "namesake_town": -2.0,
     NONE_OF_THESE: -1.0,
 }
@@ -98,13 +110,17 @@ def softmax_with_null(logits: np.ndarray, null_logit: float) -> np.ndarray:
 
 # -- "X, Y" containment ---------------------------------------------------------
 
+
 def qualifier_rows(gaz: Gazetteer, qualifier: str) -> list[int]:
     """The countries and admin units a qualifier ("Texas", "Ore.") may name."""
     if not qualifier:
         return []
     rows = list(gaz.qualifiers.get(name_key(qualifier), []))
-    rows += [c.index for c in gaz.candidates(qualifier, fuzzy=False)
-             if gaz.fcode[c.index] in COUNTRY_CODES | ADMIN_CODES]
+    rows += [
+        c.index
+        for c in gaz.candidates(qualifier, fuzzy=False)
+        if gaz.fcode[c.index] in COUNTRY_CODES | ADMIN_CODES
+    ]
     return rows
 
 
@@ -124,6 +140,7 @@ def contains(gaz: Gazetteer, containers: list[int], row: int) -> bool:
 
 
 # -- the context-free columns ------------------------------------------------------
+
 
 def static_features(gaz: Gazetteer, toponym: Toponym, rows: Sequence[Candidate]) -> np.ndarray:
     """Context-free features of each candidate (the context columns left at 0)."""
@@ -154,5 +171,6 @@ def static_features(gaz: Gazetteer, toponym: Toponym, rows: Sequence[Candidate])
         r = cand.index
         if gaz.fcode[r] in ADMIN_CODES and towns:
             feats[Feature.NAMESAKE_TOWN] = any(
-                haversine_km(gaz.lat[r], gaz.lon[r], la, lo) < SEAT_KM for la, lo in towns)
+                haversine_km(gaz.lat[r], gaz.lon[r], la, lo) < SEAT_KM for la, lo in towns
+            )
     return out

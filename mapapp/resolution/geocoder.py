@@ -44,15 +44,26 @@ def place_label(place: Place) -> str:
 class OfflineGeocoder(Geocoder):
     """A geopy geocoder over the local GeoNames gazetteer; never touches the network."""
 
-    def __init__(self, gazetteer: Gazetteer, *, resolver: Resolver | None = None,
-                 user_agent: str = "mapapp-offline") -> None:
+    def __init__(
+        self,
+        gazetteer: Gazetteer,
+        *,
+        resolver: Resolver | None = None,
+        user_agent: str = "mapapp-offline",
+    ) -> None:
         super().__init__(user_agent=user_agent)
         self.gazetteer = gazetteer
         self.resolver = resolver or Resolver(gazetteer)
 
-    def geocode(self, query: str, *, exactly_one: bool = True, timeout: object = DEFAULT_SENTINEL,
-                country_bias: str | None = None, limit: int | None = None
-                ) -> Location | list[Location] | None:
+    def geocode(
+        self,
+        query: str,
+        *,
+        exactly_one: bool = True,
+        timeout: object = DEFAULT_SENTINEL,
+        country_bias: str | None = None,
+        limit: int | None = None,
+    ) -> Location | list[Location] | None:
         """Places named ``query`` ("Damascus" or "Damascus, Ore."), best first.
 
         ``country_bias`` (ISO code) prefers that country's entries, as the
@@ -69,21 +80,23 @@ class OfflineGeocoder(Geocoder):
         logits = feats @ self.resolver.vector
         if country_bias:
             logits = logits + COUNTRY_BIAS * np.array(
-                [self.gazetteer.country[c.index] == country_bias.upper() for c in cands])
+                [self.gazetteer.country[c.index] == country_bias.upper() for c in cands]
+            )
         probs = softmax_with_null(logits, -50.0)[:-1]
         order = np.argsort(-probs)[: (1 if exactly_one else (limit or len(cands)))]
         found = [self._to_location(cands[i].index, float(probs[i])) for i in order]
         return found[0] if exactly_one else found
 
-    def reverse(self, query: object, *, exactly_one: bool = True,
-                timeout: object = DEFAULT_SENTINEL) -> Location | list[Location] | None:
+    def reverse(
+        self, query: object, *, exactly_one: bool = True, timeout: object = DEFAULT_SENTINEL
+    ) -> Location | list[Location] | None:
         """Nearest populated place to a (lat, lon) point."""
         point = Point(query)
         gaz = self.gazetteer
         lat = np.asarray(gaz.lat)
         lon = np.asarray(gaz.lon)
         east = (lon - point.longitude) * np.cos(np.radians(point.latitude))
-        d2 = (lat - point.latitude) ** 2 + east ** 2
+        d2 = (lat - point.latitude) ** 2 + east**2
         d2[np.asarray(gaz.fclass) != "P"] = np.inf
         order = np.argsort(d2)[: 1 if exactly_one else REVERSE_LIMIT]
         found = [self._to_location(int(i), 1.0) for i in order]

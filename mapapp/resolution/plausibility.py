@@ -34,8 +34,7 @@ NEAR_KM = 161.0  # an alternate-name match this close to another place of the st
 FAR_KM = 500.0  # a small exact namesake this far from every other place is doubtful
 SURE = 0.5  # a mention this sure of its best candidate tells where the story is
 UNIT_CODES = COUNTRY_CODES | {"ADM1"}
-KIND_WORDS = {"state": {"ADM1"}, "province": {"ADM1"}, "country": COUNTRY_CODES,
-              "county": {"ADM2"}}
+KIND_WORDS = {"state": {"ADM1"}, "province": {"ADM1"}, "country": COUNTRY_CODES, "county": {"ADM2"}}
 DISTANT = "only namesakes far from the story's other places"
 NOT_A_UNIT = "no country or division of that name"
 
@@ -53,8 +52,11 @@ def story_points(gaz: Gazetteer, mentions: list[Mention]) -> list[StoryPoint | N
         probs = m.probs[:-1]
         best = int(np.argmax(probs))
         row = m.rows[best]
-        out.append((name_key(m.toponym.name), gaz.country[row], gaz.lat[row], gaz.lon[row])
-                   if probs[best] >= SURE else None)
+        out.append(
+            (name_key(m.toponym.name), gaz.country[row], gaz.lat[row], gaz.lon[row])
+            if probs[best] >= SURE
+            else None
+        )
     return out
 
 
@@ -65,8 +67,10 @@ class Vetoes:
         self.gaz = gaz
         self.mentions = mentions
         self.points = story_points(gaz, mentions)
-        self.dated = any(p is not None and m.toponym.role == "dateline"
-                         for m, p in zip(mentions, self.points, strict=True))
+        self.dated = any(
+            p is not None and m.toponym.role == "dateline"
+            for m, p in zip(mentions, self.points, strict=True)
+        )
 
     def apply(self) -> None:
         """Zero vetoed candidates in every mention's probabilities (in place)."""
@@ -95,26 +99,35 @@ class Vetoes:
                 keep &= kind
                 if not keep.any():
                     return keep, NOT_A_UNIT
-        primary_unit = any(c in UNIT_CODES and not alt
-                           for c, alt in zip(codes, alternate, strict=True))
+        primary_unit = any(
+            c in UNIT_CODES and not alt for c, alt in zip(codes, alternate, strict=True)
+        )
         key = name_key(m.toponym.name)
         if primary_unit and not m.toponym.qualifier:  # "Oklahoma", "Wales": the unit itself
             for i, r in enumerate(rows):
                 if codes[i] in UNIT_CODES:
                     continue
                 longer = alternate[i] and name_key(gaz.name[r]).startswith(key + " ")
-                if longer or (gaz.fclass[r] == "P" and not alternate[i]
-                              and gaz.population[r] < NOTABLE_POPULATION):
+                if longer or (
+                    gaz.fclass[r] == "P"
+                    and not alternate[i]
+                    and gaz.population[r] < NOTABLE_POPULATION
+                ):
                     keep[i] = False  # "Oklahoma City", "Oklahoma County"; a village "Wales"
         others = [p for p in self.points if p is not None and p[0] != key]
         if others and not m.toponym.qualifier:
             countries = {p[1] for p in others}
-            exact_home = any(not alternate[i] and gaz.country[r] in countries
-                             for i, r in enumerate(rows))
+            exact_home = any(
+                not alternate[i] and gaz.country[r] in countries for i, r in enumerate(rows)
+            )
             fuzzy = not gaz.candidates(m.toponym.name, fuzzy=False)  # a spelling variant
             for i, r in enumerate(rows):
-                if keep[i] and alternate[i] and exact_home \
-                        and gaz.population[r] < NOTABLE_POPULATION:
+                if (
+                    keep[i]
+                    and alternate[i]
+                    and exact_home
+                    and gaz.population[r] < NOTABLE_POPULATION
+                ):
                     keep[i] = False  # "Kadikoy": the place of that very name, not a former name
                     continue
                 if keep[i] and self._distant(r, bool(alternate[i]), fuzzy, others, countries):
@@ -126,12 +139,14 @@ class Vetoes:
         if m.toponym.role == "qualifier":
             return UNIT_CODES | ADMIN_CODES
         name = m.toponym.name
-        match = re.search(r"\b(state|province|country|county) of " + re.escape(name) + r"\b",
-                          m.toponym.sentence)
+        match = re.search(
+            r"\b(state|province|country|county) of " + re.escape(name) + r"\b", m.toponym.sentence
+        )
         return set(KIND_WORDS[match.group(1)]) if match else set()
 
-    def _distant(self, row: int, alternate: bool, fuzzy: bool, others: list[StoryPoint],
-                 countries: set[str]) -> bool:
+    def _distant(
+        self, row: int, alternate: bool, fuzzy: bool, others: list[StoryPoint], countries: set[str]
+    ) -> bool:
         """Is candidate ``row`` a namesake far from the story that nothing supports?"""
         gaz = self.gaz
         code = gaz.fcode[row]

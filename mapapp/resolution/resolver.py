@@ -39,9 +39,14 @@ MAX_ALTERNATIVES = 3
 class Resolver:
     """Resolve all toponyms of an article jointly against the gazetteer."""
 
-    def __init__(self, gazetteer: Gazetteer, weights: dict[str, float] | None = None,
-                 corrections: Corrections | None = None, iterations: int = 2,
-                 calibration: Calibration | None = None) -> None:
+    def __init__(
+        self,
+        gazetteer: Gazetteer,
+        weights: dict[str, float] | None = None,
+        corrections: Corrections | None = None,
+        iterations: int = 2,
+        calibration: Calibration | None = None,
+    ) -> None:
         self.gazetteer = gazetteer
         self.calibration = Calibration.load() if calibration is None else calibration
         self.weights = weights or load_weights()
@@ -88,8 +93,9 @@ class Resolver:
             row = gaz.by_geonameid.get(self.corrections.aliases[key])
             if row is not None:
                 found = [Candidate(row, MATCH_ALIAS)] + found
-        if key in gaz.qualifiers and (toponym.name.endswith(".") or toponym.name.isupper()
-                                      or toponym.role == "qualifier"):
+        if key in gaz.qualifiers and (
+            toponym.name.endswith(".") or toponym.name.isupper() or toponym.role == "qualifier"
+        ):
             found = [Candidate(row, MATCH_ALIAS) for row in gaz.qualifiers[key]] + found
         found.sort(key=lambda c: (c.match, -gaz.population[c.index]))
         found = _dedupe(found)
@@ -119,8 +125,9 @@ class Resolver:
             mention.pinned = self.gazetteer.by_geonameid[pin]
         return mention
 
-    def _static_features(self, name: str, role: str, qualifier: str
-                         ) -> tuple[tuple[int, ...], np.ndarray]:
+    def _static_features(
+        self, name: str, role: str, qualifier: str
+    ) -> tuple[tuple[int, ...], np.ndarray]:
         """Candidate rows and their context-free features (read-only: they are shared)."""
         toponym = Toponym(name=name, start=0, end=len(name), role=role, qualifier=qualifier)
         cands = self.candidates(toponym)
@@ -155,10 +162,15 @@ class Resolver:
         order = [i for i in np.argsort(-probs) if i != best][:MAX_ALTERNATIVES]
         gaz = self.gazetteer
         row = mention.rows[best]
-        score = self.calibration(float(min(1.0, mass[best])), place_kind(gaz.fclass[row],
-                                                                           gaz.fcode[row]))
-        return Resolution(top, gaz.place(row), score,
-                          alternatives=tuple(gaz.geonameid[mention.rows[i]] or 0 for i in order))
+        score = self.calibration(
+            float(min(1.0, mass[best])), place_kind(gaz.fclass[row], gaz.fcode[row])
+        )
+        return Resolution(
+            top,
+            gaz.place(row),
+            score,
+            alternatives=tuple(gaz.geonameid[mention.rows[i]] or 0 for i in order),
+        )
 
     def _cluster_mass(self, rows: list[int], probs: np.ndarray) -> np.ndarray:
         """Probability of each candidate plus that of candidates within 50 km of it.
@@ -169,9 +181,12 @@ class Resolver:
         gaz = self.gazetteer
         lat = np.radians([gaz.lat[r] for r in rows])
         lon = np.radians([gaz.lon[r] for r in rows])
-        a = (np.sin((lat[:, None] - lat[None, :]) / 2) ** 2
-             + np.cos(lat[:, None]) * np.cos(lat[None, :])
-             * np.sin((lon[:, None] - lon[None, :]) / 2) ** 2)
+        a = (
+            np.sin((lat[:, None] - lat[None, :]) / 2) ** 2
+            + np.cos(lat[:, None])
+            * np.cos(lat[None, :])
+            * np.sin((lon[:, None] - lon[None, :]) / 2) ** 2
+        )
         km = 2 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.clip(a, 0.0, 1.0)))
         mass = (km < CLUSTER_KM) @ probs
         return mass
@@ -187,22 +202,35 @@ def _dedupe(cands: list[Candidate]) -> list[Candidate]:
     return out
 
 
-def drop_unconfirmed(resolutions: list[Resolution],
-                     min_population: int = 50_000) -> list[Resolution]:
+def drop_unconfirmed(
+    resolutions: list[Resolution], min_population: int = 50_000
+) -> list[Resolution]:
     """Drop gazetteer-scan guesses that nothing else in the article supports.
 
     A capitalised word that matched only a small town ("Olaopa", "Wedbush")
     is kept when the model tagged it, when the town is notable, or when it
     lies in a country the article's model-found places point at.
     """
-    countries = {r.place.country_code for r in resolutions
-                 if r.place is not None and r.toponym.source in {"ner", "dateline"}}
+    countries = {
+        r.place.country_code
+        for r in resolutions
+        if r.place is not None and r.toponym.source in {"ner", "dateline"}
+    }
     kept = []
     for r in resolutions:
         place = r.place
-        if r.toponym.source == "gazetteer" and r.toponym.role != "demonym" and (
-                place is None or (place.feature_class == "P" and place.population < min_population
-                                  and place.country_code not in countries)):
+        if (
+            r.toponym.source == "gazetteer"
+            and r.toponym.role != "demonym"
+            and (
+                place is None
+                or (
+                    place.feature_class == "P"
+                    and place.population < min_population
+                    and place.country_code not in countries
+                )
+            )
+        ):
             continue
         kept.append(r)
     return kept

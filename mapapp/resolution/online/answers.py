@@ -16,14 +16,30 @@ from geopy.location import Location
 from mapapp.records import Place, Toponym
 
 OSM_CLASSES = {
-    "place": "P", "boundary": "A", "highway": "R", "railway": "R", "natural": "T",
-    "waterway": "H", "water": "H", "landuse": "L", "leisure": "L",
+    "place": "P",
+    "boundary": "A",
+    "highway": "R",
+    "railway": "R",
+    "natural": "T",
+    "waterway": "H",
+    "water": "H",
+    "landuse": "L",
+    "leisure": "L",
 }
 ADDRESS_TYPES = {
-    "country": ("A", "PCLI"), "state": ("A", "ADM1"), "province": ("A", "ADM1"),
-    "region": ("A", "ADM1"), "county": ("A", "ADM2"), "district": ("A", "ADM2"),
-    "city": ("P", "PPL"), "town": ("P", "PPL"), "village": ("P", "PPL"), "hamlet": ("P", "PPL"),
-    "suburb": ("P", "PPLX"), "quarter": ("P", "PPLX"), "neighbourhood": ("P", "PPLX"),
+    "country": ("A", "PCLI"),
+    "state": ("A", "ADM1"),
+    "province": ("A", "ADM1"),
+    "region": ("A", "ADM1"),
+    "county": ("A", "ADM2"),
+    "district": ("A", "ADM2"),
+    "city": ("P", "PPL"),
+    "town": ("P", "PPL"),
+    "village": ("P", "PPL"),
+    "hamlet": ("P", "PPL"),
+    "suburb": ("P", "PPLX"),
+    "quarter": ("P", "PPLX"),
+    "neighbourhood": ("P", "PPLX"),
 }
 OSM_TYPES = {"N": "node", "W": "way", "R": "relation"}
 
@@ -38,8 +54,12 @@ def _parts(raw: Mapping[str, Any]) -> tuple[Mapping[str, Any], Mapping[str, Any]
 def country_of(raw: Mapping[str, Any]) -> str:
     """ISO 3166-1 alpha-2 code of an answer, "" when the service did not say."""
     address, props = _parts(raw)
-    code = (address.get("country_code") or address.get("ISO_3166-1_alpha-2")
-            or props.get("countrycode") or "")
+    code = (
+        address.get("country_code")
+        or address.get("ISO_3166-1_alpha-2")
+        or props.get("countrycode")
+        or ""
+    )
     return str(code).upper() if len(str(code)) == 2 else ""
 
 
@@ -76,9 +96,17 @@ def to_place(location: Location) -> Place:
     raw = location.raw if isinstance(location.raw, Mapping) else {}
     fclass, fcode = feature_of(raw)
     name = str(raw.get("name") or location.address.split(",")[0]).strip()
-    return Place(None, name or location.address, float(location.latitude),
-                 float(location.longitude), fclass, fcode, country_of(raw),
-                 admin1_name=admin1_of(raw), provider_id=provider_id_of(raw))
+    return Place(
+        None,
+        name or location.address,
+        float(location.latitude),
+        float(location.longitude),
+        fclass,
+        fcode,
+        country_of(raw),
+        admin1_name=admin1_of(raw),
+        provider_id=provider_id_of(raw),
+    )
 
 
 def query_for(toponym: Toponym) -> str:

@@ -42,8 +42,11 @@ class CacheStats:
 
 
 def _iso(seconds: float | None) -> str | None:
-    return None if seconds is None else datetime.fromtimestamp(seconds, UTC).isoformat(
-        timespec="seconds")
+    return (
+        None
+        if seconds is None
+        else datetime.fromtimestamp(seconds, UTC).isoformat(timespec="seconds")
+    )
 
 
 def normalize_query(query: str) -> str:
@@ -70,12 +73,15 @@ class GeocodeCache:
     ``max_age_days`` 0 keeps answers forever.
     """
 
-    SCHEMA = ('CREATE TABLE IF NOT EXISTS answers (service TEXT NOT NULL, query TEXT NOT NULL, '
-              'options TEXT NOT NULL, answer TEXT NOT NULL, fetched_at REAL NOT NULL, '
-              'PRIMARY KEY (service, query, options))')
+    SCHEMA = (
+        "CREATE TABLE IF NOT EXISTS answers (service TEXT NOT NULL, query TEXT NOT NULL, "
+        "options TEXT NOT NULL, answer TEXT NOT NULL, fetched_at REAL NOT NULL, "
+        "PRIMARY KEY (service, query, options))"
+    )
 
-    def __init__(self, path: str | Path, *, max_age_days: float = 0,
-                 clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self, path: str | Path, *, max_age_days: float = 0, clock: Callable[[], float] = time.time
+    ) -> None:
         self.path = Path(path)
         self.max_age_seconds = float(max_age_days) * 86400.0
         self.clock = clock
@@ -88,8 +94,9 @@ class GeocodeCache:
     def _open(self) -> sqlite3.Connection:
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            conn = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT, isolation_level=None,
-                                   check_same_thread=False)
+            conn = sqlite3.connect(
+                self.path, timeout=BUSY_TIMEOUT, isolation_level=None, check_same_thread=False
+            )
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute(f"PRAGMA busy_timeout={int(BUSY_TIMEOUT * 1000)}")
             conn.execute(self.SCHEMA)
@@ -105,7 +112,8 @@ class GeocodeCache:
         with self._lock:
             row = self._conn.execute(
                 "SELECT answer, fetched_at FROM answers WHERE service=? AND query=? AND options=?",
-                (service, normalize_query(query), options)).fetchone()
+                (service, normalize_query(query), options),
+            ).fetchone()
         if row is None or row[1] < self._fresh_since():
             return None
         return [json_location(item) for item in json.loads(row[0])]
@@ -114,8 +122,10 @@ class GeocodeCache:
         """Keep ``answers`` (committed at once; replaces an expired entry)."""
         payload = json.dumps([location_json(a) for a in answers], ensure_ascii=False, default=str)
         with self._lock:
-            self._conn.execute("INSERT OR REPLACE INTO answers VALUES (?, ?, ?, ?, ?)",
-                               (service, normalize_query(query), options, payload, self.clock()))
+            self._conn.execute(
+                "INSERT OR REPLACE INTO answers VALUES (?, ?, ?, ?, ?)",
+                (service, normalize_query(query), options, payload, self.clock()),
+            )
 
     def stats(self) -> CacheStats:
         """Entries, "not found" answers, expired entries and services of the file."""
@@ -123,12 +133,17 @@ class GeocodeCache:
             total, empty, expired, oldest, newest = self._conn.execute(
                 "SELECT count(*), coalesce(sum(answer = '[]'), 0), "
                 "coalesce(sum(fetched_at < ?), 0), min(fetched_at), max(fetched_at) FROM answers",
-                (self._fresh_since(),)).fetchone()
-            services = dict(self._conn.execute(
-                "SELECT service, count(*) FROM answers GROUP BY service ORDER BY service"))
+                (self._fresh_since(),),
+            ).fetchone()
+            services = dict(
+                self._conn.execute(
+                    "SELECT service, count(*) FROM answers GROUP BY service ORDER BY service"
+                )
+            )
         size = sum(p.stat().st_size for p in self.path.parent.glob(self.path.name + "*"))
-        return CacheStats(str(self.path), total, empty, expired, services, _iso(oldest),
-                          _iso(newest), size)
+        return CacheStats(
+            str(self.path), total, empty, expired, services, _iso(oldest), _iso(newest), size
+        )
 
     def clear(self, service: str | None = None, *, expired_only: bool = False) -> int:
         """Forget answers (of one service, or only the expired ones); returns how many."""
@@ -138,7 +153,8 @@ class GeocodeCache:
             params.append(service.lower())
         with self._lock:
             cursor = self._conn.execute(
-                f"DELETE FROM answers WHERE {' AND '.join(clauses)}", params)
+                f"DELETE FROM answers WHERE {' AND '.join(clauses)}", params
+            )
         return cursor.rowcount
 
     def close(self) -> None:

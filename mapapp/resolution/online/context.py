@@ -66,18 +66,19 @@ def nearness(lat: float, lon: float, points: Sequence[tuple[float, float]]) -> f
     return nearness_from_km(km)
 
 
-def pick_answer(answers: Sequence[Location], context: ArticleContext
-                ) -> tuple[int, float] | str:
+def pick_answer(answers: Sequence[Location], context: ArticleContext) -> tuple[int, float] | str:
     """(index, confidence) of the answer that fits the article best, or why none does."""
     countries = [country_of(a.raw) for a in answers]
     dominant = context.dominant
     if dominant and any(countries) and dominant not in countries:
         return f"no answer in {dominant}, where the rest of the article is"
-    logits = [RANK_WEIGHT / (1 + rank) + COUNTRY_WEIGHT * context.countries.get(cc, 0.0)
-              + NEAR_WEIGHT * nearness(a.latitude, a.longitude, context.points)
-              for rank, (a, cc) in enumerate(zip(answers, countries, strict=True))]
+    logits = [
+        RANK_WEIGHT / (1 + rank)
+        + COUNTRY_WEIGHT * context.countries.get(cc, 0.0)
+        + NEAR_WEIGHT * nearness(a.latitude, a.longitude, context.points)
+        for rank, (a, cc) in enumerate(zip(answers, countries, strict=True))
+    ]
     top = max(logits)
     probs = [math.exp(z - top) for z in logits]
     best = max(range(len(answers)), key=logits.__getitem__)
     return best, probs[best] / sum(probs)
-

@@ -59,7 +59,8 @@ def require_user_agent(service: str, config: Settings) -> str:
             f"{service} requires a User-Agent that names your application and a contact "
             "(its usage policy: https://operations.osmfoundation.org/policies/nominatim/); "
             "set MAPAPP_USER_AGENT or pass --user-agent, e.g. "
-            "--user-agent 'newsdesk-map/1.0 (maps@example.org)'")
+            "--user-agent 'newsdesk-map/1.0 (maps@example.org)'"
+        )
     if not agent:
         from importlib.metadata import PackageNotFoundError, version
 
@@ -86,8 +87,10 @@ def geocoder_class(service: str) -> type:
     except GeocoderNotFound as err:
         from geopy.geocoders import SERVICE_TO_GEOCODER
 
-        raise ConfigError(f"unknown geocoder {service!r}: use 'offline' or one of "
-                          f"{', '.join(sorted(SERVICE_TO_GEOCODER))}") from err
+        raise ConfigError(
+            f"unknown geocoder {service!r}: use 'offline' or one of "
+            f"{', '.join(sorted(SERVICE_TO_GEOCODER))}"
+        ) from err
 
 
 def build_geocoder(cls: type, init: Mapping[str, Any], user_agent: str, api_key: str) -> Any:
@@ -97,8 +100,12 @@ def build_geocoder(cls: type, init: Mapping[str, Any], user_agent: str, api_key:
     sleeping out its Retry-After unseen by our limiter and its counters.
     """
     params = keyword_parameters(cls.__init__)
-    kwargs = {"timeout": DEFAULT_TIMEOUT, **init, "user_agent": user_agent,
-              "adapter_factory": URLLibAdapter}
+    kwargs = {
+        "timeout": DEFAULT_TIMEOUT,
+        **init,
+        "user_agent": user_agent,
+        "adapter_factory": URLLibAdapter,
+    }
     if api_key:
         slot = next((name for name in API_KEY_PARAMS if name in params), None)
         if slot is None:
@@ -117,13 +124,18 @@ def make_geocoder(config: Settings) -> CachedGeocoder:
         raise ConfigError("GEOCODER is 'offline': there is no online geocoder to build")
     cls = geocoder_class(service)
     init, call = split_options(cls, parse_options(config.geocoder_options))
-    geocoder = build_geocoder(cls, init, require_user_agent(service, config),
-                              config.geocoder_api_key)
+    geocoder = build_geocoder(
+        cls, init, require_user_agent(service, config), config.geocoder_api_key
+    )
     call = {k: v for k, v in CALL_DEFAULTS.items() if k in keyword_parameters(cls.geocode)} | call
     stats = OnlineStats(service, min_delay_for(service, init, config))
-    limiter = PoliteRateLimiter(geocoder.geocode, service=service, stats=stats,
-                                min_delay_seconds=stats.min_delay_seconds,
-                                max_retries=config.geocoder_max_retries)
+    limiter = PoliteRateLimiter(
+        geocoder.geocode,
+        service=service,
+        stats=stats,
+        min_delay_seconds=stats.min_delay_seconds,
+        max_retries=config.geocoder_max_retries,
+    )
     cache = GeocodeCache(geocode_cache_path(config), max_age_days=config.geocode_cache_days)
     return CachedGeocoder(service, limiter, cache, call, key_options(init, call), stats)
 
@@ -133,5 +145,9 @@ def make_fallback(config: Settings) -> OnlineFallback | None:
     if service_name(config) == OFFLINE:
         return None
     geocoder = make_geocoder(config)
-    return OnlineFallback(geocoder, service=geocoder.service, stats=geocoder.stats,
-                          min_score=config.geocoder_min_score)
+    return OnlineFallback(
+        geocoder,
+        service=geocoder.service,
+        stats=geocoder.stats,
+        min_score=config.geocoder_min_score,
+    )

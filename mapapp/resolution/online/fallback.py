@@ -21,8 +21,14 @@ from mapapp.resolution.online.retry import DEFAULT_MIN_DELAY, OnlineLookupError,
 class OnlineFallback:
     """Re-ask an online geocoder about the mentions the gazetteer left unplaced or unsure."""
 
-    def __init__(self, geocoder: Callable[[str], list[Location]], *, service: str,
-                 min_score: float, stats: OnlineStats | None = None) -> None:
+    def __init__(
+        self,
+        geocoder: Callable[[str], list[Location]],
+        *,
+        service: str,
+        min_score: float,
+        stats: OnlineStats | None = None,
+    ) -> None:
         self.geocoder = geocoder
         self.service = service
         self.min_score = min_score
@@ -32,7 +38,8 @@ class OnlineFallback:
     def wants(self, resolution: Resolution) -> bool:
         """Map-worthy mentions that are unresolved or scored below ``min_score``."""
         return resolution.toponym.role in MAP_ROLES and (
-            resolution.place is None or resolution.score < self.min_score)
+            resolution.place is None or resolution.score < self.min_score
+        )
 
     def __call__(self, article: Article, resolutions: list[Resolution]) -> list[Resolution]:
         """The article's resolutions, with the unsure ones re-asked online."""
@@ -46,13 +53,20 @@ class OnlineFallback:
         except OnlineLookupError as err:
             self.stats.failures += 1
             return self.failed(resolution, str(err))
-        picked = pick_answer(answers, article_context(resolutions, resolution.toponym.name)) \
-            if answers else "not found"
+        picked = (
+            pick_answer(answers, article_context(resolutions, resolution.toponym.name))
+            if answers
+            else "not found"
+        )
         if isinstance(picked, str):
             return self.not_placed(resolution, f"{self.service}: {picked}")
         index, confidence = picked
-        return Resolution(resolution.toponym, to_place(answers[index]), round(confidence, 4),
-                          provider=self.service)
+        return Resolution(
+            resolution.toponym,
+            to_place(answers[index]),
+            round(confidence, 4),
+            provider=self.service,
+        )
 
     def lookup(self, query: str) -> list[Location]:
         """The service's answers (from the cache when known); fails fast once it gave up."""

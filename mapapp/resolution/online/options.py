@@ -15,10 +15,25 @@ from typing import Any
 
 from mapapp.errors import ConfigError
 
-SECRET_OPTIONS = frozenset({
-    "api_key", "apikey", "ak", "sk", "key", "secret", "secret_key", "client_secret",
-    "password", "token", "access_token", "app_key", "app_code", "auth_id", "auth_token",
-})
+SECRET_OPTIONS = frozenset(
+    {
+        "api_key",
+        "apikey",
+        "ak",
+        "sk",
+        "key",
+        "secret",
+        "secret_key",
+        "client_secret",
+        "password",
+        "token",
+        "access_token",
+        "app_key",
+        "app_code",
+        "auth_id",
+        "auth_token",
+    }
+)
 UNKEYED_OPTIONS = frozenset({"timeout", "proxies", "user_agent", "ssl_context", "adapter_factory"})
 
 
@@ -51,15 +66,20 @@ def parse_options(items: Iterable[str]) -> dict[str, Any]:
 def refuse_secret(key: str) -> None:
     """A secret never goes on a command line (shell history, ``ps``): point to the env var."""
     if key.lower() in SECRET_OPTIONS:
-        raise ConfigError(f"geocoder option {key!r} looks like a secret: set "
-                          "MAPAPP_GEOCODER_API_KEY in the environment instead of passing it "
-                          "on the command line")
+        raise ConfigError(
+            f"geocoder option {key!r} looks like a secret: set "
+            "MAPAPP_GEOCODER_API_KEY in the environment instead of passing it "
+            "on the command line"
+        )
 
 
 def keyword_parameters(func: Callable[..., Any]) -> set[str]:
     """Names of the keyword parameters ``func`` accepts."""
-    return {name for name, p in inspect.signature(func).parameters.items()
-            if name != "self" and p.kind in (p.KEYWORD_ONLY, p.POSITIONAL_OR_KEYWORD)}
+    return {
+        name
+        for name, p in inspect.signature(func).parameters.items()
+        if name != "self" and p.kind in (p.KEYWORD_ONLY, p.POSITIONAL_OR_KEYWORD)
+    }
 
 
 def split_options(cls: type, options: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -68,15 +88,21 @@ def split_options(cls: type, options: Mapping[str, Any]) -> tuple[dict[str, Any]
     call = keyword_parameters(cls.geocode) - {"query", "exactly_one"}
     unknown = sorted(set(options) - init - call)
     if unknown:
-        raise ConfigError(f"{cls.__name__} has no option {', '.join(map(repr, unknown))}; "
-                          f"it takes {', '.join(sorted((init | call) - {'user_agent'}))}")
-    return ({k: v for k, v in options.items() if k in init},
-            {k: v for k, v in options.items() if k in call})
+        raise ConfigError(
+            f"{cls.__name__} has no option {', '.join(map(repr, unknown))}; "
+            f"it takes {', '.join(sorted((init | call) - {'user_agent'}))}"
+        )
+    return (
+        {k: v for k, v in options.items() if k in init},
+        {k: v for k, v in options.items() if k in call},
+    )
 
 
 def key_options(init: Mapping[str, Any], call: Mapping[str, Any]) -> str:
     """The options that can change an answer, as canonical JSON (no secrets, no timeouts)."""
-    kept = {k: v for k, v in {**init, **call}.items()
-            if k not in UNKEYED_OPTIONS and k.lower() not in SECRET_OPTIONS}
+    kept = {
+        k: v
+        for k, v in {**init, **call}.items()
+        if k not in UNKEYED_OPTIONS and k.lower() not in SECRET_OPTIONS
+    }
     return json.dumps(kept, sort_keys=True, default=str)
-

@@ -69,8 +69,10 @@ class OnlineStats:
 
     def describe(self) -> str:
         """One line for the progress bar and the ingest summary."""
-        return (f"{self.service}: {self.requests} requests, {self.cache_hits} from cache, "
-                f"{self.failures} failed")
+        return (
+            f"{self.service}: {self.requests} requests, {self.cache_hits} from cache, "
+            f"{self.failures} failed"
+        )
 
 
 def http_status(err: BaseException) -> int | None:
@@ -95,16 +97,19 @@ def is_transient(err: GeocoderServiceError) -> bool:
     status = http_status(err)
     if status is not None:
         return status in (408, 429) or status >= 500
-    return (isinstance(err, (GeocoderTimedOut, GeocoderUnavailable))
-            or type(err) is GeocoderServiceError)
+    return (
+        isinstance(err, (GeocoderTimedOut, GeocoderUnavailable))
+        or type(err) is GeocoderServiceError
+    )
 
 
 def is_fatal(err: GeocoderServiceError) -> bool:
     """Refused keys, blocks and spent quotas: asking again would only be rude."""
     if isinstance(err, GeocoderRateLimited):
         return False
-    return isinstance(err, (GeocoderAuthenticationFailure, GeocoderInsufficientPrivileges,
-                            GeocoderQuotaExceeded))
+    return isinstance(
+        err, (GeocoderAuthenticationFailure, GeocoderInsufficientPrivileges, GeocoderQuotaExceeded)
+    )
 
 
 class PoliteRateLimiter(RateLimiter):
@@ -116,13 +121,24 @@ class PoliteRateLimiter(RateLimiter):
     inherited methods, so tests patch time, not sleep.
     """
 
-    def __init__(self, func: Callable[..., Any], *, service: str, min_delay_seconds: float,
-                 max_retries: int, backoff_seconds: float = BACKOFF_SECONDS,
-                 max_wait_seconds: float = MAX_WAIT_SECONDS,
-                 stats: OnlineStats | None = None) -> None:
-        super().__init__(func, min_delay_seconds=min_delay_seconds, max_retries=max_retries,
-                         error_wait_seconds=max(backoff_seconds, min_delay_seconds),
-                         swallow_exceptions=False)
+    def __init__(
+        self,
+        func: Callable[..., Any],
+        *,
+        service: str,
+        min_delay_seconds: float,
+        max_retries: int,
+        backoff_seconds: float = BACKOFF_SECONDS,
+        max_wait_seconds: float = MAX_WAIT_SECONDS,
+        stats: OnlineStats | None = None,
+    ) -> None:
+        super().__init__(
+            func,
+            min_delay_seconds=min_delay_seconds,
+            max_retries=max_retries,
+            error_wait_seconds=max(backoff_seconds, min_delay_seconds),
+            swallow_exceptions=False,
+        )
         self.service = service
         self.max_wait_seconds = max_wait_seconds
         self.stats = stats or OnlineStats(service, min_delay_seconds)
@@ -156,4 +172,3 @@ class PoliteRateLimiter(RateLimiter):
         """Exponential back-off, or the server's ``Retry-After`` when that is longer."""
         backoff = self.error_wait_seconds * 2 ** (attempt - 1)
         return max(backoff, float(getattr(err, "retry_after", None) or 0.0))
-
