@@ -14,6 +14,8 @@ run: setup            ## ingest data/ and serve the map on http://127.0.0.1:5000
 	$(BIN)/python run.py
 
 test: setup browser   ## lint, then the whole test suite on both store backends (what .ci/run calls)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	npm run --silent lint:js
 	@url="$$(bash scripts/postgis-test-server start)" || url=""; \
 	MAPAPP_TEST_POSTGRES="$$url" $(BIN)/python -m pytest -q; status=$$?; \

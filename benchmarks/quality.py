@@ -353,9 +353,8 @@ def render_markdown(reports: Sequence[ev.Report], meta: dict[str, Any]) -> str:
                 "Recognition is overlap match (one-to-one, largest overlap first; predictions "
                 "on ignore spans only are not counted). End-to-end resolution scores the gold "
                 "toponyms that recognition matched; gold-spans resolution scores every gold span, "
-                "with "
-                "20039 km for a span left unresolved. WikToR annotates only each article's subject, "
-                "so its precision is n/a.",
+                "with 20039 km for a span left unresolved. WikToR annotates only each article's "
+                "subject, so its precision is n/a.",
                 results_table(reports),
                 "## Published numbers (orientation only: other protocols)",
                 anchors_table(),
