@@ -11,7 +11,11 @@
    * 100,000 one-line stories in one .jsonl file (ingested, then re-ingested);
    * a story listing 10,000 places, and a geoparse request with 10,000 spans;
    * 100,000 geoparse request lines, a tenth of them malformed;
-   * 5 MB of random bytes named .txt, .jsonl and .csv.
+   * 5 MB of random bytes named .txt, .jsonl and .csv;
+   * odd files beside good stories: a FIFO and a socket named as stories, a
+     mode-000 file and an unreadable sub-folder (run without root's power over
+     file modes), a PDF and a .bin in a folder; bidi controls and a formula in
+     a headline, then the CSV export of them.
 
    Each must end in stored articles or ``skipped:``/``Error:`` lines naming
    the input, with no traceback, and nothing stored before may be lost.
@@ -29,6 +33,7 @@ import json
 import os
 import random
 import re
+import socket
 import subprocess
 import sys
 import tempfile
@@ -107,10 +112,12 @@ def run_properties(scale: int, env: dict[str, str]) -> dict[str, Any]:
     }
 
 
-def cli(env: dict[str, str], *args: str, stdin: bytes | None = None) -> tuple[int, str, str, float]:
+def cli(
+    env: dict[str, str], *args: str, stdin: bytes | None = None, prefix: Sequence[str] = ()
+) -> tuple[int, str, str, float]:
     started = time.monotonic()
     done = subprocess.run(
-        [sys.executable, "-m", "mapapp", *args],
+        [*prefix, sys.executable, "-m", "mapapp", *args],
         cwd=ROOT,
         env=env,
         input=stdin,
@@ -142,10 +149,19 @@ class Big:
         )
         assert code == 0, err
 
-    def ingest(self, name: str, path: Path, *, stored: int, skipped: int) -> None:
+    def ingest(
+        self, name: str, *paths: Path, stored: int, skipped: int, unprivileged: bool = False
+    ) -> None:
+        """Ingest ``paths``; ``unprivileged`` runs without root's power over file modes."""
         before = stored_ids(self.store)
         code, out, err, seconds = cli(
-            self.env, "ingest", str(path), "--store", str(self.store), "--quiet"
+            self.env,
+            "ingest",
+            *map(str, paths),
+            "--store",
+            str(self.store),
+            "--quiet",
+            prefix=UNPRIVILEGED if unprivileged and os.geteuid() == 0 else (),
         )
         after = stored_ids(self.store)
         lines = [line for line in err.splitlines() if line.strip()]
@@ -156,7 +172,8 @@ class Big:
             problems.append("traceback")
         if any(not line.startswith(("skipped: ", "note: ")) for line in lines):
             problems.append(f"unexpected stderr {lines[:2]}")
-        if len(skips) != skipped or not all(str(path) in line for line in skips):
+        named = all(any(str(path) in line for path in paths) for line in skips)
+        if len(skips) != skipped or not named:
             problems.append(f"{len(skips)} skipped lines, expected {skipped} naming the file")
         if not match or int(match["new"]) != stored or len(after - before) != stored:
             problems.append(f"stored {len(after - before)}, expected {stored}: {out[-200:]}")
@@ -164,9 +181,8 @@ class Big:
             problems.append("articles stored before were lost")
         if code != (2 if skipped else 0):
             problems.append(f"exit {code}")
-        self.record(
-            name, seconds, problems, skips[:1] or [out.strip()[-120:]], size=path.stat().st_size
-        )
+        size = sum(p.stat().st_size for p in paths if p.is_file())
+        self.record(name, seconds, problems, skips[:1] or [out.strip()[-120:]], size=size)
 
     def geoparse(self, name: str, data: bytes, *, answered: int, refused: int) -> None:
         code, out, err, seconds = cli(self.env, "geoparse", "--store", str(self.store), stdin=data)
@@ -289,6 +305,69 @@ def big_cases(folder: Path, env: dict[str, str]) -> Big:
     return big
 
 
+UNPRIVILEGED = ("setpriv", "--bounding-set=-dac_override,-dac_read_search")
+
+
+def odd_files(folder: Path, big: Big) -> Big:
+    """Non-regular files, permission errors and bidi text, each beside a good story."""
+    odd = folder / "odd"
+    odd.mkdir()
+
+    def good(tag: str) -> Path:
+        path = odd / f"good-{tag}.txt"
+        path.write_text(f"Storm {tag}\n\nLAGOS -- A storm ({tag}) hit Lagos.\n", encoding="utf-8")
+        return path
+
+    fifo = odd / "pipe.txt"
+    os.mkfifo(fifo)
+    big.ingest("a FIFO named .txt, beside a story", fifo, good("fifo"), stored=1, skipped=1)
+    sock_path = odd / "socket.jsonl"
+    sock = socket.socket(socket.AF_UNIX)
+    sock.bind(str(sock_path))
+    try:
+        big.ingest("a socket named .jsonl", sock_path, good("socket"), stored=1, skipped=1)
+    finally:
+        sock.close()
+    secret = odd / "secret.txt"
+    secret.write_text("Hidden\n\nLAGOS -- Hidden in Lagos.\n", encoding="utf-8")
+    secret.chmod(0)
+    big.ingest(
+        "an unreadable file", secret, good("mode-000"), stored=1, skipped=1, unprivileged=True
+    )
+    tree = odd / "tree"
+    (tree / "locked").mkdir(parents=True)
+    (tree / "locked" / "inside.txt").write_text("In\n\nLAGOS -- In Lagos.\n", encoding="utf-8")
+    (tree / "scan.pdf").write_bytes(b"%PDF-1.7")
+    (tree / "blob.bin").write_bytes(bytes(range(256)))
+    good("tree").rename(tree / "good.txt")
+    (tree / "locked").chmod(0)
+    big.ingest(
+        "a folder: an unreadable sub-folder, a PDF, a .bin",
+        tree,
+        stored=1,
+        skipped=3,
+        unprivileged=True,
+    )
+    (tree / "locked").chmod(0o755)
+    bidi = odd / "bidi.jsonl"
+    headline = "=HYPERLINK(1) \u202egnp.exe"
+    bidi.write_text(
+        json.dumps({"headline": headline, "text": "Rain in \u2067Accra\u2069 today."}) + "\n",
+        encoding="utf-8",
+    )
+    big.ingest("bidi controls and a formula in a headline", bidi, stored=1, skipped=0)
+    out = odd / "export.csv"
+    code, _, err, seconds = cli(big.env, "export", "--store", str(big.store), "-o", str(out))
+    text = out.read_text(encoding="utf-8") if out.exists() else ""
+    problems = [f"exit {code}: {err[-200:]}"] if code else []
+    if any(ch in text for ch in "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"):
+        problems.append("a bidi control reached the CSV")
+    if ",=HYPERLINK" in text or "\n=HYPERLINK" in text:
+        problems.append("a formula cell reached the CSV")
+    big.record("CSV export of those", seconds, problems, ["'=HYPERLINK(1) gnp.exe"], len(text))
+    return big
+
+
 def markdown(report: dict[str, Any]) -> str:
     props = report.get("properties") or {}
     lines = [
@@ -352,7 +431,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             if not report["properties"]["passed"]:
                 report["failures"].append(f"property tests: {report['properties']['result']}")
         if not args.skip_big:
-            big = big_cases(folder, env)
+            big = odd_files(folder, big_cases(folder, env))
             report["big"], report["failures"] = big.results, report["failures"] + big.failures
     report["seconds"] = round(time.monotonic() - started)
     args.out.mkdir(parents=True, exist_ok=True)
