@@ -590,13 +590,16 @@ def evaluate(
     corpus: Path, store: str | None, setting: str, limit: int | None, json_out: Path | None
 ) -> None:
     """Score the geoparser on a gold corpus (format of shared/eval/README.md)."""
-    from mapapp import evaluation as ev
+    from mapapp.evaluation import reports
+    from mapapp.evaluation.corpus import load_corpus
+    from mapapp.evaluation.formatting import format_report
+    from mapapp.evaluation.running import SETTINGS
 
-    articles = ev.load_corpus(corpus, limit)
-    settings = ev.SETTINGS if setting == "both" else (setting.replace("-", "_"),)
+    articles = load_corpus(corpus, limit)
+    settings = SETTINGS if setting == "both" else (setting.replace("-", "_"),)
     geoparser = _geoparser(_config(store))
-    report = ev.evaluate(geoparser.geoparse_many, articles, settings, corpus=corpus.stem)
-    click.echo(ev.format_report(report))
+    report = reports.evaluate(geoparser.geoparse_many, articles, settings, corpus=corpus.stem)
+    click.echo(format_report(report))
     if json_out:
         json_out.write_text(json.dumps(report.to_dict(), indent=2) + "\n", encoding="utf-8")
         click.echo(f"wrote {json_out}")

@@ -159,7 +159,7 @@ def test_no_import_cycles() -> None:
 def test_importing_the_web_layer_loads_no_geoparsing_code() -> None:
     code = (
         "import sys, mapapp.web, mapapp.maps; "
-        "print(sorted(m for m in sys.modules if m.startswith(%r)))" % (GEOPARSER_SIDE,)
+        f"print(sorted(m for m in sys.modules if m.startswith({GEOPARSER_SIDE!r})))"
     )
     done = subprocess.run(
         [sys.executable, "-c", code],
