@@ -12,7 +12,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from mapapp.cli import ProgressBar
+from mapapp.cli_progress import ProgressBar
 from mapapp.errors import MapappError
 from mapapp.ingest.pipeline import ingest
 from mapapp.settings import load_settings

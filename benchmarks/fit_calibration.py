@@ -3,7 +3,7 @@
 Runs the geoparser (with calibration switched off) on the TRAIN half of each
 shared corpus, both settings, and fits an isotonic map of raw score to
 Acc@161 per kind of place (country/province, town, other) plus one over all
-places.  The split is the documented one (``mapapp.evaluation.in_fit_split``:
+places.  The split is the documented one (``mapapp.evaluation.corpus.in_fit_split``:
 first hex digit of sha1(article id) even = train), so the held-out halves
 that ``benchmarks/quality.py`` reports were never seen.
 
@@ -24,7 +24,9 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from mapapp import evaluation as ev  # noqa: E402
+from mapapp.evaluation.corpus import GoldArticle, in_fit_split, load_corpus  # noqa: E402
+from mapapp.evaluation.metrics import ACCURACY_KM, error_km, match_overlap  # noqa: E402
+from mapapp.evaluation.running import SETTINGS, run_system  # noqa: E402
 from mapapp.geoparsing import Geoparser  # noqa: E402
 from mapapp.resolution.calibration import (  # noqa: E402
     CALIBRATION_FILE,
@@ -38,13 +40,13 @@ MIN_GROUP = 150  # a kind of place with fewer train examples uses the pooled map
 MAX_KNOTS = 40
 
 
-def outcomes(geoparser: Geoparser, articles: list[ev.GoldArticle]) -> list[tuple[float, str, bool]]:
+def outcomes(geoparser: Geoparser, articles: list[GoldArticle]) -> list[tuple[float, str, bool]]:
     """(raw score, kind of place, within 161 km) of every placed, gold-matched toponym."""
     out = []
-    for setting in ev.SETTINGS:
-        predictions = ev.run_system(geoparser.geoparse_many, articles, setting)
+    for setting in SETTINGS:
+        predictions = run_system(geoparser.geoparse_many, articles, setting)
         for article, preds in zip(articles, predictions, strict=True):
-            pairs = ev.match_overlap([(p["start"], p["end"]) for p in preds], list(article.spans))
+            pairs = match_overlap([(p["start"], p["end"]) for p in preds], list(article.spans))
             for i, j in pairs:
                 pred = preds[i]
                 if pred.get("lat") is None:
@@ -53,7 +55,7 @@ def outcomes(geoparser: Geoparser, articles: list[ev.GoldArticle]) -> list[tuple
                     "P" if pred["feature_code"].startswith("PPL") else "",
                     pred["feature_code"] or "",
                 )
-                correct = ev.error_km(pred, article.toponyms[j]) < ev.ACCURACY_KM
+                correct = error_km(pred, article.toponyms[j]) < ACCURACY_KM
                 out.append((float(pred["score"]), kind, correct))
     return out
 
@@ -93,7 +95,7 @@ def main(argv: list[str] | None = None) -> int:
         path = args.eval_dir / f"{corpus}.jsonl"
         if not path.exists():
             continue
-        train = [a for a in ev.load_corpus(path) if ev.in_fit_split(a.id)]
+        train = [a for a in load_corpus(path) if in_fit_split(a.id)]
         found = outcomes(geoparser, train)
         used[corpus] = {"articles": len(train), "places": len(found)}
         rows += found
@@ -103,7 +105,7 @@ def main(argv: list[str] | None = None) -> int:
         "maps": maps,
         "fitted_on": {
             "corpora": used,
-            "settings": list(ev.SETTINGS),
+            "settings": list(SETTINGS),
             "method": "isotonic (PAV) per kind",
             "split": "first hex digit of sha1(article id) even = train",
         },

@@ -28,7 +28,13 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from mapapp import evaluation as ev  # noqa: E402
+from mapapp.evaluation.corpus import (  # noqa: E402
+    FIT_CORPORA,
+    GoldArticle,
+    GoldToponym,
+    in_fit_split,
+    load_corpus,
+)
 from mapapp.geo import haversine_km  # noqa: E402
 from mapapp.geoparsing import Geoparser, given_toponyms  # noqa: E402
 from mapapp.resolution.features import (  # noqa: E402
@@ -39,11 +45,11 @@ from mapapp.resolution.features import (  # noqa: E402
 )
 from mapapp.settings import load_settings  # noqa: E402
 
-TRAIN_CORPORA = ev.FIT_CORPORA
+TRAIN_CORPORA = FIT_CORPORA
 MATCH_KM = 161.0
 
 
-def label_for(gaz, rows: list[int], gold: ev.GoldToponym) -> int:
+def label_for(gaz, rows: list[int], gold: GoldToponym) -> int:
     """Index of the correct candidate (same GeoNames id, else nearest within 161 km), or -1."""
     if gold.geonameid is not None:
         for i, row in enumerate(rows):
@@ -57,7 +63,7 @@ def label_for(gaz, rows: list[int], gold: ev.GoldToponym) -> int:
     return best
 
 
-def examples(geoparser: Geoparser, articles: list[ev.GoldArticle]) -> list[tuple[np.ndarray, int]]:
+def examples(geoparser: Geoparser, articles: list[GoldArticle]) -> list[tuple[np.ndarray, int]]:
     """(feature matrix, index of the right candidate) per gold toponym that has one."""
     out = []
     gaz = geoparser.gazetteer
@@ -129,8 +135,8 @@ def main(argv: list[str] | None = None) -> int:
         if not path.exists():
             print(f"missing {path}: nothing to fit on", file=sys.stderr)
             return 2
-        for article in ev.load_corpus(path):
-            (train if ev.in_fit_split(article.id) else held).append(article)
+        for article in load_corpus(path):
+            (train if in_fit_split(article.id) else held).append(article)
     geoparser = Geoparser.from_settings(load_settings())
     started = time.time()
     for round_ in range(1, args.rounds + 1):

@@ -26,12 +26,22 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from mapapp import __version__  # noqa: E402
-from mapapp import evaluation as ev  # noqa: E402
+from mapapp.evaluation.calibration import CalibrationRow, expected_calibration_error  # noqa: E402
+from mapapp.evaluation.corpus import (  # noqa: E402
+    FIT_CORPORA,
+    GoldArticle,
+    in_fit_split,
+    literal_only,
+    load_corpus,
+)
+from mapapp.evaluation.formatting import format_report  # noqa: E402
+from mapapp.evaluation.reports import Report, evaluate_corpus  # noqa: E402
+from mapapp.evaluation.running import SETTINGS, ParseManyFn, run_system  # noqa: E402
 
 CORPORA = ("lgl", "geowebnews", "geovirus", "wiktor")
 LITERAL_BREAKDOWN = frozenset({"geowebnews"})
 # corpora whose train half fitted something (resolver weights, calibration): held-out half shown
-HELD_OUT = frozenset(ev.FIT_CORPORA) | {"geovirus"}
+HELD_OUT = frozenset(FIT_CORPORA) | {"geovirus"}
 SURE_SCORE = 0.9  # "at most 5% of places scored this high are wrong"
 DEFAULT_EVAL_DIR = ROOT.parent / "shared" / "eval"
 DEFAULT_OUT_DIR = ROOT / "benchmarks" / "results"
@@ -134,7 +144,7 @@ ANCHORS: tuple[dict[str, Any], ...] = (
 # ------------------------------------------------------------------- running
 
 
-def make_parse_many() -> ev.ParseManyFn:
+def make_parse_many() -> ParseManyFn:
     """The system under test: mapapp's geoparser built from the usual settings."""
     from mapapp.geoparsing import Geoparser
     from mapapp.settings import load_settings
@@ -156,13 +166,13 @@ def _progress(label: str, started: float):
 
 
 def run_corpus(
-    parse_many: ev.ParseManyFn, articles: Sequence[ev.GoldArticle], corpus: str, batch_size: int
+    parse_many: ParseManyFn, articles: Sequence[GoldArticle], corpus: str, batch_size: int
 ) -> tuple[dict[str, list[list[dict]]], dict[str, float]]:
     """Predictions and elapsed seconds per setting for one corpus."""
     predictions, elapsed = {}, {}
-    for setting in ev.SETTINGS:
+    for setting in SETTINGS:
         started = time.perf_counter()
-        predictions[setting] = ev.run_system(
+        predictions[setting] = run_system(
             parse_many,
             articles,
             setting,
@@ -174,21 +184,19 @@ def run_corpus(
 
 
 def score_corpus(
-    articles: Sequence[ev.GoldArticle], corpus: str, predictions: dict[str, list[list[dict]]]
-) -> list[ev.Report]:
+    articles: Sequence[GoldArticle], corpus: str, predictions: dict[str, list[list[dict]]]
+) -> list[Report]:
     """The corpus report, plus a literal-places-only one where the gold has types."""
-    reports = [ev.evaluate_corpus(articles, predictions, corpus=corpus)]
+    reports = [evaluate_corpus(articles, predictions, corpus=corpus)]
     if corpus in HELD_OUT:  # the half the resolver's weights and calibration never saw
-        keep = [i for i, a in enumerate(articles) if not ev.in_fit_split(a.id)]
+        keep = [i for i, a in enumerate(articles) if not in_fit_split(a.id)]
         held = {setting: [preds[i] for i in keep] for setting, preds in predictions.items()}
         reports.append(
-            ev.evaluate_corpus(
-                [articles[i] for i in keep], held, corpus=f"{corpus} (held-out half)"
-            )
+            evaluate_corpus([articles[i] for i in keep], held, corpus=f"{corpus} (held-out half)")
         )
     if corpus in LITERAL_BREAKDOWN:
-        literal = [ev.literal_only(a) for a in articles]
-        reports.append(ev.evaluate_corpus(literal, predictions, corpus=f"{corpus} (literal)"))
+        literal = [literal_only(a) for a in articles]
+        reports.append(evaluate_corpus(literal, predictions, corpus=f"{corpus} (literal)"))
     return reports
 
 
@@ -204,7 +212,7 @@ def _cell(value: Any, digits: int = 3) -> str:
     return str(value)
 
 
-def results_table(reports: Sequence[ev.Report]) -> str:
+def results_table(reports: Sequence[Report]) -> str:
     """Our scores, one row per corpus and setting."""
     lines = [
         "| corpus | setting | P | R | F1 | F1 exact | Acc@161 | mean km | median km "
@@ -264,14 +272,14 @@ def anchors_table() -> str:
     return "\n".join(lines + [""] + notes)
 
 
-def sure_but_wrong(rows: Sequence[ev.CalibrationRow]) -> tuple[int, float | None]:
+def sure_but_wrong(rows: Sequence[CalibrationRow]) -> tuple[int, float | None]:
     """How many predictions scored >= 0.9, and the share of them not within 161 km."""
     sure = [r for r in rows if r.lower >= SURE_SCORE - 1e-9]
     n = sum(r.n for r in sure)
     return n, (sum(r.n * (1 - r.accuracy) for r in sure) / n if n else None)
 
 
-def reliability_summary(reports: Sequence[ev.Report]) -> str:
+def reliability_summary(reports: Sequence[Report]) -> str:
     """Per corpus and setting: ECE (10 equal bins) and the share wrong among scores >= 0.9."""
     lines = [
         "| corpus | setting | n scored | ECE | n >= 0.9 | wrong among >= 0.9 |",
@@ -285,13 +293,13 @@ def reliability_summary(reports: Sequence[ev.Report]) -> str:
             lines.append(
                 f"| {report.corpus} | {block.setting.replace('_', '-')} | "
                 f"{sum(r.n for r in block.calibration)} | "
-                f"{_cell(ev.expected_calibration_error(block.calibration))} | "
+                f"{_cell(expected_calibration_error(block.calibration))} | "
                 f"{n_sure} | {_cell(wrong)} |"
             )
     return "\n".join(lines)
 
 
-def calibration_table(reports: Sequence[ev.Report]) -> str:
+def calibration_table(reports: Sequence[Report]) -> str:
     """Reliability of the resolver's score: Acc@161 per score bin (10 equal bins)."""
     lines = [
         "| corpus | setting | score bin | n | mean score | Acc@161 |",
@@ -308,7 +316,7 @@ def calibration_table(reports: Sequence[ev.Report]) -> str:
     return "\n".join(lines)
 
 
-def reliability_diagram(reports: Sequence[ev.Report], path: Path) -> bool:
+def reliability_diagram(reports: Sequence[Report], path: Path) -> bool:
     """Draw Acc@161 against mean score per bin, one line per report; False without matplotlib."""
     try:
         import matplotlib
@@ -341,7 +349,7 @@ def reliability_diagram(reports: Sequence[ev.Report], path: Path) -> bool:
     return True
 
 
-def render_markdown(reports: Sequence[ev.Report], meta: dict[str, Any]) -> str:
+def render_markdown(reports: Sequence[Report], meta: dict[str, Any]) -> str:
     """The whole Markdown results page."""
     return (
         "\n\n".join(
@@ -384,7 +392,7 @@ def _write_atomic(path: Path, text: str) -> None:
     tmp.replace(path)
 
 
-def write_results(out_dir: Path, reports: Sequence[ev.Report], meta: dict[str, Any]) -> None:
+def write_results(out_dir: Path, reports: Sequence[Report], meta: dict[str, Any]) -> None:
     """quality.json (everything) and quality.md (the tables)."""
     out_dir.mkdir(parents=True, exist_ok=True)
     meta = {**meta, "diagram": reliability_diagram(reports, out_dir / "reliability.png")}
@@ -476,11 +484,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"geoparser ready in {time.perf_counter() - started:.1f} s", flush=True)
     reports, timings = [], {}
     for corpus, path in present.items():
-        articles = ev.load_corpus(path, limit=args.limit)
+        articles = load_corpus(path, limit=args.limit)
         print(f"{corpus}: {len(articles)} articles", flush=True)
         predictions, timings[corpus] = run_corpus(parse_many, articles, corpus, args.batch_size)
         for report in score_corpus(articles, corpus, predictions):
-            print(ev.format_report(report), flush=True)
+            print(format_report(report), flush=True)
             reports.append(report)
     meta = _metadata(args, timings, time.perf_counter() - started)
     write_results(args.out_dir, reports, meta)

@@ -9,34 +9,20 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Callable
-from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
 
 import click
 
 from mapapp import __version__
+from mapapp.cli_options import settings_for, store_option
+from mapapp.cli_progress import ProgressBar
+from mapapp.cli_store import cache, store_group
 from mapapp.errors import MapappError
-from mapapp.settings import Settings, describe_store, load_settings
+from mapapp.settings import Settings, describe_store
 
 if TYPE_CHECKING:
     from mapapp.geoparsing import Geoparser
-
-store_option = click.option(
-    "--store",
-    "store",
-    envvar="MAPAPP_STORE",
-    type=click.Path(),
-    default=None,
-    help="Store to use: a GeoPackage file, a GeoParquet folder (NAME.parquet) or "
-    "postgresql://user@host/db (env MAPAPP_STORE).",
-)
-
-
-def _config(store: str | None, **extra: Any) -> Settings:
-    """The settings, with what the command line gave on top of the environment's."""
-    return load_settings({"STORE": store, **extra})
 
 
 def _note(line: str) -> None:
@@ -67,6 +53,10 @@ def cli() -> None:
     """mapapp: a map of the places news stories report on."""
 
 
+cli.add_command(store_group)  # store copy, store upgrade
+cli.add_command(cache)  # cache stats, cache clear
+
+
 def main() -> None:
     """Console-script entry point: failures end as one ``Error: ...`` line."""
     try:
@@ -85,77 +75,6 @@ def main() -> None:
 
 
 # -- ingest -----------------------------------------------------------------
-
-
-class ProgressBar:
-    """A rich progress bar on stderr, entered for one run; yields its ``advance(n)``.
-
-    With an online geocoder it also shows requests, cache hits, failures and
-    the time its rate limit implies for the rest (read live from ``online``).
-    The class itself is the ``progress`` factory `mapapp.ingest.pipeline` takes.
-    """
-
-    def __init__(
-        self, total: int, online: Any = None, *, label: str = "geoparsing articles"
-    ) -> None:
-        self.total, self.progress = total, None
-        self.online, self.label = online, label
-
-    def __enter__(self) -> Callable[[int], None]:
-        from rich.progress import Progress
-
-        columns = [*Progress.get_default_columns()]
-        if self.online is not None:  # a shorter bar leaves room for the online counters
-            from rich.progress import BarColumn
-
-            columns = [BarColumn(bar_width=16) if isinstance(c, BarColumn) else c for c in columns]
-            columns.append(_online_column(self.online, self.total))
-        self.progress = Progress(*columns, transient=False, console=_stderr_console())
-        self.progress.__enter__()
-        task = self.progress.add_task(self.label, total=self.total)
-        return lambda n: self.progress.advance(task, n)
-
-    def __exit__(self, *exc: object) -> None:
-        if self.progress is not None:
-            self.progress.__exit__(*exc)
-
-
-def _progress_bar(
-    total: int, enabled: bool, online: Any = None, *, label: str = "geoparsing articles"
-) -> AbstractContextManager[Any]:
-    """A `ProgressBar`, or nothing shown when not ``enabled``."""
-    if not enabled:
-        return nullcontext(lambda n: None)
-    return ProgressBar(total, online, label=label)
-
-
-def _online_column(stats: Any, total: int) -> Any:
-    """A progress column: "nominatim 12 req · 30 cached · 1 failed · ~0:02:10 at 1 req/s"."""
-    from datetime import timedelta
-
-    from rich.progress import ProgressColumn
-    from rich.text import Text
-
-    class OnlineColumn(ProgressColumn):
-        def render(self, task: Any) -> Text:
-            eta = timedelta(seconds=int(stats.eta_seconds(total)))
-            return Text(
-                f"{stats.service} {stats.requests} req · {stats.cache_hits} cached · "
-                f"{stats.failures} failed · ~{eta} at {1 / stats.min_delay_seconds:g} "
-                "req/s",
-                style="progress.remaining",
-                no_wrap=True,
-                overflow="ellipsis",
-            )
-
-    return OnlineColumn()
-
-
-def _stderr_console() -> Any:
-    """A rich console writing to stderr (stdout stays for results)."""
-    from rich.console import Console
-
-    return Console(stderr=True)
 
 
 def _geocoder_option(
@@ -251,7 +170,7 @@ def ingest(
     """Geoparse article files or folders (.txt, .jsonl, .csv) into the store."""
     from mapapp.ingest import pipeline
 
-    config = _config(
+    config = settings_for(
         store, GEOCODER=geocoder, GEOCODER_OPTIONS=geocoder_options, USER_AGENT=user_agent
     )
     progress = None if quiet else ProgressBar
@@ -296,59 +215,6 @@ def ingest(
         sys.exit(2)
 
 
-# -- store: copy and upgrade ------------------------------------------------
-
-
-@cli.group("store")
-def store_group() -> None:
-    """Move a store between backends, or upgrade a PostGIS store's schema."""
-
-
-@store_group.command("copy")
-@click.argument("source")
-@click.argument("target")
-@click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
-def store_copy(source: str, target: str, quiet: bool) -> None:
-    """Copy every article and mention from SOURCE to TARGET, losslessly.
-
-    Each is a GeoPackage file, a postgresql://user@host/db URL or a
-    GeoParquet folder.  Articles TARGET already holds are kept as they are,
-    so an interrupted copy is finished by running it again.
-    """
-    from mapapp.stores import open_store
-    from mapapp.stores.copy import copy_store
-
-    total = len(open_store(source).known_ids())  # 0 without a store (copy_store says so)
-    with _progress_bar(total, not quiet and total > 0, label="copying articles") as advance:
-        done = copy_store(source, target, advance=advance)
-    click.echo(
-        f"copied {done.added} articles and {done.mentions} mentions "
-        f"({done.skipped} already there): {describe_store(source)} -> "
-        f"{describe_store(target)}"
-    )
-
-
-@store_group.command("upgrade")
-@store_option
-def store_upgrade(store: str | None) -> None:
-    """Create or upgrade a PostGIS store's schema to this mapapp's revision (migrations)."""
-    from mapapp.stores import open_store
-
-    location = _config(store).store
-    revisions = open_store(location).upgrade()
-    if revisions is None:
-        click.echo(f"{describe_store(location)}: a file store has no schema to upgrade")
-        return
-    before, after = revisions
-    if before == after:
-        click.echo(f"{describe_store(location)}: schema already at revision {after}")
-    else:
-        click.echo(
-            f"{describe_store(location)}: schema upgraded from "
-            f"{before or 'nothing'} to revision {after}"
-        )
-
-
 # -- serve ------------------------------------------------------------------
 
 
@@ -372,7 +238,7 @@ def serve(store: str | None, host: str | None, port: int | None) -> None:
     from mapapp.web import create_app
     from mapapp.web.server import serve as run_server
 
-    config = _config(store, HOST=host, PORT=port)
+    config = settings_for(store, HOST=host, PORT=port)
     if config.host not in ("127.0.0.1", "localhost", "::1"):
         click.echo(
             f"warning: binding {config.host} makes the map reachable from other machines", err=True
@@ -396,7 +262,7 @@ def geoparse(input: BinaryIO, store: str | None) -> None:
     from mapapp.geoparsing import answer_requests
 
     failed = 0
-    for answer in answer_requests(_geoparser(_config(store)), input):
+    for answer in answer_requests(_geoparser(settings_for(store)), input):
         if "error" in answer:
             failed += 1
             _note(answer["error"])
@@ -412,7 +278,7 @@ def _existing_store(store: str | None):
     """The configured store, refusing a path where nothing was ever ingested (a typo)."""
     from mapapp.stores import open_store
 
-    location = _config(store).store
+    location = settings_for(store).store
     found = open_store(location)
     if not found.exists():
         raise click.ClickException(
@@ -493,78 +359,6 @@ def stats(store: str | None, as_json: bool) -> None:
         click.echo(f"  {count:5d}  {name} ({country})")
 
 
-# -- cache --------------------------------------------------------------------
-
-
-def _geocode_cache(store: str | None, cache_file: str | None):
-    """The configured geocode cache; a ClickException when there is none yet."""
-    from mapapp.resolution.online.cache import GeocodeCache
-    from mapapp.resolution.online.factory import geocode_cache_path
-
-    config = _config(store, GEOCODE_CACHE=cache_file)
-    path = geocode_cache_path(config)
-    if not path.exists():
-        raise click.ClickException(
-            f"no geocode cache at {path} yet (an ingest with an online --geocoder creates it)"
-        )
-    return GeocodeCache(path, max_age_days=config.geocode_cache_days)
-
-
-cache_file_option = click.option(
-    "--cache-file",
-    envvar="MAPAPP_GEOCODE_CACHE",
-    type=click.Path(dir_okay=False),
-    default=None,
-    help="Geocode cache file (default geocode-cache.sqlite beside the store; "
-    "env MAPAPP_GEOCODE_CACHE).",
-)
-
-
-@cli.group()
-def cache() -> None:
-    """The online geocoders' answer cache (kept beside the store)."""
-
-
-@cache.command("stats")
-@store_option
-@cache_file_option
-@click.option("--json", "as_json", is_flag=True, help="Print a JSON object.")
-def cache_stats(store: str | None, cache_file: str | None, as_json: bool) -> None:
-    """Answers cached, "not found" answers, expired ones, per service."""
-    from dataclasses import asdict
-
-    geocode_cache = _geocode_cache(store, cache_file)
-    try:
-        data = geocode_cache.stats()
-    finally:
-        geocode_cache.close()
-    if as_json:
-        click.echo(json.dumps(asdict(data)))
-        return
-    click.echo(f"file:      {data.path} ({data.size_bytes / 1024:.0f} KiB)")
-    click.echo(f"answers:   {data.entries} ({data.not_found} not found, {data.expired} expired)")
-    click.echo(f"fetched:   {data.oldest or '-'} .. {data.newest or '-'}")
-    for service, count in data.by_service.items():
-        click.echo(f"  {count:6d}  {service}")
-
-
-@cache.command("clear")
-@store_option
-@cache_file_option
-@click.option("--service", default=None, metavar="NAME", help="Only this geocoder's answers.")
-@click.option("--expired", is_flag=True, help="Only answers older than MAPAPP_GEOCODE_CACHE_DAYS.")
-def cache_clear(
-    store: str | None, cache_file: str | None, service: str | None, expired: bool
-) -> None:
-    """Forget cached answers (all, one service's, or the expired ones)."""
-    geocode_cache = _geocode_cache(store, cache_file)
-    try:
-        removed = geocode_cache.clear(service, expired_only=expired)
-    finally:
-        geocode_cache.close()
-    click.echo(f"removed {removed} cached answers from {geocode_cache.path}")
-
-
 # -- evaluate -----------------------------------------------------------------
 
 
@@ -590,13 +384,16 @@ def evaluate(
     corpus: Path, store: str | None, setting: str, limit: int | None, json_out: Path | None
 ) -> None:
     """Score the geoparser on a gold corpus (format of shared/eval/README.md)."""
-    from mapapp import evaluation as ev
+    from mapapp.evaluation import reports
+    from mapapp.evaluation.corpus import load_corpus
+    from mapapp.evaluation.formatting import format_report
+    from mapapp.evaluation.running import SETTINGS
 
-    articles = ev.load_corpus(corpus, limit)
-    settings = ev.SETTINGS if setting == "both" else (setting.replace("-", "_"),)
-    geoparser = _geoparser(_config(store))
-    report = ev.evaluate(geoparser.geoparse_many, articles, settings, corpus=corpus.stem)
-    click.echo(ev.format_report(report))
+    articles = load_corpus(corpus, limit)
+    settings = SETTINGS if setting == "both" else (setting.replace("-", "_"),)
+    geoparser = _geoparser(settings_for(store))
+    report = reports.evaluate(geoparser.geoparse_many, articles, settings, corpus=corpus.stem)
+    click.echo(format_report(report))
     if json_out:
         json_out.write_text(json.dumps(report.to_dict(), indent=2) + "\n", encoding="utf-8")
         click.echo(f"wrote {json_out}")

@@ -36,7 +36,13 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("mapapp.ingest",),
     ("mapapp.maps",),
     ("mapapp.web",),
-    ("mapapp.cli", "mapapp.__main__"),
+    (
+        "mapapp.cli_options",
+        "mapapp.cli_progress",
+        "mapapp.cli_store",
+        "mapapp.cli",
+        "mapapp.__main__",
+    ),
 )
 #: What the map and web layers must never reach, however indirectly: they read the store.
 GEOPARSER_SIDE = ("mapapp.recognition", "mapapp.resolution", "mapapp.geoparsing", "mapapp.ingest")

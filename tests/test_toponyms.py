@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import pytest
 
+from mapapp.recognition.datelines import find_dateline
 from mapapp.recognition.gazetteer import Gazetteer
-from mapapp.recognition.toponyms import Recognizer, find_dateline
+from mapapp.recognition.toponyms import Recognizer
 from mapapp.records import ROLES, Article, Toponym
 
 pytest_plugins = ["geo_fixtures"]

@@ -10,134 +10,37 @@ qualifier "Texas" attached, plus "Texas" itself with role ``qualifier``.
 
 from __future__ import annotations
 
-import functools
 import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import replace
 from typing import Any, Protocol
 
+from mapapp.recognition.datelines import find_dateline
 from mapapp.recognition.gazetteer import MATCH_ALTERNATE, MATCH_NAME, Gazetteer, name_key
-from mapapp.recognition.sentences import TITLE_ABBREVIATIONS, sentence_at
-from mapapp.records import Article, Toponym
-
-PLACE_LABELS = {"GPE", "LOC", "FAC"}
-GENERIC_WORDS = {  # on their own, directions and words for kinds of place are not places
-    "north",
-    "south",
-    "east",
-    "west",
-    "central",
-    "northern",
-    "southern",
-    "eastern",
-    "western",
-    "metro",
-    "downtown",
-    "uptown",
-    "midtown",
-    "city",
-    "county",
-    "state",
-    "union",
-    "coast",
-    "valley",
-    "river",
-    "bay",
-    "harbor",
-    "harbour",
-    "island",
-    "islands",
-    "capital",
-    "region",
-    "centre",
-    "center",
-    "states",
-}
-INSTITUTION_WORDS = {
-    "police",
-    "department",
-    "dept",
-    "county",
-    "city",
-    "state",
-    "university",
-    "college",
-    "school",
-    "schools",
-    "hospital",
-    "council",
-    "board",
-    "court",
-    "sheriff",
-    "sheriff's",
-    "fire",
-    "public",
-    "utilities",
-    "commission",
-    "legislature",
-    "house",
-    "senate",
-    "government",
-    "museum",
-    "library",
-    "airport",
-    "zoo",
-    "chamber",
-    "attorney",
-    "district",
-    "parks",
-    "health",
-    "water",
-    "housing",
-    "transit",
-    "port",
-    "army",
-    "navy",
-    "national",
-}
-GENERIC_NAMES = {  # names every city has for a part of itself: never a place on their own
-    "old town",
-    "old city",
-    "new town",
-    "city centre",
-    "city center",
-    "town centre",
-    "town center",
-    "city hall",
-    "downtown",
-    "waterfront",
-    "old quarter",
-}
-# A name before one of these words is used as an adjective ("the Atlantic coast", "Gulf
-# states", "this Pacific port city"): context for the story, not a marker.
-ADJECTIVAL_NEXT = {
-    "coast",
-    "coasts",
-    "coastline",
-    "seaboard",
-    "port",
-    "ports",
-    "rim",
-    "states",
-    "nations",
-    "countries",
-    "lenders",
-    "region",
-}
-MAJOR_CODES = {"PCLI", "ADM1", "CONT", "RGN", "PPLC", "SEA", "OCN", "PEN"}
-BLOCKING_LABELS = {"PERSON", "ORG", "WORK_OF_ART", "PRODUCT", "EVENT", "LAW", "LANGUAGE"}
-CONNECTORS = {"of", "de", "del", "la", "le", "du", "upon", "on", "am", "sur", "al", "el", "and"}
-EMBEDDING_WORDS = {"of", "for", "in", "at"}
-_DATELINE = (
-    re.compile(  # "BEIRUT --", "COLUMBUS, Ohio (AP) —", "BEIRUT:" at a line or sentence start
-        r"(?:^|\n|(?<=[.!?]) )[ \t]*([A-Z][A-Z.'\-]+(?: [A-Z][A-Z.'\-]+)*)"
-        r"(?:,[ \t]*([A-Z][\w.' ]+?))?[ \t]*(?:\((?:AP|Reuters|AFP|UPI|CNN|Bloomberg)\)[ \t]*)?"
-        r"(?:--|—|–|:)"
-    )
+from mapapp.recognition.place_words import (
+    ADJECTIVAL_NEXT,
+    BLOCKING_LABELS,
+    GENERIC_NAMES,
+    GENERIC_WORDS,
+    INSTITUTION_WORDS,
+    MAJOR_CODES,
+    PLACE_LABELS,
 )
-DATELINE_WINDOW = 400
-_LEADING_ARTICLE = re.compile(r"^(?:the|The|THE)\s+")
-_POSSESSIVE = re.compile(r"(?:'s|’s|'|’)$")
+from mapapp.recognition.qualifiers import attach_qualifiers, qualifier_after
+from mapapp.recognition.sentences import TITLE_ABBREVIATIONS, sentence_at
+from mapapp.recognition.spans import (
+    CONNECTOR_INSIDE,
+    IS_A_PLACE,
+    PLACE_OF,
+    after_embedding_word,
+    drop_overlaps,
+    inside_longer_name,
+    is_common_word,
+    proper_name_runs,
+    sentence_initial,
+    trim_span,
+)
+from mapapp.records import Article, Toponym
 
 
 class NerModel(Protocol):
@@ -162,31 +65,6 @@ def load_ner(name: str) -> NerModel | None:
         return spacy.load(name, exclude=list(UNUSED_COMPONENTS))
     except (ImportError, OSError):
         return None
-
-
-def find_dateline(text: str, known: Any = None) -> Toponym | None:
-    """The dateline place near the top of ``text`` ("BEIRUT --") as a mention.
-
-    A classic "CITY --" opening the text is always a dateline; further down
-    (after a headline) or in the "CITY:" form, ``known(name) -> bool`` must
-    accept the place, so that a heading such as "UPDATE:" is not taken for one.
-    """
-    for match in _DATELINE.finditer(text[:DATELINE_WINDOW]):
-        start, end = match.span(1)
-        name = text[start:end].strip()
-        at_top = not text[:start].strip() and not match.group(0).endswith(":")
-        if len(name) < 3 or (known is not None and not at_top and not known(name)):
-            continue  # further down, or "NAME:", it must be a known place (not "UPDATE:")
-        return Toponym(
-            name=name,
-            start=start,
-            end=start + len(name),
-            role="dateline",
-            sentence=sentence_at(text, start, end),
-            source="dateline",
-            qualifier=(match.group(2) or "").strip(),
-        )
-    return None
 
 
 class Recognizer:
@@ -261,7 +139,8 @@ class Recognizer:
             spans.setdefault((toponym.start, toponym.end), toponym)
         toponyms = sorted(spans.values(), key=lambda t: t.start)
         toponyms = [self._adjectival(text, t) for t in toponyms]
-        return self._with_dateline(text, self._attach_qualifiers(text, _drop_overlaps(toponyms)))
+        qualified = attach_qualifiers(self.gazetteer, text, drop_overlaps(toponyms))
+        return self._with_dateline(text, qualified)
 
     def _adjectival(self, text: str, toponym: Toponym) -> Toponym:
         """ "Atlantic coast", "Gulf states": the name as an adjective is context, not a marker.
@@ -284,7 +163,7 @@ class Recognizer:
     def _defined_places(self, text: str) -> set[str]:
         """Names the text itself calls a place: "Lee is a town in ...", "the village of Lee"."""
         found = set()
-        for pattern in (_IS_A_PLACE, _PLACE_OF):
+        for pattern in (IS_A_PLACE, PLACE_OF):
             for match in pattern.finditer(text):
                 name = match.group("name")
                 if self._known(name):
@@ -302,7 +181,7 @@ class Recognizer:
         places |= self._defined_places(text)
         keep = []
         for start, end, label in blocked:
-            start, end = _trim(text, start, end)
+            start, end = trim_span(text, start, end)
             name = text[start:end]
             if (
                 label in {"PERSON", "ORG", "PRODUCT", "WORK_OF_ART"}
@@ -321,7 +200,7 @@ class Recognizer:
         return {name_key(w) for w in people} - places
 
     def _take_entity(self, text: str, ent: Any, spans: dict, blocked: list) -> None:
-        start, end = _trim(text, ent.start_char, ent.end_char)
+        start, end = trim_span(text, ent.start_char, ent.end_char)
         if start >= end:
             return
         name = text[start:end]
@@ -410,8 +289,8 @@ class Recognizer:
         self, text: str, spans: dict, blocked: list, people: set[str]
     ) -> Iterator[Toponym]:
         taken = [(s, e) for s, e in spans]
-        for start, end in _proper_name_runs(text):
-            joiner = _CONNECTOR_INSIDE.search(text[start:end])
+        for start, end in proper_name_runs(text):
+            joiner = CONNECTOR_INSIDE.search(text[start:end])
             for s, e in self._longest_matches(text, start, end):
                 if any(s < te and ts < e for ts, te in taken):
                     continue
@@ -420,7 +299,7 @@ class Recognizer:
                 taken.append((s, e))
                 name = text[s:e]
                 role = "demonym" if name_key(name) in self.gazetteer.demonyms else "mention"
-                if role == "mention" and joiner and _inside_longer_name(start, s, e, joiner):
+                if role == "mention" and joiner and inside_longer_name(start, s, e, joiner):
                     role = "embedded"  # part of a longer name: "Gare du Nord", "Gulf of Tonkin"
                 elif (
                     role == "mention"
@@ -443,7 +322,7 @@ class Recognizer:
         while i < len(words):
             for j in range(min(len(words), i + 5), i, -1):
                 s, e = words[i][0], words[j - 1][1]
-                s, e = _trim(text, s, e)
+                s, e = trim_span(text, s, e)
                 if e > s and self._known(text[s:e]):
                     yield s, e
                     i = j
@@ -476,7 +355,7 @@ class Recognizer:
             return False
         for bs, be, label in blocked:
             if bs <= start and end <= be:
-                if label == "ORG" and _after_embedding_word(text, bs, start):
+                if label == "ORG" and after_embedding_word(text, bs, start):
                     continue
                 return False
             if start < be and bs < end:
@@ -484,8 +363,8 @@ class Recognizer:
         key = name_key(name)
         if key in self.extra_names or key in self.gazetteer.demonyms:
             return True
-        if _is_common_word(name):
-            if _sentence_initial(text, start) or re.search(rf"\b{re.escape(name.lower())}\b", text):
+        if is_common_word(name):
+            if sentence_initial(text, start) or re.search(rf"\b{re.escape(name.lower())}\b", text):
                 return False
             return self._strong_entry(name, major=True)
         return self._strong_entry(name)
@@ -513,158 +392,6 @@ class Recognizer:
         return False
 
     # -- "Paris, Texas" ---------------------------------------------------
-    def _attach_qualifiers(self, text: str, toponyms: list[Toponym]) -> list[Toponym]:
-        out: list[Toponym] = []
-        by_start = {t.start: t for t in toponyms}
-        for top in toponyms:
-            if (
-                out
-                and out[-1].qualifier
-                and by_start.get(top.start) is top
-                and top.start == out[-1].end + 2 + _gap(text, out[-1].end)
-            ):
-                out.append(replace(top, role="qualifier"))
-                continue
-            qual = self.qualifier_after(text, top.end, head=top.name)
-            out.append(replace(top, qualifier=qual) if qual and top.role == "mention" else top)
-        return out
-
     def qualifier_after(self, text: str, end: int, head: str = "") -> str:
-        """The "Texas" of "Paris, Texas": a province or country holding a place named ``head``."""
-        match = re.match(
-            r",\s*(?:in\s+(?:the\s+)?(?:[a-z]+ern\s+|central\s+)?)?"
-            r"([A-Z][A-Za-z.]*(?:\s[A-Z][A-Za-z.]*){0,2})",
-            text[end : end + 60],
-        )
-        if not match:
-            return ""
-        words = match.group(1)
-        gaz = self.gazetteer
-        heads = (
-            [
-                c.index
-                for c in gaz.candidates(head, fuzzy=False)
-                if gaz.fcode[c.index] not in {"PCLI", "ADM1", "CONT"}
-            ]
-            if head
-            else []
-        )
-        while words:
-            key = name_key(words)
-            units = list(gaz.qualifiers.get(key, [])) + [
-                c.index
-                for c in gaz.candidates(words, fuzzy=False)
-                if gaz.fcode[c.index] in {"ADM1", "PCLI"}
-            ]
-            if units and (not head or any(_inside(gaz, h, u) for h in heads for u in units)):
-                return words
-            words = words.rsplit(" ", 1)[0] if " " in words else ""
-        return ""
-
-
-def _inside(gaz: Gazetteer, row: int, unit: int) -> bool:
-    """Is entry ``row`` within the country or admin-1 unit ``unit``?"""
-    if gaz.country[row] != gaz.country[unit] or row == unit:
-        return False
-    return gaz.fcode[unit] == "PCLI" or gaz.admin1[row] == gaz.admin1[unit]
-
-
-_PLACE_NOUNS = (
-    r"(?:town|city|village|municipality|county|province|district|borough|township|"
-    r"hamlet|commune|parish|suburb|neighbou?rhood|community|settlement|port|capital|"
-    r"state|region|island|census-designated place|unincorporated community)"
-)
-_NAME = r"(?P<name>[A-Z][\w'’\-]+(?:[ \t][A-Z][\w'’\-]+){0,3})"
-_IS_A_PLACE = re.compile(
-    _NAME + r",?[ \t](?:is|was)[ \t](?:an?|the)[ \t](?:[\w\-]+[ \t]){0,3}?" + _PLACE_NOUNS + r"\b"
-)
-_PLACE_OF = re.compile(r"\b(?:the|a)[ \t]" + _PLACE_NOUNS + r"[ \t]of[ \t]" + _NAME)
-
-
-def _gap(text: str, end: int) -> int:
-    match = re.match(r",(\s*)", text[end:])
-    return len(match.group(1)) - 1 if match else 0
-
-
-def _trim(text: str, start: int, end: int) -> tuple[int, int]:
-    """Drop a leading "the" and a trailing possessive or punctuation from a span."""
-    span = text[start:end]
-    lead = _LEADING_ARTICLE.match(span)
-    if lead:
-        start += lead.end()
-    span = text[start:end]
-    poss = _POSSESSIVE.search(span)
-    if poss and len(span) > 3:
-        end -= len(poss.group(0))
-    while end > start and text[end - 1] in ',;:-–—"“”(':
-        end -= 1
-    if (
-        end > start
-        and text[end - 1] == "."
-        and not re.search(r"\b[A-Z]\.[A-Z]?\.?$", text[start:end])
-    ):
-        end -= 1
-    return start, end
-
-
-_WORD = r"(?:[A-Z]\.(?:[A-Z]\.)+|[A-Z][a-z]{0,2}\.|[A-Z][\w'’\-]*)"  # U.S. | St. | Kenya
-_CONNECTOR_INSIDE = re.compile(r"[ \t](?:(?P<of>of)|de|del|la|le|du|sur)[ \t]")
-
-
-def _inside_longer_name(run_start: int, start: int, end: int, joiner: re.Match) -> bool:
-    """Is the match at [start, end) only a piece of "X of Y" / "X du Y" (run from run_start)?
-
-    The head before the connector always is ("Gulf" of "Gulf of Tonkin"); the tail
-    after a Romance connector is too ("Nord" of "Gare du Nord"), but not after
-    "of", where it is still the place meant ("Maine" in "Gulf of Maine").
-    """
-    cut, resume = run_start + joiner.start(), run_start + joiner.end()
-    if end <= cut:
-        return start == run_start
-    return start >= resume and joiner.group("of") is None
-
-
-_CAP_RUN = re.compile(
-    _WORD + r"(?:[ \t]+(?:(?:of|de|del|la|le|du|upon|on|am|sur|al|el)[ \t]+)?" + _WORD + r")*"
-)
-
-
-def _proper_name_runs(text: str) -> Iterator[tuple[int, int]]:
-    for match in _CAP_RUN.finditer(text):
-        yield match.span()
-
-
-def _after_embedding_word(text: str, org_start: int, start: int) -> bool:
-    """True for "University of Ohio"-like names: a place after of/for/in inside an ORG."""
-    before = text[org_start:start].split()
-    return bool(before) and before[-1].lower() in EMBEDDING_WORDS
-
-
-def _sentence_initial(text: str, start: int) -> bool:
-    before = text[max(0, start - 3) : start].strip()
-    return start == 0 or before == "" or before[-1:] in {".", "!", "?", '"', "“", "\n"}
-
-
-COMMON_WORD_ZIPF = 3.5  # wordfreq Zipf scale: 3.5 is about 3 per million words
-
-
-@functools.lru_cache(maxsize=65536)
-def _is_common_word(name: str) -> bool:
-    """A single word that is also an ordinary English word ("Mobile", "Split")."""
-    if " " in name.strip():
-        return False
-    from wordfreq import zipf_frequency
-
-    return zipf_frequency(name.lower(), "en") >= COMMON_WORD_ZIPF
-
-
-def _drop_overlaps(toponyms: list[Toponym]) -> list[Toponym]:
-    """Keep the longer of two overlapping mentions."""
-    kept: list[Toponym] = []
-    for top in sorted(toponyms, key=lambda t: (t.start, -(t.end - t.start))):
-        if kept and top.start < kept[-1].end:
-            if (top.end - top.start) > (kept[-1].end - kept[-1].start):
-                kept[-1] = top
-            continue
-        kept.append(top)
-    return kept
+        """The "Texas" of "Paris, Texas" after ``end``, by this recognizer's gazetteer."""
+        return qualifier_after(self.gazetteer, text, end, head)
