@@ -485,6 +485,8 @@ def test_every_bad_input_is_stored_or_named_in_one_line(
 
     assert "Traceback" not in err and code == (2 if skipped else 0), err
     lines = [line for line in err.splitlines() if line.strip()]
+    if not stored and lines and lines[-1].startswith("Error: found no story to ingest in "):
+        assert lines.pop() == f"Error: found no story to ingest in {path} (nothing was stored)"
     assert all(line.startswith(("skipped: ", "note: ")) for line in lines), err
     skips = [line for line in lines if line.startswith("skipped: ")]
     assert len(skips) == skipped and all(str(path) in line for line in skips), err
