@@ -79,7 +79,7 @@ def _family(trigger: Token) -> list[Token]:
     "killing 8 and wounding 20", "an attack killed 17", "17 were killed in the shelling".
     """
     line = [trigger]
-    while line[-1].head is not line[-1] and len(line) < 4:
+    while line[-1].head.i != line[-1].i and len(line) < 4:
         line.append(line[-1].head)
     out = list(line)
     for token in line:
