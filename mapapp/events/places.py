@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from mapapp.events.triggers import is_trigger
 from mapapp.records import EventPlace
 from mapapp.settings import PACKAGE_DATA
 
@@ -150,6 +151,8 @@ def pair_features(
     dep = attach.dep_ if attach.dep_ in DEP_FEATURES else "other"
     for name in (*DEP_FEATURES, "other"):
         features["dep_" + name] = float(dep == name)
+    others_on_path = [t for t in below[1:] if t.i != trigger.i and is_trigger(t)]
+    features["other_event_between"] = float(bool(others_on_path))  # "talks in Geneva"
     features["head_is_trigger"] = float(attach.head.i == trigger.i or head.head.i == trigger.i)
     return features
 
