@@ -399,5 +399,40 @@ def evaluate(
         click.echo(f"wrote {json_out}")
 
 
+# -- events -------------------------------------------------------------------
+
+
+@cli.command()
+@click.argument("input", type=click.File("rb"), default="-")
+def events(input: BinaryIO) -> None:
+    """Events in JSON lines {"id", "text"[, "published"][, "trigger"]} from INPUT (default stdin).
+
+    Writes one JSON line per input line, in order: {"id", "events": [...]} with
+    each event's trigger, type, date, counts and places; with "trigger": [start,
+    end] given, that trigger's event only.  A malformed line gets {"id", "line",
+    "error"} and a message on stderr; the others are answered.
+    """
+    from mapapp.events.extract import EventExtractor
+    from mapapp.events.requests import answer_requests
+    from mapapp.geoparsing import load_geoparser
+
+    config = load_settings({})
+    try:
+        extractor = EventExtractor.from_geoparser(
+            load_geoparser(config, lambda line: click.echo(line, err=True)), config.ner_model
+        )
+    except OSError as err:
+        message = f"events need the spaCy model {config.ner_model!r}: {err}"
+        raise click.ClickException(message) from err
+    failed = 0
+    for answer in answer_requests(extractor, input):
+        if "error" in answer:
+            failed += 1
+            click.echo(answer["error"], err=True)
+        click.echo(json.dumps(answer, ensure_ascii=False))
+    if failed:
+        sys.exit(2)
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

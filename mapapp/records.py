@@ -81,3 +81,51 @@ class Resolution:
     @property
     def resolved(self) -> bool:
         return self.place is not None
+
+
+@dataclass(frozen=True)
+class EventPlace:
+    """A place where an event happened: a resolved (or unresolved) mention in the story.
+
+    ``score`` is the calibrated probability that the event happened there.
+    """
+
+    start: int
+    end: int
+    name: str
+    lat: float | None = None
+    lon: float | None = None
+    geonameid: int | None = None
+    country_code: str | None = None
+    score: float = 0.0
+
+
+@dataclass(frozen=True)
+class Event:
+    """One reported event: its trigger, type, date, counts, actors and places.
+
+    ``start``/``end`` bound the sentence, ``trigger_start``/``trigger_end`` the
+    word that reports the event (code-point offsets into the story's text).
+    ``date_is_publication`` is True when the text says nothing of when it happened.
+    """
+
+    start: int
+    end: int
+    trigger: str
+    trigger_start: int
+    trigger_end: int
+    type: str
+    kind: str | None = None  # the disaster's kind (flood, earthquake, ...) for type "disaster"
+    date: date | None = None
+    date_start: date | None = None
+    date_end: date | None = None
+    date_text: str | None = None
+    date_is_publication: bool = False
+    killed: int | None = None
+    injured: int | None = None
+    displaced: int | None = None
+    arrested: int | None = None
+    subject: str | None = None
+    object: str | None = None
+    places: tuple[EventPlace, ...] = ()
+    score: float = 0.0

@@ -31,7 +31,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("mapapp.articles",),
     ("mapapp.recognition",),
     ("mapapp.resolution",),
-    ("mapapp.geoparsing", "mapapp.evaluation"),
+    ("mapapp.geoparsing", "mapapp.evaluation", "mapapp.events"),
     ("mapapp.stores",),
     ("mapapp.ingest",),
     ("mapapp.maps",),

@@ -1,0 +1,147 @@
+"""Events per story: triggers, type, counts, actors, date and places.
+
+`EventExtractor` parses each text with the full spaCy pipeline (tags, lemmas,
+dependencies) and takes its candidate places from the geoparser's own
+resolutions, so the events' places are the places the map already knows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+from typing import TYPE_CHECKING, Any
+
+from mapapp.events.counts import counts_for
+from mapapp.events.dates import resolve_date
+from mapapp.events.places import Candidate, PlaceModel, choose_places
+from mapapp.events.triggers import find_triggers, trigger_at, trigger_type
+from mapapp.records import MAP_ROLES, Event
+
+if TYPE_CHECKING:
+    from spacy.language import Language
+    from spacy.tokens import Doc, Token
+
+    from mapapp.geoparsing import Geoparser
+
+Span = tuple[int, int]
+Item = tuple[str, date | None, Span | None]  # (text, publication date, given trigger)
+SUBJECT_DEPS = ("nsubj", "nsubjpass", "agent")
+OBJECT_DEPS = ("dobj", "obj")
+ENTITY_PLACES = ("GPE", "LOC", "FAC")
+
+
+class EventExtractor:
+    """Find the events of texts and their places; build once (model, geoparser), use often."""
+
+    def __init__(self, geoparser: Geoparser, nlp: Language, model: PlaceModel | None = None):
+        self.geoparser = geoparser
+        self.nlp = nlp
+        self.model = model or PlaceModel.load()
+
+    @classmethod
+    def from_geoparser(cls, geoparser: Geoparser, model_name: str) -> EventExtractor:
+        """An extractor that parses with the full spaCy pipeline ``model_name``."""
+        import spacy
+
+        return cls(geoparser, spacy.load(model_name))
+
+    def candidates_many(self, texts: Sequence[str]) -> list[list[Candidate]]:
+        """The geoparser's map places of each text as event-place candidates."""
+        found = self.geoparser.geoparse_many([(text, None) for text in texts])
+        return [[candidate(t) for t in places if t["role"] in MAP_ROLES] for places in found]
+
+    def extract_many(self, items: Sequence[Item], batch_size: int = 32) -> list[list[Event]]:
+        """The events of each (text, published, trigger) item; with a trigger, that one only."""
+        texts = [text for text, _, _ in items]
+        docs = list(self.nlp.pipe(texts, batch_size=batch_size))
+        out = []
+        for (_, published, given), doc, places in zip(
+            items, docs, self.candidates_many(texts), strict=True
+        ):
+            out.append(self.events_of(doc, with_entities(doc, places), published, given))
+        return out
+
+    def events_of(
+        self, doc: Doc, places: list[Candidate], published: date | None, given: Span | None
+    ) -> list[Event]:
+        """The events of one parsed text, given its candidate places."""
+        if given is not None:
+            token = trigger_at(doc, *given)
+            triggers = [] if token is None else [token]
+        else:
+            triggers = find_triggers(doc)
+        dateline = next((c for c in places if c.role == "dateline"), None)
+        return [self._event(doc, t, places, published, dateline, given) for t in triggers]
+
+    def _event(
+        self,
+        doc: Doc,
+        trigger: Token,
+        places: list[Candidate],
+        published: date | None,
+        dateline: Candidate | None,
+        given: Span | None,
+    ) -> Event:
+        sentence = trigger.sent
+        kind_of, kind = trigger_type(trigger)
+        start, end = given or (trigger.idx, trigger.idx + len(trigger.text))
+        when = resolve_date(sentence.text, published, near=trigger.idx - sentence.start_char)
+        counts = counts_for(trigger)
+        chosen = choose_places(doc, trigger, places, self.model, dateline)
+        return Event(
+            start=sentence.start_char,
+            end=sentence.end_char,
+            trigger=doc.text[start:end],
+            trigger_start=start,
+            trigger_end=end,
+            type=kind_of,
+            kind=kind,
+            date=when.date,
+            date_start=when.start,
+            date_end=when.end,
+            date_text=when.text,
+            date_is_publication=when.is_publication,
+            subject=_argument(trigger, SUBJECT_DEPS),
+            object=_argument(trigger, OBJECT_DEPS),
+            places=chosen,
+            score=max((p.score for p in chosen), default=0.0),
+            **counts,
+        )
+
+
+def with_entities(doc: Doc, places: list[Candidate]) -> list[Candidate]:
+    """The geoparser's places plus the parse's GPE/LOC/FAC entities it left out (unresolved).
+
+    The geoparser drops names it cannot place on the map; an event may still be there.
+    """
+    extra = [
+        Candidate(e.start_char, e.end_char, e.text)
+        for e in doc.ents
+        if e.label_ in ENTITY_PLACES
+        and not any(e.start_char < c.end and c.start < e.end_char for c in places)
+    ]
+    return sorted(places + extra, key=lambda c: c.start)
+
+
+def candidate(toponym: dict[str, Any]) -> Candidate:
+    """A candidate place from one of the geoparser's toponym dicts."""
+    return Candidate(
+        start=toponym["start"],
+        end=toponym["end"],
+        name=toponym["name"],
+        role=toponym["role"],
+        lat=toponym["lat"],
+        lon=toponym["lon"],
+        geonameid=toponym["geonameid"],
+        country_code=toponym["country_code"],
+        feature_code=toponym["feature_code"],
+    )
+
+
+def _argument(trigger: Token, deps: tuple[str, ...]) -> str | None:
+    """The text of the trigger's subject or object phrase, when the parse has one."""
+    for child in trigger.children:
+        if child.dep_ in deps:
+            phrase = child if child.dep_ != "agent" else next(iter(child.children), child)
+            return " ".join(t.text for t in phrase.subtree)[:120]
+    return None

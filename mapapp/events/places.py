@@ -1,0 +1,194 @@
+"""Which of a sentence's places an event happened at, with a calibrated score.
+
+Each (trigger, place) pair is described by its dependency path: does the
+trigger govern the place through "in/near/outside/at", or does the place hang
+off an actor ("backed by Russia"), a possessor ("Iran's minister") or another
+clause ("talks in Geneva", reported beside a killing)?  A logistic model over
+these features, fitted by ``benchmarks/fit_events.py`` on the fit half of the
+event-location corpus and stored in ``mapapp/data/event_places.json``, turns
+them into a probability.  The dateline serves only when the sentence names no
+place the model accepts.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from mapapp.events.triggers import is_trigger
+from mapapp.records import EventPlace
+from mapapp.settings import PACKAGE_DATA
+
+if TYPE_CHECKING:
+    from spacy.tokens import Doc, Token
+
+MODEL_FILE = PACKAGE_DATA / "event_places.json"
+LOCATIVE = frozenset(
+    "in at near outside inside on across throughout around into within along between "
+    "over through towards toward onto off beyond".split()
+)
+AGENTIVE = frozenset("by with for against from to of about than like as".split())
+REPORTING = frozenset("say tell report add claim announce state quote accuse urge".split())
+PLACE_NOUNS = frozenset(
+    "city town village province district region area capital neighborhood neighbourhood "
+    "suburb camp state county governorate port island border outskirts municipality".split()
+)
+ACTOR_DEPS = frozenset({"nsubj", "nsubjpass", "dobj", "agent", "poss", "amod", "attr"})
+LINKS = frozenset({"compound", "flat", "conj", "appos", "cc"})  # a name's parts and lists
+PREP_FEATURES = ("in", "at", "near", "outside", "on", "from", "to", "of", "by", "across", "into")
+DEP_FEATURES = ("pobj", "nsubj", "nsubjpass", "dobj", "compound", "poss", "amod", "appos", "conj",
+                "npadvmod")  # fmt: skip
+DATELINE_SCORE = 0.35  # the dateline as the place when the sentence names none the model takes
+COUNTRY_CODES = frozenset({"PCLI", "PCLD", "PCLF", "PCLS", "PCL", "PCLIX", "TERR"})
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A recognised (and, if possible, resolved) place the event may have happened at."""
+
+    start: int
+    end: int
+    name: str
+    role: str = "mention"
+    lat: float | None = None
+    lon: float | None = None
+    geonameid: int | None = None
+    country_code: str | None = None
+    feature_code: str | None = None
+
+    def as_event_place(self, score: float) -> EventPlace:
+        """This candidate as the event's place, with the model's probability."""
+        return EventPlace(
+            self.start,
+            self.end,
+            self.name,
+            self.lat,
+            self.lon,
+            self.geonameid,
+            self.country_code,
+            round(score, 4),
+        )
+
+
+@dataclass(frozen=True)
+class PlaceModel:
+    """Logistic weights over named pair features, and the probability a place must reach."""
+
+    weights: dict[str, float]
+    threshold: float = 0.5
+
+    @classmethod
+    def load(cls, path: Path = MODEL_FILE) -> PlaceModel:
+        """The fitted model, or a hand-set one (locative governance only) before fitting."""
+        if not path.exists():
+            return cls({"bias": -2.0, "locative_path": 3.0, "direct": 1.0, "actor": -2.0})
+        data = json.loads(path.read_text(encoding="utf-8"))
+        return cls(dict(data["weights"]), float(data.get("threshold", 0.5)))
+
+    def probability(self, features: dict[str, float]) -> float:
+        """P(event happened at the place | the pair's features)."""
+        z = sum(self.weights.get(name, 0.0) * value for name, value in features.items())
+        return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))
+
+
+def place_token(doc: Doc, candidate: Candidate) -> Token | None:
+    """The syntactic head of the candidate's characters in the parse."""
+    span = doc.char_span(candidate.start, candidate.end, alignment_mode="expand")
+    return span.root if span is not None and len(span) else None
+
+
+def pair_features(
+    trigger: Token, place: Token, candidate: Candidate, others: int
+) -> dict[str, float]:
+    """The features of one (trigger, place) pair: the dependency path, the place's kind."""
+    up = _climb(place)
+    trigger_line = [trigger, *trigger.ancestors]
+    line_ids = [t.i for t in trigger_line]
+    common = next((t for t in up if t.i in line_ids), None)
+    below = up[: up.index(common)] if common is not None else up
+    down = trigger_line[: trigger_line.index(common)] if common is not None else trigger_line
+    preps = [t.lower_ for t in below if t.dep_ == "prep" or t.pos_ == "ADP"]
+    verbs = [t for t in below + down[1:] if t.pos_ in ("VERB", "AUX") and t.i != trigger.i]
+    attach = _attachment(place)
+    head = attach.head
+    features = {
+        "bias": 1.0,
+        "locative_path": float(bool(preps) and preps[0] in LOCATIVE),
+        "agentive_path": float(bool(preps) and preps[0] in AGENTIVE),
+        "of_place_noun": float(
+            attach.dep_ == "pobj"
+            and head.lower_ == "of"
+            and head.head.lemma_.lower() in PLACE_NOUNS
+        ),  # fmt: skip
+        "modifies_place_noun": float(
+            attach.dep_ in ("compound", "amod", "nmod", "poss")
+            and attach.head.lemma_.lower() in PLACE_NOUNS
+        ),  # fmt: skip
+        "direct": float(common == trigger and len(below) <= 3),
+        "under_trigger": float(common == trigger),
+        "trigger_under_place": float(common == place),
+        "no_common": float(common is None),
+        "actor": float(attach.dep_ in ACTOR_DEPS),
+        "possessive": float(attach.dep_ == "poss" or attach.dep_ == "amod"),
+        "verbs_between": min(len(verbs), 3) / 3,
+        "reporting_between": float(any(v.lemma_.lower() in REPORTING for v in verbs)),
+        "path_length": min(len(below) + len(down), 10) / 10,
+        "before_trigger": float(place.i < trigger.i),
+        "distance": min(abs(place.i - trigger.i), 30) / 30,
+        "sentence_initial": float(bool(preps) and below[-1].i <= 2 and preps[0] in LOCATIVE),
+        "only_place": float(others == 0),
+        "many_places": min(others, 4) / 4,
+        "country": float(candidate.feature_code in COUNTRY_CODES),
+        "unresolved": float(candidate.lat is None),
+        "noun_trigger": float(trigger.pos_ == "NOUN"),
+    }
+    first = preps[0] if preps else "none"
+    for word in PREP_FEATURES:
+        features["prep_" + word] = float(first == word)
+    dep = attach.dep_ if attach.dep_ in DEP_FEATURES else "other"
+    for name in (*DEP_FEATURES, "other"):
+        features["dep_" + name] = float(dep == name)
+    others_on_path = [t for t in below[1:] if t.i != trigger.i and is_trigger(t)]
+    features["other_event_between"] = float(bool(others_on_path))  # "talks in Geneva"
+    features["head_is_trigger"] = float(attach.head.i == trigger.i or head.head.i == trigger.i)
+    return features
+
+
+def _climb(place: Token) -> list[Token]:
+    """The place token and its ancestors, a name's parts and lists passed over as one."""
+    return [place, *place.ancestors]
+
+
+def _attachment(place: Token) -> Token:
+    """The token that links the place's phrase to the rest ("Aleppo and Homs": Aleppo)."""
+    while place.dep_ in LINKS and place.head.i != place.i:
+        place = place.head
+    return place
+
+
+def choose_places(
+    doc: Doc,
+    trigger: Token,
+    candidates: list[Candidate],
+    model: PlaceModel,
+    dateline: Candidate | None = None,
+) -> tuple[EventPlace, ...]:
+    """The event's places among the trigger's sentence's candidates; else the dateline."""
+    sentence = trigger.sent
+    inside = [
+        c for c in candidates if sentence.start_char <= c.start and c.end <= sentence.end_char
+    ]
+    chosen = []
+    for candidate in inside:
+        token = place_token(doc, candidate)
+        if token is None:
+            continue
+        p = model.probability(pair_features(trigger, token, candidate, len(inside) - 1))
+        if p >= model.threshold:
+            chosen.append(candidate.as_event_place(p))
+    if not chosen and dateline is not None and not inside:
+        chosen.append(dateline.as_event_place(DATELINE_SCORE))
+    return tuple(chosen)

@@ -1,0 +1,137 @@
+"""Event triggers, types, counts and places read from a spaCy parse (sentences written here)."""
+
+from __future__ import annotations
+
+import pytest
+from geo_fixtures import NER_MODEL
+
+from mapapp.events.counts import counts_for, parse_quantity
+from mapapp.events.places import Candidate, PlaceModel, choose_places
+from mapapp.events.taxonomy import EVENT_TYPES, TRIGGER_TYPES
+from mapapp.events.triggers import find_triggers, trigger_at, trigger_type
+
+
+@pytest.fixture(scope="module")
+def parse():
+    """The full spaCy pipeline (tags, lemmas, dependencies) as a text -> Doc function."""
+    spacy = pytest.importorskip("spacy")
+    try:
+        return spacy.load(NER_MODEL)
+    except OSError:
+        pytest.skip(f"spaCy model {NER_MODEL!r} is not installed")
+
+
+def _token(doc, word: str):
+    start = doc.text.index(word)
+    return trigger_at(doc, start, start + len(word))
+
+
+def test_every_lexicon_type_is_in_the_taxonomy() -> None:
+    assert set(TRIGGER_TYPES.values()) <= set(EVENT_TYPES)
+
+
+@pytest.mark.parametrize(
+    ("phrase", "value"),
+    [
+        ("at least 17", 17),
+        ("more than two dozen civilians", 24),
+        ("eight people", 8),
+        ("about 1,200 residents", 1200),
+        ("twenty-five", 25),
+        ("dozens of", 24),
+        ("hundreds of families", 200),
+        ("the villagers", None),
+    ],
+)
+def test_quantities(phrase: str, value: int | None) -> None:
+    assert parse_quantity(phrase) == value
+
+
+@pytest.mark.parametrize(
+    ("sentence", "trigger", "expected"),
+    [
+        ("At least 17 people were killed when the depot blew up.", "killed", {"killed": 17}),
+        ("More than two dozen civilians were killed in the raid.", "killed", {"killed": 24}),
+        ("The shelling killed eight people and wounded about 20.", "killed",
+         {"killed": 8, "injured": 20}),
+        ("Gunmen shot dead three guards at the gate.", "shot", {"killed": 3}),
+        ("Police arrested 35 students after the rally.", "arrested", {"arrested": 35}),
+        ("The flood displaced thousands of families.", "flood", {"displaced": 2000}),
+        ("Eleven miners died after the tunnel gave way.", "died", {"killed": 11}),
+        ("Farmers marched to the square.", "marched", {}),
+    ],
+)  # fmt: skip
+def test_counts(parse, sentence: str, trigger: str, expected: dict) -> None:
+    found = counts_for(_token(parse(sentence), trigger))
+    assert {k: v for k, v in found.items() if v is not None} == expected
+
+
+@pytest.mark.parametrize(
+    ("sentence", "trigger", "kind"),
+    [
+        ("Jets bombed the bridge at dawn.", "bombed", ("attack", None)),
+        ("Artillery shelled the old quarter.", "shelled", ("shelling", None)),
+        ("Nurses protested outside the hospital.", "protested", ("protest", None)),
+        ("Looters rioted after the match.", "rioted", ("riot", None)),
+        ("The river flooded the valley.", "flooded", ("disaster", "flood")),
+        ("A strong earthquake struck the coast.", "earthquake", ("disaster", "earthquake")),
+        ("Two buses collided on the highway.", "collided", ("accident", None)),
+        ("The ministers met to discuss the border.", "met", ("diplomacy", None)),
+        ("Voters elected a new council.", "elected", ("election", None)),
+        ("Police arrested the treasurer.", "arrested", ("crime_justice", None)),
+        ("Rebels captured the airport.", "captured", ("armed_clash", None)),
+        ("Soldiers opened fire on the crowd.", "fire", ("shelling", None)),
+        ("Soldiers patrolled the market.", "patrolled", ("other", None)),
+    ],
+)
+def test_types(parse, sentence: str, trigger: str, kind: tuple) -> None:
+    assert trigger_type(_token(parse(sentence), trigger)) == kind
+
+
+def test_reporting_verbs_are_not_triggers(parse) -> None:
+    words = [t.text for t in find_triggers(parse("Officials said gunmen attacked a convoy."))]
+    assert words == ["attacked"]
+
+
+def _places(doc, names: list[str]) -> list[Candidate]:
+    out = []
+    for name in names:
+        start = doc.text.index(name)
+        out.append(Candidate(start, start + len(name), name))
+    return out
+
+
+@pytest.mark.parametrize(
+    ("sentence", "trigger", "names", "event_places"),
+    [
+        ("Militants backed by Russia shelled a market in Dunmore, killing four.", "shelled",
+         ["Russia", "Dunmore"], ["Dunmore"]),
+        pytest.param(
+            "Five guards were killed near Ashford while talks in Geneva went on.", "killed",
+            ["Ashford", "Geneva"], ["Ashford"],
+            marks=pytest.mark.xfail(strict=True, reason="a place under another event's clause "
+                                    "is still taken; the hand rule for it cost 1.8 F1 points "
+                                    "on the fit half"),
+        ),
+        ("Iran's foreign minister condemned the bombing of a school in Kelso.", "bombing",
+         ["Iran", "Kelso"], ["Kelso"]),
+        ("Hundreds of teachers marched through Bristol on Friday.", "marched",
+         ["Bristol"], ["Bristol"]),
+        ("Two soldiers were killed in the clashes, an officer said.", "killed", [], []),
+    ],
+)  # fmt: skip
+def test_event_places_not_context_places(parse, sentence, trigger, names, event_places) -> None:
+    doc = parse(sentence)
+    chosen = choose_places(doc, _token(doc, trigger), _places(doc, names), PlaceModel.load())
+    assert [p.name for p in chosen] == event_places
+    assert all(0.0 < p.score <= 1.0 for p in chosen)
+
+
+def test_dateline_only_when_the_sentence_names_no_place(parse) -> None:
+    doc = parse("Gunmen killed two guards overnight. Talks in Rome resumed.")
+    dateline = Candidate(0, 5, "ZAGREB", role="dateline")
+    trigger = _token(doc, "killed")
+    chosen = choose_places(doc, trigger, [], PlaceModel.load(), dateline)
+    assert [p.name for p in chosen] == ["ZAGREB"]
+    elsewhere = _places(doc, ["Rome"])  # in another sentence: no reason to drop the dateline
+    assert [p.name for p in choose_places(doc, trigger, elsewhere, PlaceModel.load(), dateline)]
