@@ -103,7 +103,16 @@ class Vetoes:
             c in UNIT_CODES and not alt for c, alt in zip(codes, alternate, strict=True)
         )
         key = name_key(m.toponym.name)
-        if primary_unit and not m.toponym.qualifier:  # "Oklahoma", "Wales": the unit itself
+        others = [p for p in self.points if p is not None and p[0] != key]
+        unit_countries = {
+            gaz.country[r]
+            for c, alt, r in zip(codes, alternate, rows, strict=True)
+            if c in UNIT_CODES and not alt
+        }
+        # the unit wins only where the story points at its country: "Lima" beside Ohio is the
+        # city in Ohio, not the Peruvian region; "Oklahoma" beside Tulsa is the state
+        supported = not others or bool(unit_countries & {p[1] for p in others})
+        if primary_unit and supported and not m.toponym.qualifier:  # "Oklahoma", "Wales"
             for i, r in enumerate(rows):
                 if codes[i] in UNIT_CODES:
                     continue
@@ -114,7 +123,6 @@ class Vetoes:
                     and gaz.population[r] < NOTABLE_POPULATION
                 ):
                     keep[i] = False  # "Oklahoma City", "Oklahoma County"; a village "Wales"
-        others = [p for p in self.points if p is not None and p[0] != key]
         if others and not m.toponym.qualifier:
             countries = {p[1] for p in others}
             exact_home = any(
