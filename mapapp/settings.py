@@ -67,6 +67,21 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("HOST", "127.0.0.1", "Interface `mapapp serve` binds to."),
     Setting("PORT", 5000, "Port `mapapp serve` listens on."),
     Setting(
+        "THREADS",
+        0,
+        "Worker threads of `mapapp serve`; 0 means twice the CPU cores, between 4 and 12.",
+    ),
+    Setting(
+        "CONNECTION_LIMIT",
+        1000,
+        "Open connections `mapapp serve` accepts at once (idle and keep-alive ones included).",
+    ),
+    Setting(
+        "CHANNEL_TIMEOUT",
+        15,
+        "Seconds before `mapapp serve` closes a connection that is idle or stuck mid-request.",
+    ),
+    Setting(
         "GEOCODER",
         "offline",
         "Online geocoder asked about mentions the gazetteer cannot place: 'offline' (none, "
@@ -119,6 +134,8 @@ SETTINGS: tuple[Setting, ...] = (
 )
 
 DEFAULTS: dict[str, Any] = {s.name: s.default for s in SETTINGS}
+# The smallest value a whole-number setting may take (the rest accept any whole number).
+AT_LEAST: dict[str, int] = {"THREADS": 0, "CONNECTION_LIMIT": 1, "CHANNEL_TIMEOUT": 1}
 
 
 @dataclass(frozen=True)
@@ -134,6 +151,9 @@ class Settings:
     tiles_attribution: str
     host: str
     port: int
+    threads: int
+    connection_limit: int
+    channel_timeout: int
     geocoder: str
     geocoder_options: tuple[str, ...]
     geocoder_api_key: str
@@ -210,9 +230,14 @@ def _coerce(name: str, value: Any) -> Any:
         try:
             if isinstance(value, float) and not value.is_integer():
                 raise ValueError(value)
-            return int(value)
+            number = int(value)
         except (TypeError, ValueError) as err:
             raise ConfigError(f"{shown} expects a whole number, got {value!r}") from err
+        if number < AT_LEAST.get(name, number):
+            raise ConfigError(
+                f"{shown} expects a whole number of {AT_LEAST[name]} or more, got {value!r}"
+            )
+        return number
     if kind is float and not isinstance(value, bool):
         try:
             number = float(value)
