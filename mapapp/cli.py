@@ -416,7 +416,7 @@ def events(input: BinaryIO) -> None:
     from mapapp.events.requests import answer_requests
     from mapapp.geoparsing import load_geoparser
 
-    config = load_settings({})
+    config = settings_for(None)
     try:
         extractor = EventExtractor.from_geoparser(
             load_geoparser(config, lambda line: click.echo(line, err=True)), config.ner_model

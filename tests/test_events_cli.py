@@ -1,0 +1,33 @@
+"""`mapapp events` through the real command: one answer per line, in order, errors named."""
+
+from __future__ import annotations
+
+import json
+
+from click.testing import CliRunner
+
+from mapapp.cli import cli
+
+pytest_plugins = ["geo_fixtures"]
+
+
+def test_events_answers_each_line_in_order(nlp, gazetteer, gazetteer_cache, monkeypatch) -> None:
+    monkeypatch.setenv("MAPAPP_CACHE_DIR", str(gazetteer_cache))
+    lines = [
+        {
+            "id": "a",
+            "text": "Floods killed at least 12 people in Lagos on Sunday.",
+            "published": "2026-11-16",
+        },
+        "not json",
+        {"id": "c", "text": "The weather was mild and the sky was blue."},
+    ]
+    stdin = "\n".join(x if isinstance(x, str) else json.dumps(x) for x in lines) + "\n"
+    done = CliRunner().invoke(cli, ["events"], input=stdin)
+    assert done.exit_code == 2, done.output
+    answers = [json.loads(line) for line in done.stdout.splitlines() if line.startswith("{")]
+    assert [a.get("id") for a in answers] == ["a", None, "c"]
+    assert "error" in answers[1] and answers[2]["events"] == []
+    [event] = [e for e in answers[0]["events"] if e["trigger"] == "killed"]
+    assert event["killed"] == 12 and event["date"] == "2026-11-15"
+    assert [p["name"] for p in event["places"]] == ["Lagos"]
