@@ -392,7 +392,8 @@ def test_any_json_string_is_stored_and_read_back(store_location, tmp_path, escap
 
     feed = tmp_path / "feed.jsonl"
     feed.write_text(
-        '{"headline": "H\\u0000", "text": "%s", "date": "2024-05-01"}\n' % escaped, encoding="utf-8"
+        '{"headline": "H\\u0000", "text": "' + escaped + '", "date": "2024-05-01"}\n',
+        encoding="utf-8",
     )
     (article,) = parse_file(feed)
     assert article.text == stored and article.headline == "H"
