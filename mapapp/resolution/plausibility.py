@@ -67,6 +67,15 @@ class Vetoes:
         self.gaz = gaz
         self.mentions = mentions
         self.points = story_points(gaz, mentions)
+        # each distinct point once, by name: a story naming Lagos 5,000 times costs one point
+        self._by_key: dict[str, set[StoryPoint]] = defaultdict(set)
+        self._mentions_of: dict[str, int] = defaultdict(int)
+        for point in self.points:
+            if point is not None:
+                self._by_key[point[0]].add(point)
+                self._mentions_of[point[0]] += 1
+        self._others: dict[str, tuple[list[StoryPoint], set[str], int]] = {}
+        self._other_mentions = 0  # of the mention being judged (set by _keep)
         self.dated = any(
             p is not None and m.toponym.role == "dateline"
             for m, p in zip(mentions, self.points, strict=True)
@@ -103,7 +112,7 @@ class Vetoes:
             c in UNIT_CODES and not alt for c, alt in zip(codes, alternate, strict=True)
         )
         key = name_key(m.toponym.name)
-        others = [p for p in self.points if p is not None and p[0] != key]
+        others, countries, self._other_mentions = self._others_than(key)
         unit_countries = {
             gaz.country[r]
             for c, alt, r in zip(codes, alternate, rows, strict=True)
@@ -111,7 +120,7 @@ class Vetoes:
         }
         # the unit wins only where the story points at its country: "Lima" beside Ohio is the
         # city in Ohio, not the Peruvian region; "Oklahoma" beside Tulsa is the state
-        supported = not others or bool(unit_countries & {p[1] for p in others})
+        supported = not others or bool(unit_countries & countries)
         if primary_unit and supported and not m.toponym.qualifier:  # "Oklahoma", "Wales"
             for i, r in enumerate(rows):
                 if codes[i] in UNIT_CODES:
@@ -124,7 +133,6 @@ class Vetoes:
                 ):
                     keep[i] = False  # "Oklahoma City", "Oklahoma County"; a village "Wales"
         if others and not m.toponym.qualifier:
-            countries = {p[1] for p in others}
             exact_home = any(
                 not alternate[i] and gaz.country[r] in countries for i, r in enumerate(rows)
             )
@@ -141,6 +149,15 @@ class Vetoes:
                 if keep[i] and self._distant(r, bool(alternate[i]), fuzzy, others, countries):
                     keep[i] = False
         return keep, DISTANT
+
+    def _others_than(self, key: str) -> tuple[list[StoryPoint], set[str], int]:
+        """The story's distinct confident points under other names, their countries, and how
+        many mentions they stand for."""
+        if key not in self._others:
+            points = [p for k, group in self._by_key.items() if k != key for p in group]
+            count = sum(n for k, n in self._mentions_of.items() if k != key)
+            self._others[key] = (points, {p[1] for p in points}, count)
+        return self._others[key]
 
     def _wanted_codes(self, m: Mention) -> set[str]:
         """Feature codes the mention's wording asks for ("the state of Georgia", a qualifier)."""
@@ -165,7 +182,7 @@ class Vetoes:
         foreign = gaz.country[row] not in countries
         if alternate:
             return km > NEAR_KM and foreign and (small or fuzzy) or km > FAR_KM and small
-        return small and foreign and km > FAR_KM and (len(others) >= 2 or self.dated)
+        return small and foreign and km > FAR_KM and (self._other_mentions >= 2 or self.dated)
 
 
 def one_sense_per_name(gaz: Gazetteer, mentions: list[Mention]) -> None:
