@@ -187,22 +187,8 @@ class Settings:
     def replace(self, **overrides: Any) -> Settings:
         """A copy with some settings changed (upper-case names, validated like ``load``)."""
         current = {s.name: getattr(self, s.name.lower()) for s in SETTINGS}
-        for key, value in overrides.items():
-            if key not in DEFAULTS:
-                raise ConfigError(f"unknown setting {key!r}")
-            if value is not None:
-                current[key] = value
-        return Settings(**{name.lower(): _coerce(name, value) for name, value in current.items()})
-
-    def as_env(self) -> dict[str, str]:
-        """The settings as ``MAPAPP_*`` variables, for a worker process to load again."""
-        out = {}
-        for setting in SETTINGS:
-            value = getattr(self, setting.name.lower())
-            out[f"MAPAPP_{setting.name}"] = (
-                " ".join(value) if isinstance(value, tuple) else str(value)
-            )
-        return out
+        changes = {key: value for key, value in overrides.items() if value is not None}
+        return Settings.load({**current, **changes}, environ={})
 
     @property
     def store_folder(self) -> Path:

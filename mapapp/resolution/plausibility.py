@@ -75,7 +75,6 @@ class Vetoes:
                 self._by_key[point[0]].add(point)
                 self._mentions_of[point[0]] += 1
         self._others: dict[str, tuple[list[StoryPoint], set[str], int]] = {}
-        self._other_mentions = 0  # of the mention being judged (set by _keep)
         self.dated = any(
             p is not None and m.toponym.role == "dateline"
             for m, p in zip(mentions, self.points, strict=True)
@@ -112,7 +111,7 @@ class Vetoes:
             c in UNIT_CODES and not alt for c, alt in zip(codes, alternate, strict=True)
         )
         key = name_key(m.toponym.name)
-        others, countries, self._other_mentions = self._others_than(key)
+        others, countries, other_mentions = self._others_than(key)
         unit_countries = {
             gaz.country[r]
             for c, alt, r in zip(codes, alternate, rows, strict=True)
@@ -146,7 +145,9 @@ class Vetoes:
                 ):
                     keep[i] = False  # "Kadikoy": the place of that very name, not a former name
                     continue
-                if keep[i] and self._distant(r, bool(alternate[i]), fuzzy, others, countries):
+                if keep[i] and self._distant(
+                    r, bool(alternate[i]), fuzzy, others, countries, other_mentions
+                ):
                     keep[i] = False
         return keep, DISTANT
 
@@ -170,9 +171,18 @@ class Vetoes:
         return set(KIND_WORDS[match.group(1)]) if match else set()
 
     def _distant(
-        self, row: int, alternate: bool, fuzzy: bool, others: list[StoryPoint], countries: set[str]
+        self,
+        row: int,
+        alternate: bool,
+        fuzzy: bool,
+        others: list[StoryPoint],
+        countries: set[str],
+        other_mentions: int,
     ) -> bool:
-        """Is candidate ``row`` a namesake far from the story that nothing supports?"""
+        """Is candidate ``row`` a namesake far from the story that nothing supports?
+
+        ``others`` are the story's distinct points under other names, standing for
+        ``other_mentions`` mentions."""
         gaz = self.gaz
         code = gaz.fcode[row]
         if code in UNIT_CODES or gaz.fclass[row] in NATURAL_AREA_CLASSES and not alternate:
@@ -182,7 +192,7 @@ class Vetoes:
         foreign = gaz.country[row] not in countries
         if alternate:
             return km > NEAR_KM and foreign and (small or fuzzy) or km > FAR_KM and small
-        return small and foreign and km > FAR_KM and (self._other_mentions >= 2 or self.dated)
+        return small and foreign and km > FAR_KM and (other_mentions >= 2 or self.dated)
 
 
 def one_sense_per_name(gaz: Gazetteer, mentions: list[Mention]) -> None:

@@ -29,13 +29,14 @@ def write_mentions(frame: geopandas.GeoDataFrame, path: Path, fmt: str) -> None:
     also neutralises cells a spreadsheet would run as formulas.  GeoJSON and
     GeoPackage keep such text as it is: nothing evaluates it there.
     """
-    frame = _text_mapped(frame, strip_bidi)
-    if "url" in frame.columns:
+    if fmt == "csv":
+        frame = _text_mapped(frame, lambda text: spreadsheet_safe(strip_bidi(text)))
+    else:
+        frame = _text_mapped(frame, strip_bidi)
+    if "url" in frame.columns:  # after the CSV quoting: a web link never starts a formula
         frame["url"] = frame["url"].map(web_url)
     if fmt == "csv":
-        table = _text_mapped(
-            pandas.DataFrame(frame.drop(columns=frame.geometry.name)), spreadsheet_safe
-        )
+        table = pandas.DataFrame(frame.drop(columns=frame.geometry.name))
         table["lat"] = frame.geometry.y
         table["lon"] = frame.geometry.x
         # RFC 4180 line ends: a cell holding a lone CR or LF is quoted, never split in two
