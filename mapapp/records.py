@@ -15,8 +15,9 @@ MAP_ROLES = ("dateline", "focus", "mention")
 class Article:
     """One news story as parsed from a file.
 
-    ``text`` is the body (dateline paragraph included); every mention offset
-    points into it.  ``published`` is None when no date could be recognised.
+    ``text`` is what the geoparser reads: the deck, when there is one, as its
+    first paragraph, then the body (dateline paragraph included); every
+    mention offset points into it.  ``published`` is None when no date could be recognised.
     """
 
     article_id: str

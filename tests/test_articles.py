@@ -98,8 +98,18 @@ def test_deck_is_what_precedes_the_dateline(raw: str, deck: str | None) -> None:
     article = parse_text(raw)
     assert article.headline == "Head"
     assert article.deck == deck
-    if deck:
-        assert article.text == "CAIRO -- Body."
+    if deck:  # the deck is read like body text: it opens the text the geoparser reads
+        assert article.text == f"{deck}\n\nCAIRO -- Body."
+        assert article.article_id == parse_text("Head\n\nCAIRO -- Body.").article_id
+
+
+def test_record_deck_opens_the_text_and_keeps_the_id(tmp_path: Path) -> None:
+    fields = {"headline": "Head", "text": "LYON -- Rain fell.", "deck": "Storms in the south"}
+    feed = tmp_path / "x.jsonl"
+    feed.write_text(json.dumps(fields) + "\n" + json.dumps({**fields, "deck": ""}) + "\n")
+    with_deck, without = parse_file(feed)
+    assert with_deck.text == "Storms in the south\n\nLYON -- Rain fell."
+    assert with_deck.article_id == without.article_id
 
 
 def test_story_without_dateline_keeps_every_paragraph() -> None:
@@ -405,7 +415,8 @@ def test_every_sample_article_parses_with_dateline_and_body() -> None:
     for article in items:
         assert article.dateline, article.source
         place = article.dateline.split(",")[0].upper()
-        assert article.text.upper().startswith(place), article.source
+        body = article.text.removeprefix(f"{article.deck}\n\n") if article.deck else article.text
+        assert body.upper().startswith(place), article.source
         assert len(article.text.split("\n\n")) >= 2, article.source
         assert 120 <= len(article.text.split()) <= 450, article.source
 
@@ -458,7 +469,7 @@ def test_seed_article() -> None:
     assert article.deck and article.deck.startswith("Clashes between government")
     assert article.dateline == "Beirut"
     assert article.published == date(2017, 11, 20)
-    assert article.text.startswith("BEIRUT --") and article.text[0:6] == "BEIRUT"
+    assert article.text.startswith(f"{article.deck}\n\nBEIRUT -- ")
     assert "Section on" not in article.text and "Upcoming Events" not in article.text
     assert "[THE ISLAMIC STATE" not in article.text
 

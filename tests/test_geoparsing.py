@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from mapapp.articles import parse_file
+from mapapp.articles import parse_file, parse_text
 from mapapp.geoparsing import Geoparser
 from mapapp.recognition import gazetteer_cache as cache_module
 from mapapp.recognition.gazetteer import Gazetteer, name_key
@@ -154,11 +154,26 @@ def test_seed_places_resolve_in_their_country(
 
 
 def test_seed_dateline_is_beirut(seed_resolutions: list[Resolution]) -> None:
-    first = seed_resolutions[0]
-    assert (first.toponym.role, first.toponym.start, first.toponym.end) == ("dateline", 0, 6)
+    first = seed_resolutions[0]  # the deck names no place: the dateline opens the body after it
+    assert first.toponym.role == "dateline"
+    assert first.toponym.sentence.startswith("BEIRUT -- ") and first.toponym.name == "BEIRUT"
     assert (first.place.geonameid, first.place.country_code) == (276781, "LB")
 
 
 def test_seed_focus_is_damascus(seed_resolutions: list[Resolution]) -> None:
     focus = {r.place.geonameid for r in seed_resolutions if r.toponym.role == "focus"}
     assert focus == {170654}
+
+
+def test_deck_is_read_like_body_text(geoparser: Geoparser) -> None:
+    """A place named only in the deck is mapped; the dateline after the deck is still found."""
+    article = parse_text(
+        "Aid stalls at the border\n\nConvoys wait outside Aleppo for a third day\n\n"
+        "AMMAN, Jordan -- Officials said the trucks had not moved since Friday.\n"
+    )
+    [(_, resolutions)] = geoparser.parse_articles([article])
+    found = {
+        (r.toponym.name, r.toponym.role, r.place and r.place.country_code) for r in resolutions
+    }
+    assert ("Aleppo", "mention", "SY") in found
+    assert ("AMMAN", "dateline", "JO") in found

@@ -201,7 +201,11 @@ def test_stories_lose_their_bidi_controls_in_every_format(tmp_path: Path) -> Non
     record = {"headline": f"{BIDI}Heat", "text": f"Heat in Cairo{BIDI} today.", "deck": f"a{BIDI}b"}
     (tmp_path / "f.jsonl").write_text(json.dumps(record) + "\n", encoding="utf-8")
     [stored] = list(iter_articles([tmp_path / "f.jsonl"]))
-    assert (stored.headline, stored.text, stored.deck) == ("Heat", "Heat in Cairo today.", "ab")
+    assert (stored.headline, stored.text, stored.deck) == (
+        "Heat",
+        "ab\n\nHeat in Cairo today.",
+        "ab",
+    )
 
 
 @pytest.mark.parametrize(

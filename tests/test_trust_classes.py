@@ -184,6 +184,13 @@ GENERIC_WORDS = [  # a common word that is also a small town far away is not a m
     ),
 ]
 
+NER_LABELS = [  # the small model's PERSON/ORG/WORK_OF_ART on a well-known place is no veto
+    ("Convoys wait outside Aleppo for a third day", "Aleppo", ("SY", {"PPLA"})),
+    ("Rain returns over Karachi for a week", "Karachi", ("PK", {"PPLA"})),
+    ("Aid reaches Goma for the first time", "Goma", ("CD", {"PPLA"})),
+    ("Tanks roll toward Kherson from the east", "Kherson", ("UA", {"PPLA"})),
+]
+
 CASES = [
     pytest.param(*row, id=f"{group}-{i}")
     for group, rows in (
@@ -194,6 +201,7 @@ CASES = [
         ("water-region", WATER_AND_REGIONS),
         ("context", CONTEXT_NOT_MARKERS),
         ("generic", GENERIC_WORDS),
+        ("ner-label", NER_LABELS),
     )
     for i, row in enumerate(rows)
 ]

@@ -77,10 +77,10 @@ def parse_text(raw: str, *, source: str = "") -> Article:
             f"{label}: no body text (expected paragraphs after the headline, "
             "starting with a 'CITY -- ' dateline)"
         )
-    text = "\n\n".join(body)
+    text = with_deck(deck, "\n\n".join(body))
     _check_length(text, label)
     return Article(
-        article_id=content_id(headline, text),
+        article_id=content_id(headline, "\n\n".join(body)),
         headline=headline,
         text=text,
         published=published or line_date,
@@ -194,16 +194,26 @@ def _article_from_record(record: dict, *, where: str, source: str) -> Article:
             f"{where}: date '{shown(raw_date)}' not recognised (expected {DATE_FORMATS})"
         )
     headline = headline or headline_from(text)
+    deck = (field(fields, ("deck",), where) or "").strip() or None
     return Article(
         article_id=content_id(headline, text),
         headline=headline,
-        text=text,
+        text=with_deck(deck, text),
         published=published,
         dateline=find_dateline(text),
-        deck=(field(fields, ("deck",), where) or "").strip() or None,
+        deck=deck,
         url=(field(fields, ("url",), where) or "").strip() or None,
         source=source,
     )
+
+
+def with_deck(deck: str | None, body: str) -> str:
+    """The text the geoparser reads: the deck as its first paragraph, then the body.
+
+    The article id stays a hash of the body, so a store made before decks
+    were read keeps its ids and re-ingesting adds nothing.
+    """
+    return f"{deck}\n\n{body}" if deck else body
 
 
 def _check_length(text: str, where: str) -> None:

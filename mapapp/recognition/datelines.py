@@ -10,7 +10,7 @@ from mapapp.records import Toponym
 
 _DATELINE = (
     re.compile(  # "BEIRUT --", "COLUMBUS, Ohio (AP) —", "BEIRUT:" at a line or sentence start
-        r"(?:^|\n|(?<=[.!?]) )[ \t]*([A-Z][A-Z.'\-]+(?: [A-Z][A-Z.'\-]+)*)"
+        r"(?:^|(?<=\n)|(?<=[.!?]) )[ \t]*([A-Z][A-Z.'\-]+(?: [A-Z][A-Z.'\-]+)*)"
         r"(?:,[ \t]*([A-Z][\w.' ]+?))?[ \t]*(?:\((?:AP|Reuters|AFP|UPI|CNN|Bloomberg)\)[ \t]*)?"
         r"(?:--|—|–|:)"
     )
@@ -18,25 +18,26 @@ _DATELINE = (
 DATELINE_WINDOW = 400
 
 
-def find_dateline(text: str, known: Any = None) -> Toponym | None:
+def find_dateline(text: str, known: Any = None, *, start: int = 0) -> Toponym | None:
     """The dateline place near the top of ``text`` ("BEIRUT --") as a mention.
 
-    A classic "CITY --" opening the text is always a dateline; further down
-    (after a headline) or in the "CITY:" form, ``known(name) -> bool`` must
-    accept the place, so that a heading such as "UPDATE:" is not taken for one.
+    A classic "CITY --" opening the text (or its body, from ``start``, after a
+    deck) is always a dateline; further down or in the "CITY:" form,
+    ``known(name) -> bool`` must accept the place, so that a heading such as
+    "UPDATE:" is not taken for one.
     """
-    for match in _DATELINE.finditer(text[:DATELINE_WINDOW]):
-        start, end = match.span(1)
-        name = text[start:end].strip()
-        at_top = not text[:start].strip() and not match.group(0).endswith(":")
+    for match in _DATELINE.finditer(text, start, start + DATELINE_WINDOW):
+        begin, end = match.span(1)
+        name = text[begin:end].strip()
+        at_top = not text[start:begin].strip() and not match.group(0).endswith(":")
         if len(name) < 3 or (known is not None and not at_top and not known(name)):
             continue  # further down, or "NAME:", it must be a known place (not "UPDATE:")
         return Toponym(
             name=name,
-            start=start,
-            end=start + len(name),
+            start=begin,
+            end=begin + len(name),
             role="dateline",
-            sentence=sentence_at(text, start, end),
+            sentence=sentence_at(text, begin, end),
             source="dateline",
             qualifier=(match.group(2) or "").strip(),
         )

@@ -110,3 +110,24 @@ MAJOR_CODES = {"PCLI", "ADM1", "CONT", "RGN", "PPLC", "SEA", "OCN", "PEN"}
 BLOCKING_LABELS = {"PERSON", "ORG", "WORK_OF_ART", "PRODUCT", "EVENT", "LAW", "LANGUAGE"}
 CONNECTORS = {"of", "de", "del", "la", "le", "du", "upon", "on", "am", "sur", "al", "el", "and"}
 EMBEDDING_WORDS = {"of", "for", "in", "at"}
+LOCATIVE_WORDS = {  # a word before a name that says the name is where or whither: "toward Kherson"
+    "in",
+    "near",
+    "outside",
+    "toward",
+    "towards",
+    "into",
+    "inside",
+    "around",
+    "across",
+    "from",
+    "to",
+    "at",
+    "over",
+    "through",
+    "reaches",
+    "reached",
+    "entered",
+    "enter",
+    "left",
+}

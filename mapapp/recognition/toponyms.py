@@ -23,6 +23,7 @@ from mapapp.recognition.place_words import (
     GENERIC_NAMES,
     GENERIC_WORDS,
     INSTITUTION_WORDS,
+    LOCATIVE_WORDS,
     MAJOR_CODES,
     PLACE_LABELS,
 )
@@ -41,6 +42,22 @@ from mapapp.recognition.spans import (
     trim_span,
 )
 from mapapp.records import Article, Toponym
+
+CITY_AFTER_LOCATIVE = 100_000  # "toward Goma": a "person" there is a city this big
+
+
+def after_locative_word(text: str, start: int) -> bool:
+    """The word before ``start`` says a place follows ("in", "toward", "reached")."""
+    before = text[max(0, start - 20) : start].split()
+    return bool(before) and before[-1].lower() in LOCATIVE_WORDS
+
+
+def body_start(article: Article) -> int:
+    """Where ``article``'s body begins: after its deck when the deck opens the text."""
+    deck = article.deck
+    if deck and article.text.startswith(deck):
+        return len(article.text) - len(article.text[len(deck) :].lstrip())
+    return 0
 
 
 class NerModel(Protocol):
@@ -84,12 +101,22 @@ class Recognizer:
         self.extra_names = {name_key(n) for n in aliases}
 
     # -- public ---------------------------------------------------------
-    def recognize_many(self, texts: Sequence[str], batch_size: int = 32) -> list[list[Toponym]]:
-        """Toponyms of each text, in text order (spaCy runs batched)."""
+    def recognize_many(
+        self, texts: Sequence[str], batch_size: int = 32, *, body_starts: Sequence[int] = ()
+    ) -> list[list[Toponym]]:
+        """Toponyms of each text, in text order (spaCy runs batched).
+
+        ``body_starts`` gives, per text, where the body (and so the dateline)
+        begins after a deck read as the text's first paragraph.
+        """
+        starts = list(body_starts) or [0] * len(texts)
         if self.nlp is None:
-            return [self._from_doc(text, None) for text in texts]
+            return [self._from_doc(t, None, s) for t, s in zip(texts, starts, strict=True)]
         docs = self.nlp.pipe(texts, batch_size=batch_size)
-        return [self._from_doc(text, doc) for text, doc in zip(texts, docs, strict=False)]
+        return [
+            self._from_doc(text, doc, start)
+            for text, doc, start in zip(texts, docs, starts, strict=True)
+        ]
 
     def recognize(self, article: Article) -> list[Toponym]:
         """Toponyms of one article, the dateline first."""
@@ -99,10 +126,12 @@ class Recognizer:
         self, articles: Sequence[Article], batch_size: int = 32
     ) -> list[list[Toponym]]:
         """Toponyms of each article, in text order (the dateline among them)."""
-        return self.recognize_many([a.text for a in articles], batch_size)
+        return self.recognize_many(
+            [a.text for a in articles], batch_size, body_starts=[body_start(a) for a in articles]
+        )
 
-    def _with_dateline(self, text: str, toponyms: list[Toponym]) -> list[Toponym]:
-        dateline = find_dateline(text, self._known_dateline)
+    def _with_dateline(self, text: str, toponyms: list[Toponym], body: int = 0) -> list[Toponym]:
+        dateline = find_dateline(text, self._known_dateline, start=body)
         if dateline is None:
             return toponyms
         rest = [t for t in toponyms if t.end <= dateline.start or t.start >= dateline.end]
@@ -128,7 +157,7 @@ class Recognizer:
         return key not in self.deny and key in self.gazetteer.names
 
     # -- per document ---------------------------------------------------
-    def _from_doc(self, text: str, doc: Any) -> list[Toponym]:
+    def _from_doc(self, text: str, doc: Any, body: int = 0) -> list[Toponym]:
         spans: dict[tuple[int, int], Toponym] = {}
         blocked: list[tuple[int, int, str]] = []
         ents = list(doc.ents) if doc is not None else []
@@ -140,7 +169,7 @@ class Recognizer:
         toponyms = sorted(spans.values(), key=lambda t: t.start)
         toponyms = [self._adjectival(text, t) for t in toponyms]
         qualified = attach_qualifiers(self.gazetteer, text, drop_overlaps(toponyms))
-        return self._with_dateline(text, qualified)
+        return self._with_dateline(text, qualified, body)
 
     def _adjectival(self, text: str, toponym: Toponym) -> Toponym:
         """ "Atlantic coast", "Gulf states": the name as an adjective is context, not a marker.
@@ -218,7 +247,7 @@ class Recognizer:
             spans[(start, end)] = self._toponym(text, name, start, end, "ner")
         elif ent.label_ == "NORP" and key in self.gazetteer.demonyms:
             spans[(start, end)] = self._toponym(text, name, start, end, "ner", role="demonym")
-        elif ent.label_ in {"ORG", "PERSON"} and self._is_area_name(name, ent.label_):
+        elif ent.label_ in {"ORG", "PERSON"} and self._is_area_name(text, start, name, ent.label_):
             # an organisation named only by an alias of a place ("European Union"): context
             role = (
                 "embedded"
@@ -232,17 +261,37 @@ class Recognizer:
             text, start, end, spans
         ):
             blocked.append((ent.start_char, ent.end_char, ent.label_))
-        elif ent.label_ in BLOCKING_LABELS:
+        elif ent.label_ in BLOCKING_LABELS and not self._stray_words_around_place(name):
             blocked.append((ent.start_char, ent.end_char, ent.label_))
 
-    def _is_area_name(self, name: str, label: str) -> bool:
+    def _stray_words_around_place(self, name: str) -> bool:
+        """An entity that is one known place plus lower-case words ("Aleppo for"): a bad span.
+
+        The small model reads a line without a full stop (a deck, a caption) as
+        a title and labels "Aleppo for" WORK_OF_ART; a real title or name has a
+        second capitalised word ("Letters from Aleppo").  Such a label must not
+        veto the place: the gazetteer scan then judges it like any other name.
+        """
+        words = name.split()
+        capitalised = [w for w in words if w[:1].isupper()]
+        if len(words) < 2 or len(capitalised) != 1:
+            return False
+        lower = [w for w in words if not w[:1].isupper()]
+        return all(w.isalpha() and w.islower() for w in lower) and self._notable(capitalised[0])
+
+    def _is_area_name(self, text: str, start: int, name: str, label: str) -> bool:
         """An entity the model calls an organisation or person that is wholly a place name.
 
-        One word must be a major place ("Homs"); several words must name a
+        One word must be a major place ("Homs"), and a "person" must stand
+        where a place does ("toward Kherson"); several words must name a
         country, province or region exactly ("Tamil Nadu", "the Eastern Ghouta").
         """
         if " " not in name:
-            return label == "ORG" and self._strong_entry(name, major=True)
+            if label == "ORG":
+                return self._strong_entry(name, major=True)
+            return after_locative_word(text, start) and (
+                self._strong_entry(name, major=True) or self._city(name, CITY_AFTER_LOCATIVE)
+            )
         gaz = self.gazetteer
         return any(
             c.match < MATCH_ALTERNATE and gaz.fcode[c.index] in MAJOR_CODES
@@ -375,6 +424,16 @@ class Recognizer:
         return any(
             gaz.fclass[c.index] != "P" or gaz.population[c.index] >= 50_000
             for c in gaz.candidates(name)
+        )
+
+    def _city(self, name: str, population: int) -> bool:
+        """Is some populated place of that very name at least ``population`` strong?"""
+        gaz = self.gazetteer
+        return any(
+            c.match == MATCH_NAME
+            and gaz.fclass[c.index] == "P"
+            and gaz.population[c.index] >= population
+            for c in gaz.candidates(name, fuzzy=False)
         )
 
     def _strong_entry(self, name: str, *, major: bool = False) -> bool:
