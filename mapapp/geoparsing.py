@@ -19,11 +19,11 @@ from pathlib import Path
 from typing import Any, BinaryIO, TextIO
 
 from mapapp.recognition.corrections import Corrections, load_corrections
-from mapapp.recognition.gazetteer import Gazetteer
+from mapapp.recognition.gazetteer import Gazetteer, name_key
 from mapapp.recognition.gazetteer_cache import load_gazetteer
 from mapapp.recognition.sentences import sentence_at
 from mapapp.recognition.toponyms import NerModel, Recognizer, load_ner
-from mapapp.records import Article, Resolution, Toponym
+from mapapp.records import CONSIDERED, MAP_ROLES, Article, Resolution, Toponym
 from mapapp.resolution.features import COUNTRY_CODES
 from mapapp.resolution.resolver import Resolver, drop_unconfirmed
 from mapapp.settings import Settings
@@ -83,8 +83,36 @@ class Geoparser:
 
         Unconfirmed guesses are dropped first, so no online request is spent on them.
         """
-        resolved = drop_unconfirmed(self.resolver.resolve(toponyms))
+        resolved = self._resolve_found(toponyms)
         return resolved if self.fallback is None else self.fallback(article, resolved)
+
+    def _resolve_found(self, toponyms: list[Toponym]) -> list[Resolution]:
+        """Resolve what recognition found; the names it set aside come back unplaced, with why."""
+        considered = [t for t in toponyms if t.role == CONSIDERED]
+        if not considered:
+            return drop_unconfirmed(self.resolver.resolve(toponyms))
+        taken = [t for t in toponyms if t.role != CONSIDERED]
+        # one sense per discourse: a name the story names as a place elsewhere is that place
+        named = {name_key(t.name) for t in taken if t.role in MAP_ROLES}
+        taken += [replace(t, role="mention") for t in considered if name_key(t.name) in named]
+        considered = [t for t in considered if name_key(t.name) not in named]
+        # a whole name the model labelled a person or organisation is tried as a place too:
+        # it is kept only where it agrees with the story's own places (see vouched_for)
+        labelled = [replace(t, role="mention") for t in considered if t.source == "label"]
+        resolved = drop_unconfirmed(self.resolver.resolve(sorted([*taken, *labelled], key=_start)))
+        vouched = vouched_for(resolved)
+        out = [
+            r
+            for r in resolved
+            if r.toponym.source != "label" or (r.toponym.start, r.toponym.end) in vouched
+        ]
+        kept = {(r.toponym.start, r.toponym.end) for r in out}
+        aside = [
+            Resolution(t, None, 0.0, t.note or "set aside by recognition")
+            for t in considered
+            if (t.start, t.end) not in kept
+        ]
+        return sorted([*out, *aside], key=lambda r: r.toponym.start)
 
     # -- raw texts (the `mapapp geoparse` / evaluation interface) ------------
     def geoparse_many(
@@ -99,12 +127,15 @@ class Geoparser:
         out = []
         for (text, spans), found in zip(items, recognised, strict=False):
             if spans is None:
-                resolved = drop_unconfirmed(self.resolver.resolve(found))
+                resolved = self._resolve_found(found)
                 out.append([resolution_dict(r) for r in mark_focus(resolved)])
                 continue
             given = given_toponyms(text, spans, self.recognizer)
             context = [
-                t for t in found if not any(t.start < g.end and g.start < t.end for g in given)
+                t
+                for t in found
+                if t.role != CONSIDERED
+                and not any(t.start < g.end and g.start < t.end for g in given)
             ]
             resolved = self.resolver.resolve(given + context)[: len(given)]
             out.append([resolution_dict(r) for r in mark_focus(resolved)])
@@ -188,6 +219,37 @@ def mark_focus(resolutions: list[Resolution]) -> list[Resolution]:
         else r
         for r in resolutions
     ]
+
+
+def _start(toponym: Toponym) -> int:
+    return toponym.start
+
+
+VOUCHING_SOURCES = ("ner", "dateline")
+LABELLED_MIN_POPULATION = 5000  # a town smaller than this is not worth overruling the model
+
+
+def vouched_for(resolutions: Sequence[Resolution]) -> set[tuple[int, int]]:
+    """Spans of model-labelled names ("Bicester": ORG) that the story's own places vouch for.
+
+    The resolved place must lie in a country that a place the model itself
+    called a place (or the dateline) lies in, and be a town of some size or
+    an admin unit.
+    """
+    countries = {
+        r.place.country_code
+        for r in resolutions
+        if r.place is not None and r.toponym.source in VOUCHING_SOURCES
+    }
+    spans = set()
+    for r in resolutions:
+        place, top = r.place, r.toponym
+        if top.source != "label" or place is None or place.country_code not in countries:
+            continue
+        if place.feature_class == "P" and place.population < LABELLED_MIN_POPULATION:
+            continue
+        spans.add((top.start, top.end))
+    return spans
 
 
 def resolution_dict(r: Resolution) -> dict:

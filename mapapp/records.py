@@ -5,10 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
-ROLES = ("dateline", "focus", "mention", "demonym", "qualifier", "embedded")
+ROLES = ("dateline", "focus", "mention", "demonym", "qualifier", "embedded", "considered")
 # Demonyms ("Syrian"), qualifiers ("Texas" in "Paris, Texas") and places embedded in a
 # name ("The Washington Post") are context for the resolver, not markers on the map.
 MAP_ROLES = ("dateline", "focus", "mention")
+# A capitalised name that matches the gazetteer but was set aside (a common word, part of
+# a person's name, a small town nothing in the story supports): listed with its reason as
+# "considered, not placed", never a marker, and not counted as a recognised toponym.
+CONSIDERED = "considered"
 
 
 @dataclass(frozen=True)
@@ -41,6 +45,7 @@ class Toponym:
     sentence: str = ""
     source: str = "ner"  # ner | gazetteer | dateline | given
     qualifier: str = ""  # "Texas" in "Paris, Texas": resolved together with the name
+    note: str = ""  # why recognition set a considered name aside
 
 
 @dataclass(frozen=True)

@@ -189,6 +189,20 @@ NER_LABELS = [  # the small model's PERSON/ORG/WORK_OF_ART on a well-known place
     ("Rain returns over Karachi for a week", "Karachi", ("PK", {"PPLA"})),
     ("Aid reaches Goma for the first time", "Goma", ("CD", {"PPLA"})),
     ("Tanks roll toward Kherson from the east", "Kherson", ("UA", {"PPLA"})),
+    (
+        "LONDON -- Trains between Oxford and Bicester were cancelled after the storm.",
+        "Bicester",
+        ("GB", {"PPL"}),
+    ),
+    (
+        "MEXICO CITY -- Water trucks reached Puebla on Monday as wells ran dry.",
+        "Puebla",
+        ("MX", {"PPLA"}),
+    ),
+    ("TOKYO -- Ferries to Okinawa were halted as the typhoon neared.", "Okinawa", ("JP", {"ADM1"})),
+    # a surname that is also a town stays a person
+    ("Police said Baker ran from the car and was caught an hour later.", "Baker", NO_MARKER),
+    ("Mayor Bell said the city office would reopen on Monday.", "Bell", NO_MARKER),
 ]
 
 CASES = [
@@ -228,3 +242,22 @@ def test_failure_classes(
 def test_sentence_does_not_end_at_an_abbreviation(text: str, name: str, sentence: str) -> None:
     start = text.index(name)
     assert sentence_at(text, start, start + len(name)) == sentence
+
+
+@pytest.mark.parametrize(
+    ("text", "name", "why"),
+    [
+        ("Reading the forecast, officials in Leeds closed two schools.", "Reading", "English word"),
+        ("Mayor Bell said the city office would reopen on Monday.", "Bell", "person"),
+        ("Smoke rose over Montevideo, BUENOS AIRES officials said.", "UN", None),
+    ],
+)
+def test_names_set_aside_are_listed_with_a_reason(parse, text: str, name: str, why) -> None:
+    """Nothing dropped without a word: a gazetteer name that is not mapped says why."""
+    mine = [t for t in parse(text) if t["name"] == name]
+    if why is None:
+        assert not mine
+        return
+    [found] = mine
+    assert (found["role"], found["lat"], found["lon"]) == ("considered", None, None)
+    assert why in found["reason"], found["reason"]

@@ -6,6 +6,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from mapapp.evaluation.corpus import GoldArticle, Span
+from mapapp.records import CONSIDERED
 
 Prediction = Mapping[str, Any]
 SystemInput = tuple[str, tuple[Span, ...] | None]
@@ -50,7 +51,8 @@ def run_system(
         results = parse_many(batch)
         if len(results) != len(batch):
             raise ValueError(f"system returned {len(results)} results for {len(batch)} articles")
-        predictions.extend(results)
+        # names recognition considered and set aside are reported, but are no toponyms
+        predictions.extend([[p for p in r if p.get("role") != CONSIDERED] for r in results])
         if progress is not None:
             progress(len(predictions), len(inputs))
     return predictions

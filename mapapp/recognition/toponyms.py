@@ -41,15 +41,48 @@ from mapapp.recognition.spans import (
     sentence_initial,
     trim_span,
 )
-from mapapp.records import Article, Toponym
+from mapapp.records import CONSIDERED, Article, Toponym
+
+LABEL_WORDS = {  # spaCy's labels, as a reader says them
+    "PERSON": "a person",
+    "ORG": "an organisation",
+    "WORK_OF_ART": "a title",
+    "PRODUCT": "a product",
+    "EVENT": "an event",
+    "LAW": "a law",
+    "LANGUAGE": "a language",
+}
 
 CITY_AFTER_LOCATIVE = 100_000  # "toward Goma": a "person" there is a city this big
+BIG_CITY = 100_000  # a city this big named alone is rarely an organisation or a person
 
 
 def after_locative_word(text: str, start: int) -> bool:
     """The word before ``start`` says a place follows ("in", "toward", "reached")."""
     before = text[max(0, start - 20) : start].split()
     return bool(before) and before[-1].lower() in LOCATIVE_WORDS
+
+
+_LIST_JOINER = re.compile(r"\s*(?:,\s*and|,|and|or|&)\s*")  # "Puebla and X", "Oxford, X"
+
+
+_SPEECH_AFTER = re.compile(r"\s*(?:,\s*)?(?:said|says|told|added|wrote|asked|who)\b")
+
+
+def placed_by_context(text: str, start: int, end: int, spans: Iterable[tuple[int, int]]) -> bool:
+    """Does the text itself say a place stands here: "toward X", "Oxford and X", "X, Y"?
+
+    "in Sidon said" is a place; "Bell said", "Oxford and Bell said" a person.
+    """
+    if after_locative_word(text, start):
+        return True
+    if _SPEECH_AFTER.match(text, end):
+        return False
+    for s, e in spans:
+        gap = text[e:start] if e <= start else text[end:s] if s >= end else None
+        if gap is not None and _LIST_JOINER.fullmatch(gap):
+            return True
+    return False
 
 
 def body_start(article: Article) -> int:
@@ -164,12 +197,17 @@ class Recognizer:
         for ent in ents:
             self._take_entity(text, ent, spans, blocked)
         people = self._one_sense_per_discourse(text, spans, blocked)
-        for toponym in self._scan_gazetteer(text, spans, blocked, people):
+        set_aside: list[Toponym] = []
+        for toponym in self._scan_gazetteer(text, spans, blocked, people, set_aside):
             spans.setdefault((toponym.start, toponym.end), toponym)
         toponyms = sorted(spans.values(), key=lambda t: t.start)
         toponyms = [self._adjectival(text, t) for t in toponyms]
         qualified = attach_qualifiers(self.gazetteer, text, drop_overlaps(toponyms))
-        return self._with_dateline(text, qualified, body)
+        found = self._with_dateline(text, qualified, body)
+        considered = [
+            t for t in set_aside if not any(t.start < f.end and f.start < t.end for f in found)
+        ]
+        return sorted([*found, *considered], key=lambda t: t.start) if considered else found
 
     def _adjectival(self, text: str, toponym: Toponym) -> Toponym:
         """ "Atlantic coast", "Gulf states": the name as an adjective is context, not a marker.
@@ -335,15 +373,25 @@ class Recognizer:
 
     # -- gazetteer scan ---------------------------------------------------
     def _scan_gazetteer(
-        self, text: str, spans: dict, blocked: list, people: set[str]
+        self, text: str, spans: dict, blocked: list, people: set[str], set_aside: list
     ) -> Iterator[Toponym]:
+        """Gazetteer names in runs of capitalised words; those refused go to ``set_aside``."""
         taken = [(s, e) for s, e in spans]
         for start, end in proper_name_runs(text):
             joiner = CONNECTOR_INSIDE.search(text[start:end])
             for s, e in self._longest_matches(text, start, end):
                 if any(s < te and ts < e for ts, te in taken):
                     continue
-                if name_key(text[s:e]) in people or not self._acceptable(text, s, e, blocked):
+                person = name_key(text[s:e]) in people
+                refusal = "a person's name in this story" if person else None
+                refusal = refusal or self._refusal(text, s, e, blocked)
+                if refusal is not None:
+                    if refusal and self._strong_entry(text[s:e]):
+                        label = None if person else self._whole_entity(s, e, blocked)
+                        others = [*spans, *((t.start, t.end) for t in set_aside)]
+                        source = self._label_source(text, s, e, label, others)
+                        considered = self._toponym(text, text[s:e], s, e, source, CONSIDERED)
+                        set_aside.append(replace(considered, note=refusal))
                     continue
                 taken.append((s, e))
                 name = text[s:e]
@@ -392,31 +440,81 @@ class Recognizer:
             gaz.population[c.index] >= 20_000 for c in gaz.candidates(name)
         )
 
-    def _acceptable(self, text: str, start: int, end: int, blocked: list) -> bool:
-        """Filter gazetteer hits: common words, people's names, organisations."""
+    @staticmethod
+    def _whole_entity(start: int, end: int, blocked: list) -> str | None:
+        """The label of an entity that is exactly [start, end) and no place ("Oxford": ORG)."""
+        return next((label for bs, be, label in blocked if (bs, be) == (start, end)), None)
+
+    def _label_source(
+        self, text: str, start: int, end: int, label: str | None, others: list
+    ) -> str:
+        """ "label" for a whole entity worth trying as a place despite its label, else "gazetteer".
+
+        The text must place it ("in Sidon", "Oxford and Bicester"), or it must be
+        too big a place to be a name, and not be the subject of "said".
+        """
+        if not label:
+            return "gazetteer"
+        if placed_by_context(text, start, end, others) or (
+            not _SPEECH_AFTER.match(text, end)
+            and self._too_big_to_be_a_name(text[start:end], label)
+        ):
+            return "label"
+        return "gazetteer"
+
+    def _too_big_to_be_a_name(self, name: str, label: str) -> bool:
+        """A place so large that the model's label on it is more likely wrong than right.
+
+        A one-word "person" must be a province, country or island ("Okinawa"):
+        surnames are towns everywhere ("Bell", "Baker").  Anything else must be a
+        city of BIG_CITY people or an admin unit, island or region ("Puebla").
+        """
+        gaz = self.gazetteer
+        for c in gaz.candidates(name, fuzzy=False):
+            if c.match != MATCH_NAME:
+                continue
+            row = c.index
+            if label == "PERSON" and " " not in name:
+                if gaz.fcode[row] in MAJOR_CODES or gaz.fcode[row] == "ISL":
+                    return True
+            elif gaz.fclass[row] == "P" and gaz.population[row] >= BIG_CITY:
+                return True
+            elif gaz.fclass[row] in ("A", "T", "L") and gaz.fcode[row] != "ADM2":
+                return True
+        return False
+
+    def _refusal(self, text: str, start: int, end: int, blocked: list) -> str | None:
+        """Why a gazetteer hit is no toponym (common word, person, organisation); None if it is.
+
+        An empty reason means the hit is not worth a word (lower case, a title).
+        """
         name = text[start:end]
-        if not name[:1].isupper() or name.isupper() and len(name) <= 2:
-            return False
+        if not name[:1].isupper():
+            return ""
+        if name.isupper() and len(name) <= 2:
+            return "a two-letter code with no place around it"
         key = name_key(name)
         if " " not in name and key in GENERIC_WORDS or key in GENERIC_NAMES:
-            return False
+            return ""  # "City", "Western": not a name at all, not worth a word
         if text[end : end + 1] == "." and name in TITLE_ABBREVIATIONS:
-            return False
+            return ""
         for bs, be, label in blocked:
             if bs <= start and end <= be:
                 if label == "ORG" and after_embedding_word(text, bs, start):
                     continue
-                return False
+                return f"part of {text[bs:be].strip()!r}, read as {LABEL_WORDS.get(label, label)}"
             if start < be and bs < end:
-                return False
-        key = name_key(name)
+                return f"overlaps {text[bs:be].strip()!r}, read as {LABEL_WORDS.get(label, label)}"
         if key in self.extra_names or key in self.gazetteer.demonyms:
-            return True
+            return None
         if is_common_word(name):
+            worth_a_word = self._notable(name)  # "Reading" yes, "We" and "Farmers" no
             if sentence_initial(text, start) or re.search(rf"\b{re.escape(name.lower())}\b", text):
-                return False
-            return self._strong_entry(name, major=True)
-        return self._strong_entry(name)
+                return "an ordinary English word here" if worth_a_word else ""
+            if self._strong_entry(name, major=True):
+                return None
+            return "an ordinary English word" if worth_a_word else ""
+        return None if self._strong_entry(name) else "only a small place has this name"
 
     def _notable(self, name: str) -> bool:
         """A place big enough that a person of that name does not make it doubtful."""

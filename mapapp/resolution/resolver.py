@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Sequence
+from dataclasses import replace
 
 import numpy as np
 
 from mapapp.geo import EARTH_RADIUS_KM
 from mapapp.recognition.corrections import Corrections
 from mapapp.recognition.gazetteer import MATCH_ALIAS, Candidate, Gazetteer, name_key
-from mapapp.records import Resolution, Toponym
+from mapapp.records import CONSIDERED, Resolution, Toponym
 from mapapp.resolution.calibration import Calibration, place_kind
 from mapapp.resolution.context import ArticleBeliefs, Mention, OtherPlaces
 from mapapp.resolution.features import (
@@ -205,11 +206,12 @@ def _dedupe(cands: list[Candidate]) -> list[Candidate]:
 def drop_unconfirmed(
     resolutions: list[Resolution], min_population: int = 50_000
 ) -> list[Resolution]:
-    """Drop gazetteer-scan guesses that nothing else in the article supports.
+    """Set aside gazetteer-scan guesses that nothing else in the article supports.
 
     A capitalised word that matched only a small town ("Olaopa", "Wedbush")
     is kept when the model tagged it, when the town is notable, or when it
-    lies in a country the article's model-found places point at.
+    lies in a country the article's model-found places point at.  Otherwise
+    it stays in the list as *considered*, unplaced, with the reason.
     """
     countries = {
         r.place.country_code
@@ -221,7 +223,7 @@ def drop_unconfirmed(
         place = r.place
         if (
             r.toponym.source == "gazetteer"
-            and r.toponym.role != "demonym"
+            and r.toponym.role not in ("demonym", CONSIDERED)
             and (
                 place is None
                 or (
@@ -231,6 +233,12 @@ def drop_unconfirmed(
                 )
             )
         ):
-            continue
+            why = (
+                f"only a small place matched ({place.name}, {place.country_code}, "
+                f"pop. {place.population:,}) and no other place of the story points there"
+                if place is not None
+                else (r.reason or "no gazetteer entry fits")
+            )
+            r = Resolution(replace(r.toponym, role=CONSIDERED), None, 0.0, why, r.provider)
         kept.append(r)
     return kept
