@@ -80,8 +80,12 @@ class Vetoes:
             for m, p in zip(mentions, self.points, strict=True)
         )
 
-    def apply(self) -> None:
-        """Zero vetoed candidates in every mention's probabilities (in place)."""
+    def apply(self) -> bool:
+        """Zero vetoed candidates in every mention's probabilities (in place).
+
+        True when some mention lost every candidate (a point the story had is gone).
+        """
+        emptied = False
         for m in self.mentions:
             if not m.rows or m.probs is None or m.pinned is not None:
                 continue
@@ -94,6 +98,8 @@ class Vetoes:
             m.probs = probs / total if total > 0 else probs
             if not keep.any():
                 m.veto = reason
+                emptied = True
+        return emptied
 
     def _keep(self, m: Mention) -> tuple[np.ndarray, str]:
         gaz, rows = self.gaz, m.rows

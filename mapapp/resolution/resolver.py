@@ -63,7 +63,11 @@ class Resolver:
     def resolve(self, toponyms: Sequence[Toponym]) -> list[Resolution]:
         """One `Resolution` per toponym, in the same order."""
         mentions = self._run(toponyms)
-        Vetoes(self.gazetteer, mentions).apply()
+        if Vetoes(self.gazetteer, mentions).apply():
+            # a place now ruled out no longer vouches for its country: two wrong namesakes
+            # ("West Lake" in Ohio, "Red River" in Texas, in a Hanoi story) must not
+            # shelter each other, so the story's points are taken again and judged once more
+            Vetoes(self.gazetteer, mentions).apply()
         one_sense_per_name(self.gazetteer, mentions)
         return [self._decide(m) for m in mentions]
 
