@@ -166,6 +166,7 @@ def render_story_map(
                 "color": "#6c3483",
                 "fill": False,
                 "class_name": "mapapp-story-area",
+                "pane": "markerPane",  # above the basemap's names
             }
             if area
             else {
@@ -175,6 +176,7 @@ def render_story_map(
                 "fill_color": "#c0392b",
                 "fill_opacity": 0.9,
                 "class_name": "mapapp-story-point",
+                "pane": "markerPane",
             }
         )
         marker = folium.CircleMarker((place.latitude, place.longitude), **style)

@@ -2,7 +2,8 @@
  *
  * mapapp.basemapLabels(map, url) fetches the labels (/basemap/labels.geojson,
  * built by mapapp.maps.labels: countries, capitals and big cities, sorted
- * most important first, each with the zoom it shows from) and draws those
+ * most important first, each with the zoom it shows from; the offline file
+ * passes the GeoJSON itself in place of the URL) and draws those
  * the zoom calls for as plain text in a pane of their own, below the markers.
  * Placement is greedy and collision-light: in rank order, a label is drawn
  * unless its box overlaps one already drawn.  The pane takes no pointer
@@ -27,8 +28,11 @@
     var self = this, container = map.getContainer();
     map.on("zoomstart", function () { self.pane.classList.add("mapapp-labels-moving"); });
     map.on("zoomend moveend resize", function () { self.draw(); });
-    fetch(url, {credentials: "same-origin"})
-      .then(function (r) { if (!r.ok) { throw new Error(r.status); } return r.json(); })
+    var loaded = typeof url === "string"
+      ? fetch(url, {credentials: "same-origin"})
+        .then(function (r) { if (!r.ok) { throw new Error(r.status); } return r.json(); })
+      : Promise.resolve(url);  // the labels themselves (the offline file inlines them)
+    loaded
       .then(function (data) {
         self.features = (data.features || []).filter(function (f) {
           return f.geometry && f.properties && f.properties.name;
