@@ -69,7 +69,10 @@ def _stories_by_place(frame: pandas.DataFrame) -> dict[str, list[list[Any]]]:
     ).drop_duplicates(["key", "story"])
     rows = rows.sort_values("published", ascending=False, kind="stable")
     return {
-        key: [[r.headline, r.published or "undated", r.link] for r in group.itertuples()]
+        key: [
+            [r.headline, r.published or "undated", r.link if isinstance(r.link, str) else None]
+            for r in group.itertuples()
+        ]
         for key, group in rows.groupby("key", sort=False)
     }
 
