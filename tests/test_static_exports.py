@@ -18,9 +18,11 @@ from xml.etree import ElementTree
 
 import pytest
 from conftest import make_story
+from helpers import installed_data_packages
 from PIL import Image
 
 from mapapp.records import Place
+from mapapp.settings import load_settings
 
 TIMEOUT = 15_000  # ms
 SVG = "{http://www.w3.org/2000/svg}"
@@ -105,6 +107,13 @@ def test_svg_holds_title_dates_legend_credits_and_places(client):
     ):
         assert wanted in text, wanted
     assert "Tokyo" not in text  # May: outside the dates
+
+
+def test_print_map_names_the_basemap_around_the_places(client):
+    installed_data_packages(load_settings().data_packages)
+    text = svg_text(client.get("/export.svg?country=SY").data)
+    assert {"LEBANON", "IRAQ", "Beirut", "Baghdad"} <= set(text.split())  # as on the web map
+    assert text.count("Damascus") == 1  # the place drawn, not its basemap name over it
 
 
 def test_svg_of_an_empty_view_says_so(client):

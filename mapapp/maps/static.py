@@ -12,6 +12,7 @@ server thread).  Text is set as text, never parsed: matplotlib's mathtext
 from __future__ import annotations
 
 import io
+import json
 import math
 from datetime import date
 from functools import lru_cache
@@ -136,6 +137,57 @@ def _extent(places: pandas.DataFrame, ratio: float) -> tuple[float, float, float
     return max(west, -180.0), min(east, 180.0), max(south, -85.0), min(north, 85.0)
 
 
+def _name_zoom(west: float, east: float) -> int:
+    """The web map's zoom whose names suit a print map ``east - west`` degrees wide."""
+    span = east - west
+    return 2 if span > 150 else 3 if span > 25 else 5 if span > 10 else 6
+
+
+@lru_cache(maxsize=2)
+def _label_features(labels: bytes) -> tuple[dict[str, Any], ...]:
+    """The features of the labels GeoJSON, parsed once per version of its bytes."""
+    return tuple(json.loads(labels).get("features", []))
+
+
+def _draw_names(ax: Any, labels: bytes, places: pandas.DataFrame) -> None:
+    """The basemap's names (``maps.labels``) the web map shows at this extent, none overlapping.
+
+    Greedy, most important first, as ``static/labels.js`` does; the boxes are
+    estimated from the font size, and the spots of the places drawn are kept clear.
+    """
+    ax.apply_aspect()
+    west, east = ax.get_xlim()
+    south, north = ax.get_ylim()
+    zoom = _name_zoom(west, east)
+    scale = ax.figure.dpi / 72  # points to pixels
+    to_pixels = ax.transData.transform
+    taken = [
+        (x - 8 * scale, y - 8 * scale, x + 8 * scale, y + 8 * scale)
+        for x, y in to_pixels(places[["lon", "lat"]].to_numpy(dtype=float).reshape(-1, 2))
+    ]
+    for feature in _label_features(labels):
+        props, (lon, lat) = feature["properties"], feature["geometry"]["coordinates"]
+        if props["minzoom"] > zoom or not (west < lon < east and south < lat < north):
+            continue
+        country = props["kind"] == "country"
+        size = 7.0 if country else 6.5
+        width, height = (len(props["name"]) * size * 0.62 + 6) * scale, size * 1.4 * scale
+        x, y = to_pixels((lon, lat))
+        left = x - width / 2 if country else x - 2 * scale
+        box = (left, y - height / 2, left + width, y + height / 2)
+        if any(box[0] < o[2] and o[0] < box[2] and box[1] < o[3] and o[1] < box[3] for o in taken):
+            continue
+        taken.append(box)
+        ax.text(
+            lon, lat, props["name"].upper() if country else "  " + props["name"],
+            fontsize=size, color="#7a7262" if country else "#3d3a33",
+            ha="center" if country else "left", va="center", zorder=2, parse_math=False,
+            weight="bold" if props["kind"] == "capital" else "normal", clip_on=True,
+        )  # fmt: skip
+        if not country:
+            ax.plot(lon, lat, marker="o", ms=1.8, color="#5b5649", zorder=2)
+
+
 def _legend_handles(low: bool) -> list[Any]:
     from matplotlib.lines import Line2D
 
@@ -204,9 +256,12 @@ def render_static(
     *,
     data_packages: str | Path,
     paper: str = "a4",
+    labels: bytes | None = None,
     made: date | None = None,
 ) -> bytes:
     """The view (``frame``: its filtered mention rows) as a PNG or SVG print map's bytes.
+
+    ``labels`` is the basemap's names as GeoJSON (``maps.labels``); without it, none.
 
     :raise ValueError: an unknown format or paper size.
     """
@@ -238,6 +293,8 @@ def render_static(
         ax.set_xlim(west, east)
         ax.set_ylim(south, north)
         ax.set_aspect(1 / math.cos(math.radians((south + north) / 2)), adjustable="box")
+        if labels:
+            _draw_names(ax, labels, places)
         ax.set_xticks([])
         ax.set_yticks([])
         ax.set_xlabel("")

@@ -47,7 +47,9 @@ def download(fmt: str) -> Response:
         if paper not in PAPERS:
             abort(400, f"Bad paper size {paper[:20]!r}: use {' or '.join(PAPERS)}.")
         packages = app_settings().data_packages
-        body = render_static(frame, view, fmt, data_packages=packages, paper=paper)
+        body = render_static(
+            frame, view, fmt, data_packages=packages, paper=paper, labels=labels_bytes()
+        )
         name = map_file_name(view, fmt, paper)
     elif fmt == "html":
         body = render_offline(frame, view, outlines=basemap_bytes(), labels=labels_bytes())
