@@ -229,3 +229,36 @@ def test_offline_html_opens_from_disk_with_the_network_blocked(
     assert page.evaluate("window.__pwned") is None and dialogs == [] and errors == []
     assert requests == [path.as_uri()]
     context.close()
+
+
+@pytest.mark.browser
+def test_print_maps_display_in_chromium(browser, client, tmp_path, hostile):
+    query = {"q": "<script>alert(1)</script>", "country": ""}
+    files = {}
+    for fmt in ("png", "svg"):
+        files[fmt] = tmp_path / f"view.{fmt}"
+        files[fmt].write_bytes(client.get(f"/export.{fmt}").data)
+    files["hostile"] = tmp_path / "hostile.svg"
+    files["hostile"].write_bytes(client.get("/export.svg", query_string=query).data)
+    context = browser.new_context(viewport={"width": 1200, "height": 850})
+    page = context.new_page()
+    dialogs: list[str] = []
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    for name, pixels in (("png", (3507, 2481)), ("svg", (1122, 794))):  # SVG: 841.68pt at 96 dpi
+        page.goto(tmp_path.as_uri() + "/")
+        size = page.evaluate(
+            """(src) => new Promise((done, fail) => {
+                const img = new Image();
+                img.onload = () => done([img.naturalWidth, img.naturalHeight]);
+                img.onerror = () => fail(new Error('not an image: ' + src));
+                img.src = src;
+            })""",
+            files[name].as_uri(),
+        )
+        assert tuple(size) == pixels, name
+    page.goto(files["hostile"].as_uri())  # the SVG as a document of its own: nothing runs
+    assert page.evaluate("document.documentElement.localName") == "svg"
+    assert page.locator("script").count() == 0 and dialogs == []
+    page.screenshot(path=str(tmp_path / "hostile-svg.png"))
+    assert "<script>alert(1)</script>" in page.evaluate("document.documentElement.textContent")
+    context.close()
