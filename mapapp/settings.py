@@ -10,6 +10,7 @@ keeps the two in step.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -131,6 +132,12 @@ SETTINGS: tuple[Setting, ...] = (
         0.0,
         "Days a cached online answer stays valid; 0 keeps answers forever.",
     ),
+    Setting(
+        "EMBED_ORIGINS",
+        (),
+        "Sites that may show /embed in an iframe, as origins separated by spaces or commas "
+        "(https://news.example); empty means only mapapp's own pages.",
+    ),
 )
 
 DEFAULTS: dict[str, Any] = {s.name: s.default for s in SETTINGS}
@@ -163,6 +170,7 @@ class Settings:
     geocoder_max_retries: int
     geocode_cache: str
     geocode_cache_days: float
+    embed_origins: tuple[str, ...]
 
     @classmethod
     def load(
@@ -210,6 +218,8 @@ def _coerce(name: str, value: Any) -> Any:
     """Give a raw value (environment string, CLI option) the setting's declared type."""
     kind = type(DEFAULTS[name])
     shown = f"MAPAPP_{name}"
+    if name == "EMBED_ORIGINS":
+        return _origins(shown, value)
     if kind is tuple:
         return _options(shown, value)
     if kind is int and not isinstance(value, bool):
@@ -244,6 +254,28 @@ def _options(shown: str, value: Any) -> tuple[str, ...]:
     if isinstance(value, Iterable) and all(isinstance(item, str) for item in value):
         return tuple(value)
     raise ConfigError(f"{shown} expects key=value pairs, got {value!r}")
+
+
+_ORIGIN = re.compile(r"https?://(\*\.)?[a-z0-9]([a-z0-9.-]*[a-z0-9])?(:\d{1,5})?")
+
+
+def _origins(shown: str, value: Any) -> tuple[str, ...]:
+    """Web origins (``https://host[:port]``, ``*.`` allowed before the host) as one tuple.
+
+    Each goes into a Content-Security-Policy header, so anything else (a path,
+    a quote, a semicolon, a bare ``*``) is refused rather than passed on.
+    """
+    items = value.replace(",", " ").split() if isinstance(value, str) else value
+    if not isinstance(items, Iterable) or not all(isinstance(i, str) for i in items):
+        raise ConfigError(f"{shown} expects origins such as https://news.example, got {value!r}")
+    origins = tuple(item.rstrip("/").lower() for item in items)
+    for origin in origins:
+        if not _ORIGIN.fullmatch(origin):
+            raise ConfigError(
+                f"{shown}: {origin!r} is not a web origin (use scheme://host[:port], "
+                "e.g. https://news.example)"
+            )
+    return origins
 
 
 def load_settings(

@@ -52,6 +52,7 @@ NATURAL_EARTH_ATTRIBUTION = "Outlines: Natural Earth"
 POINTS_URL = "/api/points"
 EVIDENCE_URL = "/api/evidence"
 BASEMAP_URL = "/basemap/countries.geojson"
+LABELS_URL = "/basemap/labels.geojson"
 WORLD_CENTRE = (20.0, 10.0)
 
 LAND_STYLE = {
@@ -223,6 +224,30 @@ class OfflineBasemap(Layer):
         self.attribution = attribution
 
 
+class BasemapLabels(JSCSSMixin, MacroElement):
+    """Names of countries, capitals and cities on the basemap (``maps.labels``), by zoom.
+
+    Fetched once from our server and drawn by ``static/labels.js`` as plain
+    text in a pane that takes no clicks and no focus.
+    """
+
+    default_js = [("mapapp_labels_js", "/static/labels.js")]
+    default_css = [("mapapp_labels_css", "/static/labels.css")]
+
+    _template = SafeTemplate("""
+        {% macro script(this, kwargs) %}
+            mapapp.basemapLabels({{ this._parent.get_name() }}, {{ this.url|tojson }});
+        {% endmacro %}
+    """)
+
+    def __init__(self, url: str = LABELS_URL, *, asset_root: str = "/") -> None:
+        super().__init__()
+        self._name = "BasemapLabels"
+        self.url = url
+        self.default_js = _local(type(self).default_js, asset_root)
+        self.default_css = _local(type(self).default_css, asset_root)
+
+
 class PlacesLayer(JSCSSMixin, MacroElement):
     """The main map's mentions: loaded once, then filtered and clustered by our scripts.
 
@@ -343,9 +368,10 @@ def base_map(
     basemap_url: str,
     tiles: str | None,
     tiles_attribution: str | None,
+    labels_url: str | None = None,
     **options: Any,
 ) -> StoryMap:
-    """A StoryMap with the offline outlines and, when configured, a tile layer."""
+    """A StoryMap with the offline outlines (named when ``labels_url``), or a tile layer."""
     m = StoryMap(
         location,
         zoom_start=zoom,
@@ -357,6 +383,8 @@ def base_map(
         **options,
     )
     OfflineBasemap(basemap_url).add_to(m)
+    if labels_url and not tiles:  # tiles carry their own names
+        BasemapLabels(labels_url, asset_root=asset_root).add_to(m)
     if tiles:
         folium.TileLayer(
             tiles=tiles, attr=tiles_attribution or "Map tiles", name="Tiles", control=False
@@ -375,6 +403,7 @@ def render_map(
     tiles: str | None = None,
     tiles_attribution: str | None = None,
     asset_root: str = "/",
+    labels_url: str | None = None,
 ) -> Markup:
     """The main map: outlines, optional tiles, and the places layer in ``view``.
 
@@ -391,6 +420,7 @@ def render_map(
         basemap_url=basemap_url,
         tiles=tiles,
         tiles_attribution=tiles_attribution,
+        labels_url=labels_url,
         position="absolute",
     )
     PlacesLayer(

@@ -143,6 +143,7 @@ def render_story_map(
     tiles: str | None = None,
     tiles_attribution: str | None = None,
     asset_root: str = "/",
+    labels_url: str | None = None,
 ) -> Markup:
     """A small map of one article's resolved places (few markers, labelled safely)."""
     places = story_places(mentions)
@@ -153,6 +154,7 @@ def render_story_map(
         basemap_url=basemap_url,
         tiles=tiles,
         tiles_attribution=tiles_attribution,
+        labels_url=labels_url,
         position="relative",
     )
     for place in places:
@@ -164,6 +166,7 @@ def render_story_map(
                 "color": "#6c3483",
                 "fill": False,
                 "class_name": "mapapp-story-area",
+                "pane": "markerPane",  # above the basemap's names
             }
             if area
             else {
@@ -173,6 +176,7 @@ def render_story_map(
                 "fill_color": "#c0392b",
                 "fill_opacity": 0.9,
                 "class_name": "mapapp-story-point",
+                "pane": "markerPane",
             }
         )
         marker = folium.CircleMarker((place.latitude, place.longitude), **style)

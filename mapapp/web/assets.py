@@ -1,6 +1,7 @@
 """The assets blueprint: the offline basemap's outlines and the vendored JS/CSS packages.
 
 GET /basemap/countries.geojson country outlines for the offline basemap
+GET /basemap/labels.geojson    names of countries, capitals and cities on it, by zoom
 GET /vendor/<package>/<file>   Leaflet, markercluster and jQuery, served locally
 """
 
@@ -15,6 +16,7 @@ from flask import Blueprint, Response, abort, current_app, request, send_from_di
 
 from mapapp.files import atomic_path
 from mapapp.maps.elements import VENDOR, vendor_dir
+from mapapp.maps.labels import LABELS_VERSION, label_sources, labels_geojson
 from mapapp.maps.outlines import EMPTY_FEATURES, find_outlines, outlines_geojson
 from mapapp.web.cache import app_cache
 from mapapp.web.context import app_settings
@@ -75,6 +77,60 @@ def basemap() -> Response:
         response = current_app.response_class(
             cache.basemap_gzip[1], mimetype="application/geo+json"
         )
+        response.headers["Content-Encoding"] = "gzip"
+        tag += "-gz"
+    else:
+        response = current_app.response_class(data, mimetype="application/geo+json")
+    response.headers["Vary"] = "Accept-Encoding"
+    response.set_etag(tag)
+    response.cache_control.public = True
+    response.cache_control.max_age = ONE_DAY
+    return response.make_conditional(request)
+
+
+def labels_bytes() -> bytes:
+    """The basemap's labels as GeoJSON bytes, built once from the data packages and cached.
+
+    The cached file is rebuilt when a source file is newer; without the data
+    packages the collection is empty (the map still works, unnamed).
+    """
+    cache = app_cache()
+    if cache.labels is not None:
+        return cache.labels
+    sources_root = app_settings().data_packages
+    sources = [p for p in label_sources(sources_root) if p.is_file()]
+    target = app_settings().cache_folder / "basemap" / f"labels.v{LABELS_VERSION}.geojson"
+    try:
+        newest = max((p.stat().st_mtime for p in sources), default=0.0)
+        if target.is_file() and target.stat().st_mtime >= newest:
+            cache.labels = target.read_bytes()
+            return cache.labels
+    except OSError:
+        pass
+    if not sources:
+        log.warning("no label sources under %s: no names on the basemap", sources_root)
+        return EMPTY_FEATURES
+    data = labels_geojson(sources_root)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with atomic_path(target) as scratch:
+            scratch.write_bytes(data)
+    except OSError as err:
+        log.warning("could not cache the basemap labels at %s: %s", target, err)
+    cache.labels = data
+    return data
+
+
+@assets_bp.get("/basemap/labels.geojson")
+def labels() -> Response:
+    """Names for the offline basemap (GeoNames and Natural Earth), each with its zoom and rank."""
+    data = labels_bytes()
+    tag = hashlib.sha256(data).hexdigest()[:32]
+    if "gzip" in request.headers.get("Accept-Encoding", ""):
+        cache = app_cache()
+        if cache.labels_gzip is None or cache.labels_gzip[0] != tag:
+            cache.labels_gzip = (tag, gzip.compress(data, compresslevel=6))
+        response = current_app.response_class(cache.labels_gzip[1], mimetype="application/geo+json")
         response.headers["Content-Encoding"] = "gzip"
         tag += "-gz"
     else:

@@ -85,6 +85,8 @@ class AppCache:
         self._page_limit = pages
         self.basemap: bytes | None = None  # set by the assets blueprint
         self.basemap_gzip: tuple[str, bytes] | None = None  # (tag of the bytes, gzipped)
+        self.labels: bytes | None = None  # the basemap's place names (assets blueprint)
+        self.labels_gzip: tuple[str, bytes] | None = None
 
     def map_data(self, store: Any) -> MapData:
         """The map's data for ``store`` as it is now; rebuilt only when its version changed."""

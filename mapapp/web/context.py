@@ -34,6 +34,7 @@ def map_options() -> dict[str, Any]:
     return {
         "asset_root": request.script_root + "/",  # so a prefixed mount still works
         "basemap_url": url_for("assets.basemap"),
+        "labels_url": url_for("assets.labels"),
         "tiles": config.tiles or None,
         "tiles_attribution": config.tiles_attribution or None,
     }

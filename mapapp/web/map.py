@@ -15,6 +15,7 @@ from mapapp.maps.query import parse_view
 from mapapp.records import MAP_ROLES
 from mapapp.web.cache import map_data, remembered
 from mapapp.web.context import map_options
+from mapapp.web.exports import MAP_FORMATS
 from mapapp.web.security import with_nonce
 
 map_bp = Blueprint("map", __name__)
@@ -38,7 +39,10 @@ def index() -> str:
 
     fragment = with_nonce(remembered(("map", view, request.script_root), build))
     query = view.params(view=False)
-    exports = {fmt: url_for("exports.download", fmt=fmt, **query) for fmt in EXPORT_FORMATS}
+    exports = {
+        fmt: url_for("exports.download", fmt=fmt, **query)
+        for fmt in (*EXPORT_FORMATS, *MAP_FORMATS)
+    }
     dated = [a[2] for a in data.articles if a[2]]
     return render_template(
         "map.html",

@@ -73,12 +73,13 @@ def with_nonce(fragment: Markup) -> Markup:
     return Markup(_OWN_TAGS.sub(lambda m: f'<{m[1]} nonce="{nonce}"', str(fragment)))
 
 
-def content_security_policy() -> str:
+def content_security_policy(frame_ancestors: str = "'none'") -> str:
     """Same-origin only: scripts and styles from our files or carrying this response's nonce.
 
     No 'unsafe-inline' and no 'unsafe-eval': an injected <script>, event
     handler or javascript: URL would not run even if escaping failed.  The
-    tile server's host is added to img-src when tiles are configured.
+    tile server's host is added to img-src when tiles are configured.  No page
+    may be framed (``frame_ancestors``) but the embed page (``embed.py``).
     """
     images = ["'self'", "data:"]
     tiles = app_settings().tiles
@@ -90,7 +91,8 @@ def content_security_policy() -> str:
     return (
         f"default-src 'self'; script-src {own}; style-src {own}; "
         f"img-src {' '.join(images)}; connect-src 'self'; font-src 'self'; "
-        "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+        "object-src 'none'; base-uri 'none'; form-action 'self'; "
+        f"frame-ancestors {frame_ancestors}"
     )
 
 
