@@ -27,6 +27,7 @@ class Article:
     deck: str | None = None
     url: str | None = None
     source: str = ""
+    byline: str | None = None  # read from feeds, pages, ninjs, NewsML and .docx; not stored
 
 
 @dataclass(frozen=True)
