@@ -41,7 +41,7 @@ from mapapp.articles.sniff import kind_of
 from mapapp.articles.sourced import identified_id
 from mapapp.cli import cli
 from mapapp.errors import ArticleParseError
-from mapapp.ingest.fetch import Fetcher, Validators, user_agent
+from mapapp.ingest.fetch import Fetcher, user_agent
 from mapapp.records import Article
 from mapapp.settings import load_settings
 from mapapp.stores import open_store
