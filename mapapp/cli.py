@@ -193,7 +193,7 @@ def ingest(
     elif not paths:
         raise click.UsageError("give files or folders to ingest, or --reprocess")
     try:
-        summary, _ = ingest_sources(
+        summary, resolved = ingest_sources(
             list(paths),
             config,
             progress=progress,
@@ -211,7 +211,10 @@ def ingest(
     )
     if summary.online is not None:
         click.echo(f"{summary.online.describe()} (failed mentions keep their reason in the store)")
-    if not summary.articles and not summary.already_stored:
+    unchanged = [read.url for read in resolved.urls if read.not_modified]
+    for url in unchanged:
+        _note(f"note: {url}: not modified since it was last read (nothing new)")
+    if not summary.articles and not summary.already_stored and not unchanged:
         click.echo(
             "Error: found no story to ingest in "
             + ", ".join(map(str, paths))

@@ -25,6 +25,7 @@ class Site:
     """What the server serves (change it between requests) and the requests it saw."""
 
     documents: dict[str, Document] = field(default_factory=dict)
+    redirects: dict[str, str] = field(default_factory=dict)
     requests: list[tuple[str, dict[str, str]]] = field(default_factory=list)
     base: str = ""
 
@@ -51,6 +52,11 @@ class _Handler(BaseHTTPRequestHandler):
         """The document, a 304 when the request's validators match, or a 404."""
         headers = {k.lower(): v for k, v in self.headers.items()}
         self.site.requests.append((self.path, headers))
+        if self.path in self.site.redirects:
+            self.send_response(302)
+            self.send_header("Location", self.site.redirects[self.path])
+            self.end_headers()
+            return
         document = self.site.documents.get(self.path)
         if document is None:
             self.send_error(404)

@@ -201,8 +201,10 @@ def pdf_bytes(*, text: bool = True) -> bytes:
     figure = Figure(figsize=(8.5, 11))
     if text:
         figure.text(0.08, 0.92, "Mosul bridge reopens", fontsize=16)
-        for row, paragraph in enumerate(BRIDGE_TEXT):
-            figure.text(0.08, 0.86 - row * 0.04, paragraph, fontsize=6)
+        # hard-wrapped as a page is, with a word hyphenated at a line end
+        first = BRIDGE_TEXT[0].replace(" in Mosul", "\nin Mosul").replace("closed", "clo-\nsed")
+        figure.text(0.08, 0.8, first, fontsize=9)
+        figure.text(0.08, 0.7, BRIDGE_TEXT[1], fontsize=9)
     else:
         axes = figure.add_axes((0.1, 0.1, 0.8, 0.8))
         axes.axis("off")  # no tick labels: a picture of a page, as a scan is

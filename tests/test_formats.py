@@ -253,6 +253,22 @@ def test_pdf_text_layer() -> None:
 
 
 @pytest.mark.parametrize(
+    ("layer", "paragraphs"),
+    [
+        ("One line\nwraps here.\nNext one.", ["One line wraps here.", "Next one."]),
+        ("A word recon-\nstructed.", ["A word reconstructed."]),
+        ("Keeps a dash -\nApart", ["Keeps a dash - Apart"]),
+        ("First\n\nSecond\nstill", ["First", "Second still"]),
+        ('He said "yes."\nThen', ['He said "yes."', "Then"]),
+    ],
+)
+def test_pdf_lines_become_paragraphs(layer: str, paragraphs: list[str]) -> None:
+    from mapapp.articles.documents import pdf_paragraphs
+
+    assert pdf_paragraphs(layer) == paragraphs
+
+
+@pytest.mark.parametrize(
     ("data", "kind", "says"),
     [
         (pdf_bytes(text=False), "pdf", "no text layer in this PDF"),
@@ -330,12 +346,14 @@ def test_fetcher_sends_user_agent_and_validators_and_reads_304() -> None:
         ("ftp://example.org/x", "only http:// and https:// URLs"),
         ("/missing", "the server answered 404"),
         ("/big", "more than MAPAPP_FETCH_MAX_BYTES"),
+        ("/sneaky", "Redirection to url .file:///etc/passwd. is not allowed"),
     ],
 )
 def test_fetch_failures_are_one_line(url: str, says: str) -> None:
     fetcher = Fetcher(fetch_settings(FETCH_MAX_BYTES=1000))
     with serving_site() as site:
         site.put("/big", "x" * 5000, "text/html")
+        site.redirects["/sneaky"] = "file:///etc/passwd"
         with pytest.raises(ArticleParseError, match=says) as caught:
             fetcher.get(site.base + url if url.startswith("/") else url)
     assert "\n" not in str(caught.value)
@@ -431,3 +449,16 @@ def test_ingest_url_that_fails_is_skipped_with_one_line(runner: CliRunner, tmp_p
     assert len(skipped) == 2, result.stderr
     assert any("/stories/port: the server answered 404" in line for line in skipped)
     assert any("/gone: the server answered 404" in line for line in skipped)
+
+
+def test_ingest_one_feed_twice(runner: CliRunner, tmp_path: Path) -> None:
+    store = tmp_path / "news.gpkg"
+    with serving_site() as site:
+        feed = site.put("/atom", atom_feed(site.base), "application/atom+xml")
+        first = runner.invoke(cli, ["ingest", feed, "--store", str(store), "--quiet"])
+        assert first.exit_code == 0 and "1 new articles" in first.stdout, first.output
+        second = runner.invoke(cli, ["ingest", feed, "--store", str(store), "--quiet"])
+    # the 304 is not "no story found": the feed has nothing new, and that is said
+    assert second.exit_code == 0, second.output
+    assert "0 new articles" in second.stdout
+    assert f"note: {feed}: not modified since it was last read (nothing new)" in second.stderr

@@ -9,11 +9,11 @@ scan) is skipped with a message saying so.  Both have a content id, as .txt stor
 from __future__ import annotations
 
 import io
+import re
 import zipfile
 from collections.abc import Iterator
 from datetime import datetime
 
-from mapapp.articles.layout import split_paragraphs
 from mapapp.articles.sourced import build, date_of
 from mapapp.errors import ArticleParseError
 from mapapp.records import Article
@@ -102,18 +102,17 @@ def pdf_article(data: bytes, *, where: str) -> Article:
         raise
     except (PyPdfError, ValueError, KeyError, TypeError, OSError) as err:
         raise ArticleParseError(f"{where}: not a readable PDF ({err})") from err
-    lines = "\n\n".join(pages).replace("\r\n", "\n").split("\n")
-    paragraphs = split_paragraphs(lines)
-    if not "".join(paragraphs).strip():
+    text = "\n\n".join(pages).replace("\r\n", "\n").strip()
+    if not text:
         raise ArticleParseError(
             f"{where}: no text layer in this PDF (a scanned image? run it through OCR "
             "first); skipped"
         )
-    title = (metadata.title if metadata is not None else None) or ""
-    if title.strip() and paragraphs and paragraphs[0].strip() == title.strip():
-        paragraphs = paragraphs[1:]
-    elif not title.strip():
-        title, paragraphs = paragraphs[0], paragraphs[1:]
+    title = " ".join(((metadata.title if metadata is not None else None) or "").split())
+    first, _, rest = text.partition("\n")
+    if not title or " ".join(first.split()) == title:  # the first line is the headline
+        title, text = title or first.strip(), rest
+    paragraphs = pdf_paragraphs(text)
     created = _pdf_date(metadata)
     return build(
         where=where,
@@ -122,6 +121,37 @@ def pdf_article(data: bytes, *, where: str) -> Article:
         text="\n\n".join(paragraphs),
         published=created,
     )
+
+
+_SENTENCE_END = re.compile(r"[.!?:\"\u201d\u2019)]\s*$")
+_HYPHENATED = re.compile(r"[^\W\d_]-$")
+
+
+def pdf_paragraphs(text: str) -> list[str]:
+    """A PDF's text layer as paragraphs: hard-wrapped lines joined (a word split by a
+    hyphen at a line end mended), a paragraph ending at a blank line or, where the layer
+    has none, at a line that ends a sentence."""
+    paragraphs: list[str] = []
+    current = ""
+    for raw in text.replace("\r\n", "\n").replace("\r", "\n").split("\n"):
+        line = raw.strip()
+        if not line:
+            if current:
+                paragraphs.append(current)
+            current = ""
+            continue
+        if not current:
+            current = line
+        elif _HYPHENATED.search(current) and line[:1].islower():
+            current = current[:-1] + line
+        else:
+            current = f"{current} {line}"
+        if _SENTENCE_END.search(line):
+            paragraphs.append(current)
+            current = ""
+    if current:
+        paragraphs.append(current)
+    return paragraphs
 
 
 def _pdf_date(metadata: object) -> object:

@@ -8,7 +8,7 @@ new validators (`state`), so a run stopped half-way fetches the feed again next 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -156,7 +156,8 @@ def ingest_sources(
     summary = pipeline.ingest(resolved.inputs, settings, **ingest_options)
     if state is not None:
         keep_validators(state, resolved.urls)
-    return summary, resolved
+    known_entries = sum(read.known for read in resolved.urls)  # skipped before any fetch
+    return replace(summary, already_stored=summary.already_stored + known_entries), resolved
 
 
 def keep_validators(state: Any, reads: Sequence[UrlRead]) -> None:
