@@ -427,11 +427,14 @@ def test_ingest_urls_and_files_end_to_end(runner: CliRunner, tmp_path: Path) -> 
         feed_fetches = len(site.requested("/feed.xml"))
         second = runner.invoke(cli, [*args, "--quiet"])
         assert second.exit_code == 0, second.output
-        assert "0 new articles" in second.stdout and "already stored" in second.stdout
+        # the two feeds answer 304 (said in a note); the other four are already stored
+        assert "0 new articles" in second.stdout and "4 already stored" in second.stdout
+        assert second.stderr.count("not modified since it was last read") == 2
         # the feed was asked conditionally and answered 304; the linked page not fetched again
         conditional = site.requested("/feed.xml")[feed_fetches:]
         assert conditional and conditional[0]["if-none-match"] == '"feed.xml-v1"'
         assert len(site.requested("/stories/port")) == 1
+        assert len(site.requested("/opinion/market")) == 1  # a stored page is not fetched
     assert len(open_store(store).articles()) == 7
 
 
@@ -462,3 +465,24 @@ def test_ingest_one_feed_twice(runner: CliRunner, tmp_path: Path) -> None:
     assert second.exit_code == 0, second.output
     assert "0 new articles" in second.stdout
     assert f"note: {feed}: not modified since it was last read (nothing new)" in second.stderr
+
+
+def test_ingest_refuses_hostile_xml_files_in_one_line_each(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    (inbox / "laughs.xml").write_text(BILLION_LAUGHS, encoding="utf-8")
+    (inbox / "xxe.xml").write_text(EXTERNAL_ENTITY, encoding="utf-8")
+    (inbox / "port.xml").write_text(NEWSML_NITF, encoding="utf-8")
+    result = runner.invoke(
+        cli, ["ingest", str(inbox), "--store", str(tmp_path / "s.gpkg"), "--quiet"]
+    )
+    assert result.exit_code == 2, result.output
+    assert "1 new articles" in result.stdout and "2 errors" in result.stdout
+    skipped = sorted(line for line in result.stderr.splitlines() if line.startswith("skipped:"))
+    assert skipped == [
+        f"skipped: {inbox / name}: refused: the XML declares a DTD (newsItem), which mapapp "
+        "does not read (entity expansion, external fetches)"
+        for name in ("laughs.xml", "xxe.xml")
+    ]

@@ -49,7 +49,10 @@ def read_url(
     """
     from mapapp.articles import read_document
     from mapapp.articles.sniff import kind_of
+    from mapapp.articles.sourced import identified_id
 
+    if identified_id(url) in known:  # a page stored from this URL: not fetched again
+        return UrlRead(url, known=1)
     try:
         response = fetcher.get(url, validators)
     except ArticleParseError as err:
