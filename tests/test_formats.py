@@ -126,6 +126,17 @@ def test_rss_entry_full_text_from_content_encoded() -> None:
     assert "only a teaser" in one_line_error(items) and "skipped" in one_line_error(items)
 
 
+def test_relative_entry_links_resolve_against_the_feed_url() -> None:
+    from mapapp.articles.feeds import parse_feed
+
+    feed = rss_feed("").replace("<link>/stories/", "<link>stories/").encode()
+    entries = parse_feed(feed, where="feed", base="http://news.test/region/feed.xml")
+    assert [e.link for e in entries] == [
+        "http://news.test/region/stories/flood",
+        "http://news.test/region/stories/port",
+    ]
+
+
 def test_atom_entry() -> None:
     story = only_article(read(atom_feed("http://wire.test"), kind="feed"))
     assert (story.headline, story.byline) == ("Mosul bridge reopens", "Omar Aziz")

@@ -246,3 +246,31 @@ def test_mapapp_watch_picks_up_a_new_item_within_one_interval(
         match = POLL.search(out)
         assert match and (match["added"], match["unchanged"]) == ("0", "1"), out
     assert len(open_store(store).articles()) == 4
+
+
+@pytest.mark.parametrize(
+    ("text", "seconds"),
+    [("90", 90.0), ("30s", 30.0), ("5m", 300.0), ("1h", 3600.0), ("1.5s", 1.5), ("250ms", 0.25)],
+)
+def test_intervals(text: str, seconds: float) -> None:
+    from mapapp.cli_watch import Interval
+
+    assert Interval().convert(text, None, None) == seconds
+
+
+@pytest.mark.parametrize("text", ["0", "5 minutes", "-1s", "soon"])
+def test_bad_intervals_are_refused(text: str, tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from mapapp.cli import cli
+
+    result = CliRunner().invoke(cli, ["watch", str(tmp_path), "--every", text, "--once"])
+    assert result.exit_code == 2
+    assert "is not an interval such as 30s, 5m or 1h" in result.output
+
+
+def test_watch_names_a_missing_source_in_one_line(tmp_path: Path, monkeypatch, capsys) -> None:
+    from helpers import assert_one_line_failure, run_main
+
+    done = run_main(monkeypatch, capsys, "watch", str(tmp_path / "nope"), "--once")
+    assert_one_line_failure(done.exit_code, done.stderr, naming="nope: no such file or folder")

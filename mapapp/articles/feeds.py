@@ -32,15 +32,24 @@ class FeedEntry:
     summary: str
 
 
-def parse_feed(data: bytes, *, where: str) -> list[FeedEntry]:
-    """The entries of an RSS/Atom document, in feed order.
+def parse_feed(
+    data: bytes, *, where: str, base: str | None = None, content_type: str = ""
+) -> list[FeedEntry]:
+    """The entries of an RSS/Atom document, in feed order; relative links are resolved
+    against ``base`` (the feed's URL), the charset read from ``content_type`` if given.
 
     :raise ArticleParseError: not a feed, or hostile XML (entities, external references).
     """
     import feedparser
 
     refuse_hostile(data, where=where)
-    parsed = feedparser.parse(data, sanitize_html=True, resolve_relative_uris=True)
+    headers = {"content-location": base or "", "content-type": content_type}
+    parsed = feedparser.parse(
+        data,
+        sanitize_html=True,
+        resolve_relative_uris=True,
+        response_headers={k: v for k, v in headers.items() if v},
+    )
     if not parsed.version and not parsed.entries:
         reason = getattr(parsed, "bozo_exception", None)
         detail = f" ({str(reason).splitlines()[0]})" if reason else ""

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from mapapp.errors import ArticleParseError
-from mapapp.ingest.fetch import Fetcher, Validators, is_url
+from mapapp.ingest.fetch import Fetcher, Response, Validators, is_url
 from mapapp.records import Article
 from mapapp.settings import Settings
 
@@ -67,19 +67,19 @@ def read_url(
             )
         )
         return UrlRead(url, items)
-    return _read_feed(url, response.body, fetcher, known, response.validators)
+    return _read_feed(url, response, fetcher, known)
 
 
-def _read_feed(
-    url: str, body: bytes, fetcher: Fetcher, known: set[str], validators: Validators
-) -> UrlRead:
+def _read_feed(url: str, response: Response, fetcher: Fetcher, known: set[str]) -> UrlRead:
     """The stories of a fetched feed; links of entries without full text are followed."""
     from mapapp.articles.feeds import entry_article, parse_feed
     from mapapp.articles.sourced import identified_id
     from mapapp.articles.webpages import parse_page
 
     try:
-        entries = parse_feed(body, where=url)
+        entries = parse_feed(
+            response.body, where=url, base=response.url, content_type=response.content_type
+        )
     except ArticleParseError as err:
         return UrlRead(url, (err,), feed=True)
     items: list[Item] = []
@@ -100,7 +100,7 @@ def _read_feed(
             items.append(entry_article(entry, where=where, text=story.text, fallback=story))
         except ArticleParseError as err:
             items.append(err)
-    return UrlRead(url, tuple(items), feed=True, validators=validators, known=skipped)
+    return UrlRead(url, tuple(items), feed=True, validators=response.validators, known=skipped)
 
 
 @dataclass
