@@ -18,6 +18,7 @@ from mapapp import __version__
 from mapapp.cli_options import settings_for, store_option
 from mapapp.cli_progress import ProgressBar
 from mapapp.cli_store import cache, store_group
+from mapapp.cli_watch import watch
 from mapapp.errors import MapappError
 from mapapp.settings import Settings, describe_store
 
@@ -55,6 +56,7 @@ def cli() -> None:
 
 cli.add_command(store_group)  # store copy, store upgrade
 cli.add_command(cache)  # cache stats, cache clear
+cli.add_command(watch)  # poll folders and feeds
 
 
 def main() -> None:
@@ -96,8 +98,9 @@ def _geocoder_option(
     "paths",
     nargs=-1,
     required=False,
-    # not readable=True: an unreadable file is skipped with the others, not fatal
-    type=click.Path(path_type=Path, readable=False),
+    # not readable=True: an unreadable file is skipped with the others, not fatal; a URL
+    # (a feed or a page) is fetched, so the argument stays text until it is told apart
+    type=click.UNPROCESSED,
 )
 @store_option
 @click.option("--quiet", is_flag=True, help="No progress bar.")
@@ -156,7 +159,7 @@ def _geocoder_option(
     "--workers processes).",
 )
 def ingest(
-    paths: tuple[Path, ...],
+    paths: tuple[str, ...],
     store: str | None,
     quiet: bool,
     reprocess: bool,
@@ -167,8 +170,13 @@ def ingest(
     engine: str,
     scheduler: str | None,
 ) -> None:
-    """Geoparse article files or folders (.txt, .jsonl, .csv) into the store."""
+    """Geoparse article files, folders or URLs (feeds and pages) into the store.
+
+    Files: .txt, .jsonl, .csv, .rss/.atom/.xml feeds, NewsML-G2 .xml, ninjs .json,
+    .html pages, .docx and .pdf.
+    """
     from mapapp.ingest import pipeline
+    from mapapp.ingest.sources import ingest_sources
 
     config = settings_for(
         store, GEOCODER=geocoder, GEOCODER_OPTIONS=geocoder_options, USER_AGENT=user_agent
@@ -185,7 +193,7 @@ def ingest(
     elif not paths:
         raise click.UsageError("give files or folders to ingest, or --reprocess")
     try:
-        summary = pipeline.ingest(
+        summary, resolved = ingest_sources(
             list(paths),
             config,
             progress=progress,
@@ -203,7 +211,10 @@ def ingest(
     )
     if summary.online is not None:
         click.echo(f"{summary.online.describe()} (failed mentions keep their reason in the store)")
-    if not summary.articles and not summary.already_stored:
+    unchanged = [read.url for read in resolved.urls if read.not_modified]
+    for url in unchanged:
+        _note(f"note: {url}: not modified since it was last read (nothing new)")
+    if not summary.articles and not summary.already_stored and not unchanged:
         click.echo(
             "Error: found no story to ingest in "
             + ", ".join(map(str, paths))

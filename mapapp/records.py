@@ -32,6 +32,7 @@ class Article:
     deck: str | None = None
     url: str | None = None
     source: str = ""
+    byline: str | None = None  # read from feeds, pages, ninjs and NewsML-G2; not stored yet
 
 
 @dataclass(frozen=True)

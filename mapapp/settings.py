@@ -138,11 +138,29 @@ SETTINGS: tuple[Setting, ...] = (
         "Sites that may show /embed in an iframe, as origins separated by spaces or commas "
         "(https://news.example); empty means only mapapp's own pages.",
     ),
+    Setting(
+        "FETCH_CONTACT",
+        "",
+        "Contact (a URL or e-mail) put in the User-Agent of feed and page fetches, so a "
+        "server's operator can reach you.",
+    ),
+    Setting("FETCH_TIMEOUT", 20.0, "Seconds a feed or page fetch may take before it fails."),
+    Setting("FETCH_MAX_BYTES", 20_000_000, "Largest feed or page fetched, in bytes."),
+    Setting(
+        "FETCH_MIN_DELAY",
+        1.0,
+        "Seconds between two requests to the same host (feeds and the pages they link).",
+    ),
 )
 
 DEFAULTS: dict[str, Any] = {s.name: s.default for s in SETTINGS}
 # The smallest value a whole-number setting may take (the rest accept any whole number).
-AT_LEAST: dict[str, int] = {"THREADS": 0, "CONNECTION_LIMIT": 1, "CHANNEL_TIMEOUT": 1}
+AT_LEAST: dict[str, int] = {
+    "THREADS": 0,
+    "CONNECTION_LIMIT": 1,
+    "CHANNEL_TIMEOUT": 1,
+    "FETCH_MAX_BYTES": 1,
+}
 
 
 @dataclass(frozen=True)
@@ -171,6 +189,10 @@ class Settings:
     geocode_cache: str
     geocode_cache_days: float
     embed_origins: tuple[str, ...]
+    fetch_contact: str
+    fetch_timeout: float
+    fetch_max_bytes: int
+    fetch_min_delay: float
 
     @classmethod
     def load(

@@ -386,7 +386,7 @@ def test_folder_expansion_is_sorted_recursive_and_skips_others(tmp_path: Path) -
     # a file of another type is not read, but it is named (hidden files and READMEs are not)
     assert str(items[5]) == (
         f"{tmp_path / 'notes.md'}: unknown format '.md' (expected one of "
-        ".txt, .jsonl, .csv); skipped"
+        ".txt, .jsonl, .csv, .rss, .atom, .xml, .html, .htm, .json, .docx, .pdf); skipped"
     )
 
 

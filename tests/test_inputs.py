@@ -88,17 +88,16 @@ def test_a_fifo_is_skipped_with_a_message_not_waited_on(good: Path, inside_folde
 
 
 def test_files_of_unknown_types_in_a_folder_are_named(good: Path) -> None:
-    (good.parent / "scan.pdf").write_bytes(b"%PDF-1.7")
+    (good.parent / "scan.odt").write_bytes(b"PK\x03\x04")
     (good.parent / "blob.bin").write_bytes(b"\x00\x01")
     (good.parent / "README.md").write_text("notes", encoding="utf-8")
     (good.parent / ".hidden.pdf").write_bytes(b"x")
     stories, errors = split(iter_articles([good.parent]))
     assert len(stories) == 1
+    expected = ".txt, .jsonl, .csv, .rss, .atom, .xml, .html, .htm, .json, .docx, .pdf"
     assert errors == [
-        f"{good.parent / 'blob.bin'}: unknown format '.bin' (expected one of .txt, .jsonl, "
-        ".csv); skipped",
-        f"{good.parent / 'scan.pdf'}: unknown format '.pdf' (expected one of .txt, .jsonl, "
-        ".csv); skipped",
+        f"{good.parent / 'blob.bin'}: unknown format '.bin' (expected one of {expected}); skipped",
+        f"{good.parent / 'scan.odt'}: unknown format '.odt' (expected one of {expected}); skipped",
     ]
 
 
@@ -108,7 +107,7 @@ def test_an_empty_folder_says_so(tmp_path: Path) -> None:
         [],
         [
             f"{tmp_path / 'empty'}: no story files in this folder (expected .txt, .jsonl, "
-            ".csv files)"
+            ".csv, .rss, .atom, .xml, .html, .htm, .json, .docx, .pdf files)"
         ],
     )
 
@@ -328,7 +327,7 @@ def test_a_run_that_finds_no_story_fails_with_a_sentence(
     assert done.returncode == 2
     assert done.stderr.splitlines() == [
         f"skipped: {tmp_path / 'empty'}: no story files in this folder (expected .txt, .jsonl, "
-        ".csv files)",
+        ".csv, .rss, .atom, .xml, .html, .htm, .json, .docx, .pdf files)",
         f"Error: found no story to ingest in {tmp_path / 'empty'} (nothing was stored)",
     ]
 

@@ -9,6 +9,14 @@ Three formats are accepted:
 * ``.jsonl``: one JSON object per line.
 * ``.csv``: a header row, then one story per row.
 
+and, each read by a registry library made for it (one module per family):
+
+* ``.rss``/``.atom`` and ``.xml`` feeds (`feeds`, feedparser), ``.html`` pages
+  (`webpages`, trafilatura), ``.json`` IPTC ninjs (`ninjs`), ``.xml`` NewsML-G2
+  (`newsml`, defusedxml), ``.docx`` and text-layer ``.pdf`` (`documents`,
+  python-docx and pypdf).  An ``.xml`` file is a feed or NewsML-G2 by its root.
+  Formats that carry an identifier (a guid, a uri, a URL) take their id from it.
+
 Feed records name their fields ``text``/``body``, ``headline``/``title``,
 ``date``/``published`` and ``url``.  Their text is kept verbatim, so offsets
 that come with a feed stay valid.  Every article's id is a hash of its
@@ -47,6 +55,9 @@ from mapapp.errors import ArticleParseError
 from mapapp.records import Article
 
 SUFFIXES = (".txt", ".jsonl", ".csv")
+#: The formats read from bytes by a library (feeds, pages, ninjs, NewsML-G2, Word, PDF).
+BINARY_SUFFIXES = (".rss", ".atom", ".xml", ".html", ".htm", ".json", ".docx", ".pdf")
+ALL_SUFFIXES = SUFFIXES + BINARY_SUFFIXES
 
 # The longest story accepted.  Real ones run to tens of thousands of characters; a
 # bigger "story" is a mis-export (a whole feed in one field), and geoparsing time grows
@@ -106,7 +117,7 @@ def iter_articles(paths: Iterable[Path]) -> Iterator[Article | ArticleParseError
 
     Errors are yielded, not raised, so one bad input does not stop a batch.
     """
-    for path in expand(paths, SUFFIXES):
+    for path in expand(paths, ALL_SUFFIXES):
         if isinstance(path, ArticleParseError):
             yield path
         else:
@@ -122,9 +133,11 @@ def _read_file(path: Path) -> Iterator[Article | ArticleParseError]:
     kind = file_kind(path)
     if kind is not None:
         yield ArticleParseError(f"{path}: {kind}")
+    elif path.suffix.lower() in BINARY_SUFFIXES:
+        yield from _read_binary(path)
     elif reader is None:
         yield ArticleParseError(
-            f"{path}: unknown format '{path.suffix}' (expected one of {', '.join(SUFFIXES)})"
+            f"{path}: unknown format '{path.suffix}' (expected one of {', '.join(ALL_SUFFIXES)})"
         )
     else:
         try:
@@ -133,6 +146,70 @@ def _read_file(path: Path) -> Iterator[Article | ArticleParseError]:
             yield err
             return
         yield from reader(text, path)
+
+
+def _read_binary(path: Path) -> Iterator[Article | ArticleParseError]:
+    """Yield the stories of a feed, page, ninjs, NewsML-G2, .docx or .pdf file."""
+    try:
+        data = path.read_bytes()
+    except OSError as err:
+        yield ArticleParseError(f"{path}: cannot read ({err.strerror or err})")
+        return
+    if not data.strip():
+        yield ArticleParseError(f"{path}: empty file (expected at least one story)")
+        return
+    from mapapp.articles.sniff import kind_of
+
+    kind = _SUFFIX_KINDS.get(path.suffix.lower()) or kind_of(data)
+    if path.suffix.lower() == ".xml" and kind not in ("feed", "newsml"):
+        yield ArticleParseError(
+            f"{path}: an XML file that is neither an RSS/Atom feed nor NewsML-G2; skipped"
+        )
+        return
+    yield from read_document(data, where=str(path), kind=kind, by_content=True)
+
+
+_SUFFIX_KINDS = {
+    ".rss": "feed",
+    ".atom": "feed",
+    ".json": "ninjs",
+    ".docx": "docx",
+    ".pdf": "pdf",
+    ".html": "page",
+    ".htm": "page",
+}
+
+
+def read_document(
+    data: bytes,
+    *,
+    where: str,
+    kind: str | None = None,
+    content_type: str = "",
+    url: str | None = None,
+    by_content: bool = False,
+) -> Iterator[Article | ArticleParseError]:
+    """Yield the stories of one document of any library-read format (sniffed unless
+    ``kind`` says); ``url`` is where a page was fetched, ``by_content`` ids a page by text."""
+    from mapapp.articles import documents, feeds, newsml, ninjs, webpages
+    from mapapp.articles.sniff import kind_of
+
+    kind = kind or kind_of(data, content_type)
+    if kind == "feed":
+        yield from feeds.file_articles(data, where=where)
+    elif kind == "newsml":
+        yield from newsml.newsml_articles(data, where=where)
+    elif kind == "ninjs":
+        yield from ninjs.ninjs_articles(data, where=where)
+    elif kind == "docx":
+        yield from documents.docx_articles(data, where=where)
+    elif kind == "pdf":
+        yield from documents.pdf_articles(data, where=where)
+    else:
+        try:
+            yield webpages.parse_page(data, url=url or where, by_content=by_content)
+        except ArticleParseError as err:
+            yield err
 
 
 def _read_txt(text: str, path: Path) -> Iterator[Article | ArticleParseError]:

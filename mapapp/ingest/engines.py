@@ -76,12 +76,10 @@ class Scan:
 
 def scan_articles(paths: Sequence[Path], known: set[str]) -> Scan:
     """Which articles under ``paths`` are new: read once, keeping only their ids."""
-    from mapapp.articles import iter_articles
-
     fresh: dict[str, None] = {}
     errors: list[ArticleParseError] = []
     already_stored = 0
-    for item in iter_articles(paths):
+    for item in read_inputs(paths):
         if isinstance(item, ArticleParseError):
             errors.append(item)
         elif item.article_id in known or item.article_id in fresh:
@@ -91,12 +89,26 @@ def scan_articles(paths: Sequence[Path], known: set[str]) -> Scan:
     return Scan(fresh, tuple(errors), already_stored)
 
 
-def fresh_articles(paths: Sequence[Path], scan: Scan) -> Iterator[Article]:
-    """The second pass: each new article of ``scan`` once, in input order."""
+def read_inputs(inputs: Sequence[Any]) -> Iterator[Article | ArticleParseError]:
+    """The stories of ``inputs`` in order: files and folders are read, articles and errors
+    already read from a URL (`mapapp.ingest.sources`) are passed on as they are."""
     from mapapp.articles import iter_articles
 
+    run: list[Path] = []
+    for item in inputs:
+        if isinstance(item, (Article, ArticleParseError)):
+            yield from iter_articles(run)
+            run = []
+            yield item
+        else:
+            run.append(item)
+    yield from iter_articles(run)
+
+
+def fresh_articles(paths: Sequence[Path], scan: Scan) -> Iterator[Article]:
+    """The second pass: each new article of ``scan`` once, in input order."""
     wanted = set(scan.fresh)
-    for item in iter_articles(paths):
+    for item in read_inputs(paths):
         if not isinstance(item, ArticleParseError) and item.article_id in wanted:
             wanted.discard(item.article_id)
             yield item

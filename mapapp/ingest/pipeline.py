@@ -68,12 +68,15 @@ def ingest(
     workers: int = 1,
     engine: str = "local",
     scheduler: str | None = None,
+    geoparser: Any = None,
 ) -> IngestSummary:
     """Parse, geoparse and store every new article under ``paths``; returns what was done.
 
-    ``workers``, ``engine`` and ``scheduler`` choose where geoparsing runs
-    (`mapapp.ingest.engines`); an impossible combination, or a misconfigured
-    online geocoder, is refused before any file is read.
+    ``paths`` may also hold articles and errors already read from URLs
+    (`mapapp.ingest.sources`).  ``workers``, ``engine`` and ``scheduler`` choose
+    where geoparsing runs (`mapapp.ingest.engines`); an impossible combination, or
+    a misconfigured online geocoder, is refused before any file is read.  A
+    ``geoparser`` given (``mapapp watch`` keeps one loaded) is used in this process.
     """
     from mapapp.resolution.online.factory import make_fallback
 
@@ -90,6 +93,7 @@ def ingest(
                 progress or _no_progress,
                 report,
                 engine={"workers": workers, "engine": engine, "scheduler": scheduler},
+                geoparser=geoparser,
             )
     finally:
         if fallback is not None:
@@ -104,6 +108,7 @@ def _ingest(
     report: Report,
     *,
     engine: dict[str, Any],
+    geoparser: Any = None,
 ) -> IngestSummary:
     """The ingest itself, under the writer lock: scan, geoparse the new articles, write."""
     from mapapp.geoparsing import load_geoparser
@@ -122,7 +127,10 @@ def _ingest(
     if not scan.fresh:
         return summary
     in_process = engine["workers"] == 1 and engine["engine"] == "local"
-    geoparser = load_geoparser(settings, report, fallback) if in_process else None
+    if not in_process:
+        geoparser = None
+    elif geoparser is None or fallback is not None:
+        geoparser = load_geoparser(settings, report, fallback)
     with progress(len(scan.fresh), stats) as advance:
         written = run_ingest(
             paths,
