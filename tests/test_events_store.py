@@ -49,11 +49,7 @@ def test_events_are_stored_one_row_per_event_and_place(event_store):
 def test_an_event_without_a_place_keeps_a_row_with_no_point(event_store):
     frame = event_store.events(article_id="syria-0301")
     placeless = frame[frame["trigger"] == "left"].iloc[0]
-    assert (
-        placeless.geometry is None
-        and placeless["place_name"] is None
-        or str(placeless["place_name"]) in ("nan", "None")
-    )
+    assert placeless.geometry is None and pandas.isna(placeless["place_name"])
     assert bool(placeless["date_assumed"]) is True
     assert len(event_store.events(article_id="syria-0301", located_only=True)) == 1
 
