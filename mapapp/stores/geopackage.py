@@ -27,9 +27,9 @@ import pyogrio
 import pyogrio.errors
 import shapely
 
+import mapapp.stores.geopackage_events as gpkg_events
 from mapapp.errors import StoreError
 from mapapp.files import atomic_path, leftovers, scratch_folder
-from mapapp.stores import geopackage_events as gpkg_events
 from mapapp.stores.base import Appending, FileLocated, sql_stats
 from mapapp.stores.frames import articles_frame, empty_mentions, in_bbox
 from mapapp.stores.schema import ARTICLE_COLUMNS, CRS, GEOM, JOINED_COLUMNS, MENTION_COLUMNS, typed

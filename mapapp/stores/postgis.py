@@ -35,9 +35,9 @@ from typing import Any
 import geopandas
 import pandas
 
+import mapapp.stores.postgis_events as pg_events
 from mapapp.errors import StoreError
 from mapapp.settings import describe_store as describe
-from mapapp.stores import postgis_events as pg_events
 from mapapp.stores.base import Appending, sql_stats
 from mapapp.stores.postgis_db import (
     MIGRATION_LOCK,
