@@ -80,3 +80,22 @@ def _places(nlp, sentence: str, trigger: str, names: list[str]) -> list[str]:
 )
 def test_who_reports_is_not_where_it_happened(nlp, sentence, trigger, names, not_chosen) -> None:
     assert not_chosen not in _places(nlp, sentence, trigger, names)
+
+
+@pytest.mark.parametrize(
+    ("sentence", "published", "expected"),
+    [
+        ("Talks between the two sides are set for Nov. 28.", "2017-11-20", "2017-11-28"),
+        ("A runoff is scheduled for Jan. 4 in the north.", "2019-12-30", "2020-01-04"),
+        ("The vote was postponed until Dec. 3.", "2017-11-20", "2017-12-03"),
+        ("Troops entered the town on Nov. 12.", "2018-01-05", "2017-11-12"),  # reported: past
+    ],
+)
+def test_planned_days_lie_ahead_reported_days_behind(sentence, published, expected) -> None:
+    from datetime import date
+
+    from mapapp.events.dates import resolve_date
+
+    assert resolve_date(sentence, date.fromisoformat(published)).date == date.fromisoformat(
+        expected
+    )
