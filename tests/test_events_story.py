@@ -34,6 +34,24 @@ def test_the_story_page_lists_its_events(events_client):
     assert "at <bdi>Lagos</bdi>" in page
 
 
+def test_an_event_at_two_places_lists_both(store_location, articles_records, tmp_path):
+    from event_fixtures import events_for, with_two_places
+
+    from mapapp.records import EventPlace
+    from mapapp.web import create_app
+
+    article, resolutions = articles_records[0]
+    events = events_for(article, resolutions)
+    aleppo = next(r for r in resolutions if r.toponym.name == "Aleppo")
+    extra = EventPlace(aleppo.toponym.start, aleppo.toponym.end, "Aleppo", 36.2, 37.2, 170063)
+    open_store(store_location).add_events(
+        [(article, resolutions, [with_two_places(events[0], extra)])]
+    )
+    app = create_app({"TESTING": True, "STORE": store_location, "CACHE_DIR": str(tmp_path / "c")})
+    page = app.test_client().get("/stories/syria-0301").get_data(as_text=True)
+    assert "at <bdi>Damascus, Aleppo</bdi>" in page
+
+
 def test_placeless_events_and_assumed_dates_are_said(events_client):
     page = events_client.get("/stories/syria-0301").get_data(as_text=True)
     assert page.count('class="event event-') == 2

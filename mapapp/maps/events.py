@@ -110,8 +110,9 @@ def story_events(frame: Any) -> list[dict[str, Any]]:
             entry = out[row.event_id] = {**event_row(row), "places": []}
             entry["counts"] = [(n, entry[n]) for n in COUNTS if entry[n] is not None]
             entry["before"], entry["word"], entry["after"] = _split(entry)
-        if entry["place"] and entry["place"] not in entry["places"]:
-            entry["places"].append(entry["place"])
+        place = _text(row.place_name)
+        if place and place not in entry["places"]:
+            entry["places"].append(place)
     return sorted(out.values(), key=lambda e: (e["date"] or "", e["id"]))
 
 

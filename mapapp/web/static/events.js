@@ -84,16 +84,10 @@
     return size;
   }
 
-  var ICONS = {};
+  // A marker's icon: its own SVG element (Leaflet moves an element, so none is shared).
   function icon(type, size) {
-    var key = type + "/" + size;
-    if (!ICONS[key]) {
-      var holder = el("div");
-      holder.appendChild(eventSymbol(type, size));
-      ICONS[key] = L.divIcon({className: "mapapp-event mapapp-event-" + (SYMBOLS[type] ? type : "other"),
-                              html: holder.innerHTML, iconSize: [size, size]});
-    }
-    return ICONS[key];
+    return L.divIcon({className: "mapapp-event mapapp-event-" + (SYMBOLS[type] ? type : "other"),
+                      html: eventSymbol(type, size), iconSize: [size, size]});
   }
 
   function EventsLayer(map, options) {
@@ -111,8 +105,9 @@
     this.group = L.markerClusterGroup({
       showCoverageOnHover: false, maxClusterRadius: 24, spiderfyOnMaxZoom: true,
       iconCreateFunction: function (cluster) {
-        var n = cluster.getChildCount();
-        return L.divIcon({html: "<div><span>" + n + "</span></div>", iconSize: [34, 34],
+        var n = cluster.getChildCount(), inner = el("div");
+        inner.appendChild(el("span", null, n));
+        return L.divIcon({html: inner, iconSize: [34, 34],
                           className: "marker-cluster mapapp-event-cluster marker-cluster-" +
                                      (n < 10 ? "small" : n < 100 ? "medium" : "large")});
       }
