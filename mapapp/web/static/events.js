@@ -174,9 +174,6 @@
     this.control.sync();
     if (!active) {
       if (map.hasLayer(this.group)) { map.removeLayer(this.group); }
-      if (this.events && !this.available()) {
-        this.control.status.textContent = "No events are stored yet: the map shows every place named.";
-      }
       return;
     }
     if (!map.hasLayer(this.group)) { map.addLayer(this.group); }
@@ -296,10 +293,10 @@
       });
       legend.appendChild(sizes);
       panel.appendChild(legend);
+      box.appendChild(panel);
       this.status = el("p", "mapapp-event-count", "Loading\u2026");
       this.status.setAttribute("aria-live", "polite");
-      panel.appendChild(this.status);
-      box.appendChild(panel);
+      box.appendChild(this.status);
       L.DomEvent.disableClickPropagation(box);
       L.DomEvent.disableScrollPropagation(box);
       return box;
@@ -350,7 +347,9 @@
       this.box.querySelectorAll("input[name=mapapp-dates]").forEach(function (input) {
         input.checked = input.value === state.dates;
       });
-      this.panel.hidden = shown !== "events" && !none;
+      this.panel.hidden = shown !== "events";
+      this.box.hidden = none;  // a store without events: nothing to switch to, the mentions show
+      if (shown !== "events" && !none) { this.status.textContent = ""; }
       var checks = this.checks || {};
       Object.keys(checks).forEach(function (t) {
         checks[t].checked = !state.types.length || state.types.indexOf(t) >= 0;
