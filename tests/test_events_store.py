@@ -190,3 +190,20 @@ def test_a_postgis_store_at_0002_is_upgraded_keeping_its_rows(postgis_url):
     store = open_store(postgis_url)
     assert store.upgrade() == ("0002", head_revision())
     assert store.events().empty
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"), [("1", True), ("0", False), ("off", False), ("Yes", True), ("", True)]
+)
+def test_the_events_setting_is_an_on_off_switch(raw, expected):
+    from mapapp.settings import load_settings
+
+    assert load_settings({}, {"MAPAPP_EVENTS": raw}).events is expected
+
+
+def test_a_bad_events_setting_is_refused_with_a_sentence():
+    from mapapp.errors import ConfigError
+    from mapapp.settings import load_settings
+
+    with pytest.raises(ConfigError, match="MAPAPP_EVENTS expects 1 or 0"):
+        load_settings({}, {"MAPAPP_EVENTS": "maybe"})
