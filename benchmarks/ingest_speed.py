@@ -23,6 +23,10 @@ time, CPU time and peak RSS come from ``wait4``.
 
     python benchmarks/ingest_speed.py [--quick] [--out-dir benchmarks/results]
 
+``--only events`` measures what event extraction costs an ingest: the same
+corpus ingested with MAPAPP_EVENTS=1 and =0 in turn, into
+``ingest_speed[-quick]-events.{json,md}``.
+
 ``--quick`` is a smoke run (small sizes, no cold build) written to
 ``ingest_speed-quick.{json,md}`` so that it never replaces the real figures.
 """
@@ -296,6 +300,44 @@ def throughput(folders: list[Path], work: Path, cache: Path) -> dict[str, Any]:
     }
 
 
+def events_cost(folders: list[Path], work: Path, cache: Path) -> dict[str, Any]:
+    """Ingest with events (the default) against MAPAPP_EVENTS=0 on the same texts, run in
+    turn off, on, off, on after one warm-up run; the ratio of the mean wall (and CPU) times."""
+    n = sum(per_round() for _ in folders)
+    runs: dict[str, list[Run]] = {"off": [], "on": []}
+    ingest(folders, work / "events-warm.gpkg", environment(cache))  # builds caches; not counted
+    for i, mode in enumerate(("off", "on", "off", "on")):
+        env = environment(cache, MAPAPP_EVENTS="0" if mode == "off" else "1")
+        runs[mode].append(ingest(folders, work / f"events-{mode}-{i}.gpkg", env))
+
+    def mean(mode: str, field: str) -> float:
+        return sum(getattr(r, field) for r in runs[mode]) / len(runs[mode])
+
+    return {
+        "articles": n,
+        "without_s": [r.wall_s for r in runs["off"]],
+        "with_s": [r.wall_s for r in runs["on"]],
+        "others_cores": [r.others_cores for mode in ("off", "on") for r in runs[mode]],
+        "ratio": mean("on", "wall_s") / mean("off", "wall_s"),
+        "ratio_cpu": mean("on", "cpu_s") / mean("off", "cpu_s"),
+        "peak_rss_mb": [mean("off", "peak_rss_mb"), mean("on", "peak_rss_mb")],
+    }
+
+
+def events_report(e: dict[str, Any]) -> str:
+    """The events cost as a small Markdown table."""
+    return (
+        "| figure | value |\n| --- | --- |\n"
+        f"| ingest with events / without (MAPAPP_EVENTS=0), {e['articles']} articles | "
+        f"**{e['ratio']:.2f}x** wall (CPU time: {e['ratio_cpu']:.2f}x) |\n"
+        f"| mean peak RSS without / with | {e['peak_rss_mb'][0]:.0f} MB / "
+        f"{e['peak_rss_mb'][1]:.0f} MB |\n\n"
+        f"Wall times without {', '.join(f'{v:.0f} s' for v in e['without_s'])}, with "
+        f"{', '.join(f'{v:.0f} s' for v in e['with_s'])}; other processes used "
+        f"{', '.join(f'{v:.2f}' for v in e['others_cores'])} cores meanwhile.\n"
+    )
+
+
 def workers(
     folders: list[Path], work: Path, cache: Path, one: dict[str, Any] | None = None
 ) -> dict[str, Any]:
@@ -443,7 +485,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out-dir", type=Path, default=DEFAULT_OUT_DIR)
     parser.add_argument(
         "--only",
-        choices=["workers"],
+        choices=["workers", "events"],
         help="measure this section again and update the saved results "
         "(for a shared machine that was busy during the full run)",
     )
@@ -459,6 +501,8 @@ def main(argv: list[str] | None = None) -> int:
     size_of_round = per_round()
     stem = "ingest_speed-quick" if args.quick else "ingest_speed"
     work = Path(tempfile.mkdtemp(prefix="mapapp-ingest-speed-"))
+    if args.only == "events":
+        return measure_events(args.out_dir, stem, sizes, work, cache)
     if args.only:
         return measure_again(args.out_dir, stem, sizes, work, cache)
     try:
@@ -484,6 +528,23 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         shutil.rmtree(work, ignore_errors=True)
     save(results, args.out_dir, stem)
+    return 0
+
+
+def measure_events(out_dir: Path, stem: str, sizes: dict[str, Any], work: Path, cache: Path) -> int:
+    """``--only events``: what extracting events costs an ingest, into ``<stem>-events.*``."""
+    try:
+        size_of_round = per_round()
+        folders = make_corpus(work / "corpus", max(1, sizes["throughput"] // size_of_round))
+        result = events_cost(folders, work, cache)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    result["when"] = datetime.now(UTC).isoformat(timespec="seconds")
+    out_dir.mkdir(parents=True, exist_ok=True)
+    (out_dir / f"{stem}-events.json").write_text(json.dumps(result, indent=2) + "\n")
+    text = f"# Ingest speed: the cost of events\n\n{result['when']}\n\n" + events_report(result)
+    (out_dir / f"{stem}-events.md").write_text(text, encoding="utf-8")
+    print(text)
     return 0
 
 

@@ -7,6 +7,11 @@ and a reliability table of the resolver's scores.
 
     python benchmarks/quality.py [--eval-dir ../shared/eval] [--limit N]
                                  [--corpora lgl,geowebnews,geovirus,wiktor]
+                                 [--events ../shared/events/event_location.jsonl | --events '']
+
+The event corpus (when present) is scored too, on its held-out half, in the
+gold-trigger and end-to-end settings beside the every-NER-place baseline
+(`mapapp.evaluation.events`), into the same two files.
 """
 
 from __future__ import annotations
@@ -44,6 +49,7 @@ LITERAL_BREAKDOWN = frozenset({"geowebnews"})
 HELD_OUT = frozenset(FIT_CORPORA) | {"geovirus"}
 SURE_SCORE = 0.9  # "at most 5% of places scored this high are wrong"
 DEFAULT_EVAL_DIR = ROOT.parent / "shared" / "eval"
+DEFAULT_EVENTS = ROOT.parent / "shared" / "events" / "event_location.jsonl"
 DEFAULT_OUT_DIR = ROOT / "benchmarks" / "results"
 
 ACL18 = "Gritta et al. 2018 ACL, T1"
@@ -379,10 +385,38 @@ def render_markdown(reports: Sequence[Report], meta: dict[str, Any]) -> str:
                 calibration_table(reports)
                 if any(b.calibration for r in reports for b in r.settings)
                 else "No prediction carried a score.",
+                *events_section(meta.get("events")),
             ]
         )
         + "\n"
     )
+
+
+def events_section(report: dict[str, Any] | None) -> list[str]:
+    """The event-places part of the results page (nothing when the corpus was not run)."""
+    if not report:
+        return []
+    from mapapp.evaluation.events import format_event_report
+
+    return [
+        "## Event places",
+        "Overlap match, one to one; no-place accuracy is over the records whose gold has no "
+        "place. The split: sha1(id) starting with an even hex digit is the fit half "
+        "(`benchmarks/fit_events.py`), the rest held out.",
+        format_event_report(report),
+    ]
+
+
+def run_events(path: Path, limit: int | None) -> dict[str, Any]:
+    """The event corpus's held-out half through the real extractor, and the baseline."""
+    from mapapp.evaluation.events import evaluate_events, load_event_records
+    from mapapp.events.extract import EventExtractor
+    from mapapp.geoparsing import Geoparser
+    from mapapp.settings import load_settings
+
+    config = load_settings()
+    extractor = EventExtractor.from_geoparser(Geoparser.from_settings(config), config.ner_model)
+    return evaluate_events(extractor, load_event_records(path, limit=limit), corpus=path.stem)
 
 
 def _write_atomic(path: Path, text: str) -> None:
@@ -457,6 +491,12 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         "--batch-size", type=int, default=64, help="articles handed to the geoparser per call"
     )
     parser.add_argument(
+        "--events",
+        type=lambda v: Path(v) if v else None,
+        default=DEFAULT_EVENTS,
+        help="the event-location corpus (its held-out half is scored); '' skips it",
+    )
+    parser.add_argument(
         "--out-dir",
         type=Path,
         default=DEFAULT_OUT_DIR,
@@ -491,6 +531,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(format_report(report), flush=True)
             reports.append(report)
     meta = _metadata(args, timings, time.perf_counter() - started)
+    if args.events is not None and args.events.exists():
+        meta["events"] = run_events(args.events, args.limit)
+        print(events_section(meta["events"])[-1], flush=True)
     write_results(args.out_dir, reports, meta)
     print(
         f"wrote {args.out_dir / 'quality.json'} and quality.md in {meta['elapsed_s']:.1f} s",

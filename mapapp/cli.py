@@ -394,12 +394,18 @@ def stats(store: str | None, as_json: bool) -> None:
 def evaluate(
     corpus: Path, store: str | None, setting: str, limit: int | None, json_out: Path | None
 ) -> None:
-    """Score the geoparser on a gold corpus (format of shared/eval/README.md)."""
+    """Score the geoparser on a gold corpus (format of shared/eval/README.md), or the event
+    places on an event-location corpus (shared/events/README.md: held-out half, both the
+    gold-trigger and end-to-end settings, beside the every-NER-place baseline)."""
     from mapapp.evaluation import reports
     from mapapp.evaluation.corpus import load_corpus
+    from mapapp.evaluation.events import is_event_corpus
     from mapapp.evaluation.formatting import format_report
     from mapapp.evaluation.running import SETTINGS
 
+    if is_event_corpus(corpus):
+        _evaluate_events(corpus, settings_for(store), limit, json_out)
+        return
     articles = load_corpus(corpus, limit)
     settings = SETTINGS if setting == "both" else (setting.replace("-", "_"),)
     geoparser = _geoparser(settings_for(store))
@@ -407,6 +413,30 @@ def evaluate(
     click.echo(format_report(report))
     if json_out:
         json_out.write_text(json.dumps(report.to_dict(), indent=2) + "\n", encoding="utf-8")
+        click.echo(f"wrote {json_out}")
+
+
+def _evaluate_events(corpus: Path, config: Any, limit: int | None, json_out: Path | None) -> None:
+    """``mapapp evaluate`` on an event-location corpus (its held-out half)."""
+    from mapapp.evaluation.events import evaluate_events, format_event_report, load_event_records
+    from mapapp.events.extract import EventExtractor
+    from mapapp.geoparsing import load_geoparser
+
+    try:
+        records = load_event_records(corpus, limit=limit)
+    except ValueError as err:
+        raise click.ClickException(str(err)) from err
+    try:
+        extractor = EventExtractor.from_geoparser(
+            load_geoparser(config, lambda line: click.echo(line, err=True)), config.ner_model
+        )
+    except OSError as err:
+        message = f"events need the spaCy model {config.ner_model!r}: {err}"
+        raise click.ClickException(message) from err
+    report = evaluate_events(extractor, records, corpus=corpus.stem)
+    click.echo(format_event_report(report))
+    if json_out:
+        json_out.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
         click.echo(f"wrote {json_out}")
 
 

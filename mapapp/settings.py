@@ -151,6 +151,12 @@ SETTINGS: tuple[Setting, ...] = (
         1.0,
         "Seconds between two requests to the same host (feeds and the pages they link).",
     ),
+    Setting(
+        "EVENTS",
+        True,
+        "Extract events (what happened, where, when) while ingesting and store them beside "
+        "the mentions; 0 turns it off.",
+    ),
 )
 
 DEFAULTS: dict[str, Any] = {s.name: s.default for s in SETTINGS}
@@ -193,6 +199,7 @@ class Settings:
     fetch_timeout: float
     fetch_max_bytes: int
     fetch_min_delay: float
+    events: bool
 
     @classmethod
     def load(
@@ -242,6 +249,8 @@ def _coerce(name: str, value: Any) -> Any:
     shown = f"MAPAPP_{name}"
     if name == "EMBED_ORIGINS":
         return _origins(shown, value)
+    if kind is bool:
+        return _switch(shown, value)
     if kind is tuple:
         return _options(shown, value)
     if kind is int and not isinstance(value, bool):
@@ -267,6 +276,20 @@ def _coerce(name: str, value: Any) -> Any:
     if isinstance(value, (str, Path)):
         return str(value)
     raise ConfigError(f"{shown} expects text, got {value!r}")
+
+
+SWITCH_WORDS = {"1": True, "true": True, "yes": True, "on": True,
+                "0": False, "false": False, "no": False, "off": False}  # fmt: skip
+
+
+def _switch(shown: str, value: Any) -> bool:
+    """An on/off setting from a bool or the words 1/0, true/false, yes/no, on/off."""
+    if isinstance(value, bool):
+        return value
+    word = str(value).strip().lower() if isinstance(value, (str, int)) else None
+    if word not in SWITCH_WORDS:
+        raise ConfigError(f"{shown} expects 1 or 0 (on or off), got {value!r}")
+    return SWITCH_WORDS[word]
 
 
 def _options(shown: str, value: Any) -> tuple[str, ...]:

@@ -280,7 +280,7 @@ def test_writer_waits_for_a_concurrent_writer(store, monkeypatch):
 @geopackage_only
 def test_is_a_real_geopackage(store):
     layers = dict(pyogrio.list_layers(store.path))
-    assert layers == {"mentions": "Point", "articles": None}
+    assert layers == {"mentions": "Point", "articles": None, "events": "Point"}
     mentions = geopandas.read_file(store.path, layer="mentions")
     assert len(mentions) == 6 and mentions.crs == "EPSG:4326"
     assert mentions.geometry.isna().sum() == 1

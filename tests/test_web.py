@@ -480,6 +480,7 @@ def test_map_page_honours_every_filter_in_the_url(client):
     page = client.get(
         "/?start=2024-03-01&end=2024-03-31&undated=0&q=Damascus&country=sy"
         "&role=dateline,focus&min_score=0.25&areas=0&lat=33.5&lon=36.3&zoom=6"
+        "&layer=mentions&types=protest,riot&dates=published"
     ).get_data(as_text=True)
     state = placed_options(page)["state"]
     assert state == {
@@ -494,6 +495,9 @@ def test_map_page_honours_every_filter_in_the_url(client):
         "lat": 33.5,
         "lon": 36.3,
         "zoom": 6,
+        "layer": "mentions",
+        "types": ["protest", "riot"],
+        "dates": "published",
     }
     assert placed_options(page)["fit"] is False
     assert '"zoom": 6' in page  # Leaflet opens there, before any script runs

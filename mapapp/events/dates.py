@@ -38,6 +38,12 @@ PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
         ("month", r"\bin\s+" + _MONTH + r"\b" + _YEAR),
     )
 )
+#: Words before a date that plan rather than report: "talks set for Nov. 28" lie ahead.
+AHEAD = re.compile(
+    r"\b(?:set|scheduled|planned|slated|due|expected|postponed|delayed)\s+(?:for|on|until|to)?\s*"
+    r"(?:on\s+)?$|\b(?:until|from)\s+$",
+    re.IGNORECASE,
+)
 _SMALL = {"a": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "ten": 10}
 
 
@@ -81,7 +87,8 @@ def _resolve(kind: str, match: re.Match[str], published: date | None) -> EventDa
         day, year = int(groups["day"]), groups.get("year")
         if year is None and published is None:
             return None
-        return _day(_dated(int(year) if year else None, month, day, published), text)
+        ahead = bool(AHEAD.search(match.string[max(0, match.start() - 24) : match.start()]))
+        return _day(_dated(int(year) if year else None, month, day, published, ahead), text)
     if published is None:
         return EventDate(None, None, None, text)
     if kind == "ago":
@@ -111,13 +118,18 @@ def _day(day: date | None, text: str) -> EventDate | None:
     return None if day is None else EventDate(day, day, day, text)
 
 
-def _dated(year: int | None, month: int, day: int, published: date | None) -> date | None:
-    """The day of ``month``/``day``; with no year, the latest one not after publication."""
+def _dated(
+    year: int | None, month: int, day: int, published: date | None, ahead: bool = False
+) -> date | None:
+    """The day of ``month``/``day``; with no year, the latest one not after publication (or,
+    ``ahead``, for a planned day such as "set for Nov. 28", the first one not before it)."""
     try:
         if year is not None:
             return date(year, month, day)
         assert published is not None
         candidate = date(published.year, month, day)
+        if ahead:
+            return candidate if candidate >= published else date(published.year + 1, month, day)
         return candidate if candidate <= published else date(published.year - 1, month, day)
     except ValueError:  # "Feb. 30"
         return None

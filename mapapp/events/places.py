@@ -169,6 +169,23 @@ def _attachment(place: Token) -> Token:
     return place
 
 
+def names_a_source(place: Token, trigger: Token) -> bool:
+    """Is the place part of who reports ("Iran's news agency reported", "the Britain-based
+    monitor said"), not of what happened?  Its phrase is the subject of a reporting verb
+    (or hangs off the object of "according to") that does not govern through the trigger."""
+    for token in (place, *place.ancestors):
+        if token.i == trigger.i:
+            return False
+        head = token.head
+        if token.dep_ in ("nsubj", "nsubjpass") and head.lemma_.lower() in REPORTING:
+            return trigger.i not in {t.i for t in head.subtree} or trigger.i not in {
+                t.i for t in token.subtree
+            }
+        if token.dep_ == "pobj" and head.lower_ == "to" and head.head.lower_ == "according":
+            return True
+    return False
+
+
 def choose_places(
     doc: Doc,
     trigger: Token,
@@ -184,7 +201,7 @@ def choose_places(
     chosen = []
     for candidate in inside:
         token = place_token(doc, candidate)
-        if token is None:
+        if token is None or names_a_source(token, trigger):
             continue
         p = model.probability(pair_features(trigger, token, candidate, len(inside) - 1))
         if p >= model.threshold:

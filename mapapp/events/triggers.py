@@ -8,13 +8,24 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from mapapp.events.taxonomy import NOT_EVENTS, TRIGGER_TYPES, disaster_kind, event_type
+from mapapp.events.taxonomy import (
+    NOT_EVENTS,
+    NOUN_TYPES,
+    TRIGGER_TYPES,
+    disaster_kind,
+    event_type,
+)
 
 if TYPE_CHECKING:
     from spacy.tokens import Doc, Span, Token
 
 TRIGGER_POS = frozenset({"VERB", "NOUN"})
-FIRE_VERBS = frozenset({"open", "exchange", "return", "come"})  # "opened fire": gunfire
+FIRE_VERBS = frozenset({"open", "exchange", "return", "come", "trade"})  # "opened fire": gunfire
+#: "rocket fire", "artillery fire": fire from weapons, not a blaze.
+WEAPONS = frozenset(
+    "rocket mortar artillery gun tank sniper machine-gun machinegun cannon missile "
+    "small-arms heavy automatic".split()
+)
 
 
 def find_triggers(doc: Doc) -> list[Token]:
@@ -29,6 +40,13 @@ def is_trigger(token: Token) -> bool:
         return False
     if token.pos_ == "NOUN" and token.dep_ == "compound":
         return False  # "protest leaders" names people, "bomb squad" a unit
+    following = token.doc[token.i + 1] if token.i + 1 < len(token.doc) else None
+    if token.lower_ == "according" and following is not None and following.lower_ == "to":
+        return False  # "according to the monitor" attributes, it reports nothing
+    if lemma in FIRE_VERBS and any(
+        c.dep_ in ("dobj", "obj") and c.lemma_.lower() == "fire" for c in token.children
+    ):
+        return False  # "traded fire": the fire is the event, the verb only its manner
     return not (token.pos_ == "VERB" and token.dep_ == "amod")  # "a wounded soldier"
 
 
@@ -44,9 +62,15 @@ def trigger_type(token: Token) -> tuple[str, str | None]:
     """(type, disaster kind or None) of a trigger token, read with its head and objects."""
     lemma = token.lemma_.lower()
     noun = token.pos_ in ("NOUN", "PROPN")
-    if lemma == "fire" and token.head.lemma_.lower() in FIRE_VERBS:
+    if lemma == "fire" and (
+        token.head.lemma_.lower() in FIRE_VERBS
+        or any(
+            c.lemma_.lower() in WEAPONS for c in token.children if c.dep_ in ("compound", "amod")
+        )
+    ):
         return "shelling", None
-    kind = disaster_kind(lemma)
+    own = not noun and lemma in NOUN_TYPES  # "they stormed the base": an assault, no storm
+    kind = None if own else disaster_kind(lemma)
     if kind is None:  # "a flood hit", "struck by an earthquake": the kind sits beside the verb
         for near in (*token.children, token.head):
             kind = kind or (disaster_kind(near.lemma_) if near.pos_ == "NOUN" else None)

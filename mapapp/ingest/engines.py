@@ -47,19 +47,42 @@ class Part:
     places: int
     unresolved: int
     has_model: bool
+    events: Any = None  # geopandas.GeoDataFrame, store.EVENT_COLUMNS; None: not extracted
 
     def __len__(self) -> int:
         return len(self.articles)
 
 
-def parse_part(geoparser: Any, batch: Sequence[Article]) -> Part:
-    """Geoparse ``batch`` and build its store rows."""
+def parse_part(geoparser: Any, batch: Sequence[Article], events: Any = None) -> Part:
+    """Geoparse ``batch`` and build its store rows; with ``events`` (an `ArticleEvents`
+    over the same geoparser) its event rows too, read from the same parses."""
+    from mapapp.stores.event_frames import events_frame
     from mapapp.stores.frames import batch_frames
 
-    parsed = geoparser.parse_articles(batch)
+    if events is not None:
+        parsed, found = events.parse_articles(batch)
+        happened = events_frame([(a, e) for (a, _), e in zip(parsed, found, strict=True)])
+    else:
+        parsed, happened = geoparser.parse_articles(batch), None
     articles, mentions = batch_frames(parsed)
     places = sum(r.resolved for _, resolutions in parsed for r in resolutions)
-    return Part(articles, mentions, places, len(mentions) - places, geoparser.has_model)
+    return Part(articles, mentions, places, len(mentions) - places, geoparser.has_model, happened)
+
+
+def wants_events(config: Settings) -> bool:
+    """Should this run extract events? ``MAPAPP_EVENTS`` on and a store that keeps them."""
+    from mapapp.stores import open_store
+
+    return config.events and not open_store(config.store).partitioned
+
+
+def event_reader(config: Settings, geoparser: Any) -> Any:
+    """The `ArticleEvents` of ``geoparser`` when this run extracts events, else None."""
+    if not wants_events(config):
+        return None
+    from mapapp.events.articles import ArticleEvents
+
+    return ArticleEvents.from_geoparser(geoparser, config.ner_model)
 
 
 # -- reading the input ---------------------------------------------------------
@@ -188,11 +211,13 @@ def run_ingest(
     geoparser: Any = None,
     advance: Callable[[int], None] = lambda n: None,
     partition_size: int = PARTITION_SIZE,
+    events: Any = None,
 ) -> Written:
     """Geoparse the new articles of ``scan`` and write them to the configured store.
 
-    ``geoparser`` is used for the in-process case (one local worker); other
-    engines load their own in each worker from ``config``.  ``advance`` is
+    ``geoparser`` (and ``events``, its `ArticleEvents` or None) are used for
+    the in-process case (one local worker); other engines load their own in
+    each worker from ``config``.  ``advance`` is
     called with the number of articles of each batch written.
     """
     from mapapp.geoparsing import batches
@@ -211,7 +236,7 @@ def run_ingest(
                 advance=advance,
             )
     if workers == 1:
-        parts = (parse_part(geoparser, batch) for batch in batches(articles, batch_size))
+        parts = (parse_part(geoparser, b, events) for b in batches(articles, batch_size))
         return _write(parts, config, advance, partition_size)
     with _WorkerPool(config, workers) as pool:
         return _write(pool.parts(batches(articles, batch_size)), config, advance, partition_size)
@@ -226,7 +251,8 @@ def _write(
     written = Written.nothing()
     with open_store(config.store).writer(partition_size) as writer:
         for part in parts:
-            written = written.plus(part, writer.add_frames(part.articles, part.mentions))
+            stored = writer.add_frames(part.articles, part.mentions, part.events)
+            written = written.plus(part, stored)
             advance(len(part))
     return written
 
@@ -240,10 +266,11 @@ def _start_worker(config: Settings) -> None:
     from mapapp.geoparsing import Geoparser
 
     _WORKER["geoparser"] = Geoparser.from_settings(config)
+    _WORKER["events"] = event_reader(config, _WORKER["geoparser"])
 
 
 def _parse_in_worker(batch: list[Article]) -> Part:
-    return parse_part(_WORKER["geoparser"], batch)
+    return parse_part(_WORKER["geoparser"], batch, _WORKER["events"])
 
 
 class _WorkerPool:

@@ -15,7 +15,14 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from mapapp.ingest.engines import Scan, check_engine, run_ingest, scan_articles
+from mapapp.ingest.engines import (
+    Scan,
+    check_engine,
+    event_reader,
+    run_ingest,
+    scan_articles,
+    wants_events,
+)
 from mapapp.settings import Settings, describe_store
 
 if TYPE_CHECKING:
@@ -131,6 +138,7 @@ def _ingest(
         geoparser = None
     elif geoparser is None or fallback is not None:
         geoparser = load_geoparser(settings, report, fallback)
+    events = _events_for(settings, geoparser, report) if in_process else None
     with progress(len(scan.fresh), stats) as advance:
         written = run_ingest(
             paths,
@@ -140,6 +148,7 @@ def _ingest(
             batch_size=BATCH_SIZE,
             geoparser=geoparser,
             advance=advance,
+            events=events,
         )
     if not written.has_model and not in_process:
         report(
@@ -181,15 +190,34 @@ def _reprocess(settings: Settings, progress: Progress, report: Report) -> Ingest
     if not articles:
         return IngestSummary()
     geoparser = load_geoparser(settings, report)
-    parsed = []
+    events = _events_for(settings, geoparser, report)
+    parsed, happened = [], []
     with progress(len(articles), None) as advance:
         for batch in batches(articles, BATCH_SIZE):
-            parsed.extend(geoparser.parse_articles(batch))
+            if events is None:
+                parsed.extend(geoparser.parse_articles(batch))
+            else:
+                done, found = events.parse_articles(batch)
+                parsed.extend(done)
+                happened.extend((a, e) for (a, _), e in zip(done, found, strict=True))
             advance(len(batch))
-    redone = store.replace(parsed)
+    redone = store.replace(parsed, happened if events is not None else None)
     mentions = sum(len(resolutions) for _, resolutions in parsed)
     places = sum(r.resolved for _, resolutions in parsed for r in resolutions)
     return IngestSummary(articles=redone, places=places, unresolved=mentions - places)
+
+
+def _events_for(settings: Settings, geoparser: Any, report: Report) -> Any:
+    """The run's `ArticleEvents` (events read from the geoparser's parses), or None: off
+    (MAPAPP_EVENTS=0), a GeoParquet store, or no spaCy model (said through ``report``)."""
+    if not wants_events(settings):
+        if settings.events:
+            report("note: a GeoParquet store keeps no events; events were not extracted")
+        return None
+    events = event_reader(settings, geoparser)
+    if events is None:
+        report(f"note: events need the spaCy model {settings.ner_model!r}; none were extracted")
+    return events
 
 
 def _writer_lock(settings: Settings, report: Report) -> AbstractContextManager[Any]:

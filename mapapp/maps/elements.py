@@ -265,8 +265,10 @@ class PlacesLayer(JSCSSMixin, MacroElement):
         ("mapapp_outlines_js", "/static/outlines.js"),
         ("mapapp_popups_js", "/static/popups.js"),
         ("mapapp_storylist_js", "/static/storylist.js"),
+        ("mapapp_events_js", "/static/events.js"),
         ("mapapp_map_js", "/static/map.js"),
     ]
+    default_css = [("mapapp_events_css", "/static/events.css")]
 
     _template = SafeTemplate("""
         {% macro script(this, kwargs) %}
@@ -284,6 +286,7 @@ class PlacesLayer(JSCSSMixin, MacroElement):
         story_url: str = "/stories/ARTICLE-ID",
         export_url: str = "/export.FORMAT",
         asset_root: str = "/",
+        events_url: str = "/api/events",
     ) -> None:
         super().__init__()
         self._name = "PlacesLayer"
@@ -293,10 +296,12 @@ class PlacesLayer(JSCSSMixin, MacroElement):
             "evidenceUrl": evidence_url,
             "storyUrl": story_url,
             "exportUrl": export_url,
+            "eventsUrl": events_url,
             "state": view.state(),
             "fit": view.zoom is None,
         }
         self.default_js = _local(type(self).default_js, asset_root)
+        self.default_css = _local(type(self).default_css, asset_root)
 
 
 class PointLabel(MacroElement):
@@ -404,6 +409,7 @@ def render_map(
     tiles_attribution: str | None = None,
     asset_root: str = "/",
     labels_url: str | None = None,
+    events_url: str = "/api/events",
 ) -> Markup:
     """The main map: outlines, optional tiles, and the places layer in ``view``.
 
@@ -430,5 +436,6 @@ def render_map(
         story_url=story_url,
         export_url=export_url,
         asset_root=asset_root,
+        events_url=events_url,
     ).add_to(m)
     return map_fragment(m)

@@ -142,6 +142,37 @@ def _roles(args: Mapping[str, Any]) -> tuple[str, ...]:
     return tuple(r for r in MAP_ROLES if r in wanted)
 
 
+LAYERS = ("events", "mentions")
+EVENT_DATES = ("event", "published")
+
+
+def _choice(args: Mapping[str, Any], name: str, choices: tuple[str, ...]) -> str:
+    """One of ``choices`` (the first is the default).
+
+    :raise QueryError: any other value.
+    """
+    value = (_last(args, name) or "").strip().lower()
+    if not value:
+        return choices[0]
+    if value not in choices:
+        raise QueryError(f"Bad {name} {value[:40]!r}: use {' or '.join(choices)}")
+    return value
+
+
+def _types(args: Mapping[str, Any]) -> tuple[str, ...]:
+    """The ``types`` parameter: event types, comma-separated; absent means every type.
+
+    :raise QueryError: a type the taxonomy does not have.
+    """
+    from mapapp.events.taxonomy import EVENT_TYPES
+
+    wanted = {t.strip().lower() for v in _values(args, "types") for t in v.split(",") if t.strip()}
+    unknown = sorted(wanted - set(EVENT_TYPES))
+    if unknown:
+        raise QueryError(f"Unknown event type {unknown[0][:40]!r}: use {', '.join(EVENT_TYPES)}")
+    return tuple(t for t in EVENT_TYPES if t in wanted)
+
+
 def parse_view(args: Mapping[str, Any]) -> MapView:
     """The map's filters and view from a query string, checked once for every route.
 
@@ -174,4 +205,7 @@ def parse_view(args: Mapping[str, Any]) -> MapView:
         lat=lat,
         lon=lon,
         zoom=None if zoom is None else int(zoom),
+        layer=_choice(args, "layer", LAYERS),
+        types=_types(args),
+        dates=_choice(args, "dates", EVENT_DATES),
     )

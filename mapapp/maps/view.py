@@ -34,6 +34,9 @@ class MapView:
     lat: float | None = None
     lon: float | None = None
     zoom: int | None = None
+    layer: str = "events"  # the events layer is the default view; "mentions" the other
+    types: tuple[str, ...] = ()  # event types shown; empty means every type
+    dates: str = "event"  # the date filter reads the event's date, or "published"
 
     def params(self, *, view: bool = True) -> dict[str, str]:
         """The query parameters that differ from the defaults, in map.js's spelling."""
@@ -54,6 +57,12 @@ class MapView:
             out["min_score"] = f"{self.min_score:g}"
         if not self.areas:
             out["areas"] = "0"
+        if self.layer != "events":
+            out["layer"] = self.layer
+        if self.types:
+            out["types"] = ",".join(self.types)
+        if self.dates != "event":
+            out["dates"] = self.dates
         if view and self.zoom is not None and self.lat is not None and self.lon is not None:
             out.update(lat=f"{self.lat:.4f}", lon=f"{self.lon:.4f}", zoom=str(self.zoom))
         return out
@@ -72,6 +81,9 @@ class MapView:
             "lat": self.lat,
             "lon": self.lon,
             "zoom": self.zoom,
+            "layer": self.layer,
+            "types": list(self.types),
+            "dates": self.dates,
         }
 
     def without_view(self) -> MapView:

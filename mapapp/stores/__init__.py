@@ -28,12 +28,19 @@ class StoreWriter(Protocol):
     def __exit__(self, *exc: object) -> None: ...
 
     def add_frames(
-        self, articles: pandas.DataFrame, mentions: geopandas.GeoDataFrame
+        self,
+        articles: pandas.DataFrame,
+        mentions: geopandas.GeoDataFrame,
+        events: geopandas.GeoDataFrame | None = None,
     ) -> WriteResult:
-        """Store one batch's rows (stored ids are skipped)."""
+        """Store one batch's rows, events with them (stored ids are skipped)."""
 
     def write(
-        self, index: int, articles: pandas.DataFrame, mentions: geopandas.GeoDataFrame
+        self,
+        index: int,
+        articles: pandas.DataFrame,
+        mentions: geopandas.GeoDataFrame,
+        events: geopandas.GeoDataFrame | None = None,
     ) -> WriteResult:
         """Store partition ``index`` of a run whose partitions finish in any order."""
 
@@ -83,6 +90,21 @@ class Store(Protocol):
         """Mentions published in [start, end] (all when unbounded), with headline and url;
         ``bbox`` (west, south, east, north in degrees) keeps the points inside it."""
 
+    def events(
+        self,
+        start: date | None = None,
+        end: date | None = None,
+        *,
+        include_undated: bool = False,
+        by: str = "event",
+        article_id: str | None = None,
+        located_only: bool = False,
+        bbox: tuple[float, float, float, float] | None = None,
+    ) -> geopandas.GeoDataFrame:
+        """Event rows, one per (event, place), whose event date (``by="published"``: story
+        date) lies in [start, end], with headline and url; a placeless event has no point
+        (``located_only`` drops it).  GeoParquet keeps no events (StoreError)."""
+
     def articles(
         self, start: date | None = None, end: date | None = None, *, include_undated: bool = False
     ) -> pandas.DataFrame:
@@ -110,12 +132,24 @@ class Store(Protocol):
         """Store articles and their mentions in one write; stored ids are skipped."""
 
     def add_frames(
-        self, articles: pandas.DataFrame, mentions: geopandas.GeoDataFrame
+        self,
+        articles: pandas.DataFrame,
+        mentions: geopandas.GeoDataFrame,
+        events: geopandas.GeoDataFrame | None = None,
     ) -> WriteResult:
-        """Store the rows of `mapapp.stores.frames.batch_frames` in one write."""
+        """Store the rows of `mapapp.stores.frames.batch_frames` (and events) in one write."""
 
-    def replace(self, batch: Iterable[tuple[Article, Sequence[Resolution]]]) -> int:
-        """Swap the stored articles' mentions for new ones in one write (reprocessing)."""
+    def add_events(
+        self, batch: Iterable[tuple[Article, Sequence[Resolution], Sequence[Any]]]
+    ) -> WriteResult:
+        """Store articles with their mentions and `Event` records in one write."""
+
+    def replace(
+        self,
+        batch: Iterable[tuple[Article, Sequence[Resolution]]],
+        events: Sequence[tuple[Article, Sequence[Any]]] | None = None,
+    ) -> int:
+        """Swap the stored articles' mentions (and events) for new ones in one write."""
 
     def writer(self, partition_size: int | None = None) -> StoreWriter:
         """A run of writes (``partition_size`` articles per file, for partitioned stores)."""

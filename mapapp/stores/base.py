@@ -140,10 +140,28 @@ class StoreBase:
         return dataclasses.replace(result, skipped=result.skipped + duplicates)
 
     def add_frames(
-        self, articles: pandas.DataFrame, mentions: geopandas.GeoDataFrame
+        self,
+        articles: pandas.DataFrame,
+        mentions: geopandas.GeoDataFrame,
+        events: geopandas.GeoDataFrame | None = None,
     ) -> WriteResult:
-        """Store the rows of `batch_frames` in one write; stored ids are skipped."""
+        """Store the rows of `batch_frames` (and `events_frame`) in one write; stored ids
+        are skipped."""
         raise NotImplementedError
+
+    def add_events(
+        self, batch: Iterable[tuple[Article, Sequence[Resolution], Sequence[Any]]]
+    ) -> WriteResult:
+        """Store articles with their mentions and events (`Event` records) in one write."""
+        from mapapp.stores.event_frames import events_frame
+
+        triples, seen = [], set()
+        for article, resolutions, events in batch:
+            if article.article_id not in seen:
+                seen.add(article.article_id)
+                triples.append((article, resolutions, events))
+        articles, mentions = batch_frames([(a, r) for a, r, _ in triples])
+        return self.add_frames(articles, mentions, events_frame([(a, e) for a, _, e in triples]))
 
     def article_records(self) -> list[Article]:
         """Every stored article as an `Article` record (for reprocessing)."""
@@ -166,30 +184,47 @@ class Appending(StoreBase):
     partitioned = False
 
     def _append(
-        self, articles: pandas.DataFrame, mentions: geopandas.GeoDataFrame, replace: bool = False
+        self,
+        articles: pandas.DataFrame,
+        mentions: geopandas.GeoDataFrame,
+        replace: bool = False,
+        events: geopandas.GeoDataFrame | None = None,
     ) -> tuple[int, int, int]:
         raise NotImplementedError
 
     def add_frames(
-        self, articles: pandas.DataFrame, mentions: geopandas.GeoDataFrame
+        self,
+        articles: pandas.DataFrame,
+        mentions: geopandas.GeoDataFrame,
+        events: geopandas.GeoDataFrame | None = None,
     ) -> WriteResult:
-        """Append the rows of `batch_frames` in one transaction; stored ids are skipped."""
-        added, n_mentions, resolved = self._append(articles, mentions)
+        """Append the rows of `batch_frames` (and their events) in one transaction; stored
+        ids are skipped."""
+        added, n_mentions, resolved = self._append(articles, mentions, events=events)
         return WriteResult(
             added=added, skipped=len(articles) - added, mentions=n_mentions, resolved=resolved
         )
 
-    def replace(self, batch: Iterable[tuple[Article, Sequence[Resolution]]]) -> int:
-        """Swap the mentions of already-stored articles for new ones, all in one transaction.
+    def replace(
+        self,
+        batch: Iterable[tuple[Article, Sequence[Resolution]]],
+        events: Sequence[tuple[Article, Sequence[Any]]] | None = None,
+    ) -> int:
+        """Swap the mentions (and events) of already-stored articles for new ones, all in one
+        transaction.
 
         This is how ``mapapp ingest --reprocess`` applies new rules and
         corrections: a crash leaves every article with its old mentions or
-        every article with its new ones.  Returns the articles given.
+        every article with its new ones.  Without ``events`` (each article with
+        its `Event` records) the given articles' events are removed, since they
+        were read from the old places.  Returns the articles given.
         """
+        from mapapp.stores.event_frames import events_frame
+
         pairs, _ = unique_articles(batch)
         if not pairs or not self.exists():
             return 0
-        self._append(*batch_frames(pairs), replace=True)
+        self._append(*batch_frames(pairs), replace=True, events=events_frame(events or []))
         return len(pairs)
 
     def writer(self, partition_size: int | None = None) -> BatchWriter:
@@ -211,16 +246,23 @@ class BatchWriter:
         return None
 
     def add_frames(
-        self, articles: pandas.DataFrame, mentions: geopandas.GeoDataFrame
+        self,
+        articles: pandas.DataFrame,
+        mentions: geopandas.GeoDataFrame,
+        events: geopandas.GeoDataFrame | None = None,
     ) -> WriteResult:
         """Store one batch's rows now, in one transaction."""
-        return self.store.add_frames(articles, mentions)
+        return self.store.add_frames(articles, mentions, events)
 
     def write(
-        self, index: int, articles: pandas.DataFrame, mentions: geopandas.GeoDataFrame
+        self,
+        index: int,
+        articles: pandas.DataFrame,
+        mentions: geopandas.GeoDataFrame,
+        events: geopandas.GeoDataFrame | None = None,
     ) -> WriteResult:
         """Store partition ``index`` now (as `add_frames`)."""
-        return self.add_frames(articles, mentions)
+        return self.add_frames(articles, mentions, events)
 
 
 class FileLocated:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pandas
 
@@ -20,7 +21,7 @@ from mapapp.settings import describe_store
 from mapapp.stores import open_store
 from mapapp.stores.base import NOTHING, WriteResult
 from mapapp.stores.locking import writer_lock
-from mapapp.stores.schema import ARTICLE_COLUMNS, MENTION_COLUMNS
+from mapapp.stores.schema import ARTICLE_COLUMNS, EVENT_COLUMNS, MENTION_COLUMNS
 
 COPY_BATCH = 500  # articles per target transaction
 
@@ -48,13 +49,31 @@ def copy_store(
     mentions = mentions[[*MENTION_COLUMNS, mentions.geometry.name]]
     by_article = dict(tuple(mentions.groupby("article_id", sort=False)))
     empty = mentions.iloc[0:0]
+    events = source_events(src)
+    events_by_article = dict(tuple(events.groupby("article_id", sort=False)))
+    no_events = events.iloc[0:0]
     done = NOTHING
     with writer_lock(target), dst.writer() as writer:
         for first in range(0, len(articles), batch_size):
             chunk = articles.iloc[first : first + batch_size][list(ARTICLE_COLUMNS)]
             parts = [by_article.get(a, empty) for a in chunk["article_id"]]
             rows = pandas.concat(parts, ignore_index=True) if parts else empty
-            done += writer.add_frames(chunk.reset_index(drop=True), rows)
+            found = [events_by_article.get(a, no_events) for a in chunk["article_id"]]
+            happened = pandas.concat(found, ignore_index=True) if found else no_events
+            done += writer.add_frames(chunk.reset_index(drop=True), rows, happened)
             if advance is not None:
                 advance(len(chunk))
     return done
+
+
+def source_events(store: Any) -> Any:
+    """Every event row of ``store`` in its order (none from a store that keeps no events)."""
+    from mapapp.stores.event_frames import empty_events
+
+    try:
+        events = store.events(include_undated=True)
+    except StoreError:
+        if store.partitioned:  # GeoParquet keeps no events: there are none to copy
+            return empty_events()
+        raise
+    return events[[*EVENT_COLUMNS, events.geometry.name]]

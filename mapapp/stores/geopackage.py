@@ -27,6 +27,7 @@ import pyogrio
 import pyogrio.errors
 import shapely
 
+import mapapp.stores.geopackage_events as gpkg_events
 from mapapp.errors import StoreError
 from mapapp.files import atomic_path, leftovers, scratch_folder
 from mapapp.stores.base import Appending, FileLocated, sql_stats
@@ -45,8 +46,13 @@ _INDEXES = (
 _ENVELOPE_BYTES = {0: 0, 1: 32, 2: 48, 3: 48, 4: 64}  # GeoPackage blob header
 
 
-def _write_layers(path: Path, articles: pandas.DataFrame, mentions: geopandas.GeoDataFrame) -> None:
-    """Write both layers to a new GeoPackage with the store's layout."""
+def _write_layers(
+    path: Path,
+    articles: pandas.DataFrame,
+    mentions: geopandas.GeoDataFrame,
+    events: geopandas.GeoDataFrame | None = None,
+) -> None:
+    """Write the layers to a new GeoPackage with the store's layout (events: a third one)."""
     pyogrio.write_dataframe(
         mentions,
         path,
@@ -56,6 +62,8 @@ def _write_layers(path: Path, articles: pandas.DataFrame, mentions: geopandas.Ge
         layer_options={"SPATIAL_INDEX": "NO", "GEOMETRY_NAME": GEOM},
     )
     pyogrio.write_dataframe(articles, path, layer="articles", driver="GPKG")
+    if events is not None:
+        gpkg_events.write_layer(path, events)
 
 
 def _from_gpkg_blobs(blobs: Iterable[bytes | None]) -> list[Any]:
@@ -194,10 +202,10 @@ class GeoPackageStore(Appending, FileLocated):
         self.path.parent.mkdir(parents=True, exist_ok=True)
         try:
             with atomic_path(self.path, kind=NEW, exclusive=True) as fresh:
-                _write_layers(fresh, articles_frame([], ""), empty_mentions())
+                _write_layers(fresh, articles_frame([], ""), empty_mentions(), gpkg_events.empty())
                 conn = sqlite3.connect(fresh)
                 with conn:
-                    for statement in _INDEXES:
+                    for statement in (*_INDEXES, *gpkg_events.INDEXES):
                         conn.execute(statement)
                 conn.close()
         except FileExistsError:
@@ -211,7 +219,11 @@ class GeoPackageStore(Appending, FileLocated):
             raise self._fail(err, "create") from err
 
     def _append(
-        self, articles: pandas.DataFrame, mentions: geopandas.GeoDataFrame, replace: bool = False
+        self,
+        articles: pandas.DataFrame,
+        mentions: geopandas.GeoDataFrame,
+        replace: bool = False,
+        events: geopandas.GeoDataFrame | None = None,
     ) -> tuple[int, int, int]:
         """Stage the rows in a scratch GeoPackage, then copy the new ones in one transaction;
         returns (articles, mentions, resolved mentions) stored."""
@@ -227,26 +239,32 @@ class GeoPackageStore(Appending, FileLocated):
                 raise self._fail(err, "stage a batch for") from err
             staged = scratch / "batch.gpkg"
             try:
-                _write_layers(staged, articles, mentions)
+                _write_layers(staged, articles, mentions, events)
             except (OSError, pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError) as err:
                 raise self._fail(err, "stage a batch for") from err
             conn = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT, isolation_level=None)
             try:
                 self._check(conn)
                 conn.execute("ATTACH DATABASE ? AS batch", (str(staged),))
-                return self._copy_new(conn, mentions, replace=replace)
+                return self._copy_new(conn, mentions, replace=replace, events=events is not None)
             except sqlite3.Error as err:
                 raise self._fail(err, "append to") from err
             finally:
                 conn.close()
 
     def _copy_new(
-        self, conn: sqlite3.Connection, mentions: geopandas.GeoDataFrame, replace: bool = False
+        self,
+        conn: sqlite3.Connection,
+        mentions: geopandas.GeoDataFrame,
+        replace: bool = False,
+        events: bool = False,
     ) -> tuple[int, int, int]:
         """INSERT ... SELECT the staged rows of unseen articles; all or nothing.
 
-        With ``replace``, the staged articles' stored mentions are deleted
-        first and all staged mentions go in (the articles themselves stay).
+        With ``replace``, the staged articles' stored mentions (and events) are
+        deleted first and all staged mentions go in (the articles themselves
+        stay).  ``events``: the batch staged an events layer too (a store made
+        before events gets its own layer in the same transaction).
         """
         unseen = 'WHERE "article_id" NOT IN (SELECT "article_id" FROM main."articles")'
         m_cols = _quoted([*MENTION_COLUMNS, GEOM])
@@ -268,6 +286,8 @@ class GeoPackageStore(Appending, FileLocated):
                     'WHERE "article_id" IN (SELECT "article_id" FROM batch."articles")'
                 )
             }
+            if events:
+                gpkg_events.copy_staged(conn, unseen_mentions, replace=replace)
             n_mentions = conn.execute(
                 f'INSERT INTO main."mentions" ({m_cols}) SELECT {m_cols} FROM batch."mentions" '
                 f'{unseen_mentions} ORDER BY "fid"'
@@ -315,6 +335,40 @@ class GeoPackageStore(Appending, FileLocated):
         )
         columns = {**MENTION_COLUMNS, **JOINED_COLUMNS, GEOM: "object"}
         frame = self._query(sql, params, columns)
+        geometry = geopandas.GeoSeries(
+            _from_gpkg_blobs(frame.pop(GEOM)), index=frame.index, crs=CRS
+        )
+        return in_bbox(geopandas.GeoDataFrame(frame, geometry=geometry, crs=CRS), bbox)
+
+    def events(
+        self,
+        start: date | None = None,
+        end: date | None = None,
+        *,
+        include_undated: bool = False,
+        by: str = "event",
+        article_id: str | None = None,
+        located_only: bool = False,
+        bbox: tuple[float, float, float, float] | None = None,
+    ) -> geopandas.GeoDataFrame:
+        """Event rows (one per event and place) whose event date (or, ``by="published"``,
+        story date) lies in [start, end], with headline and url; see `Store.events`."""
+        sql, params = gpkg_events.select_sql(
+            start,
+            end,
+            include_undated=include_undated,
+            by=by,
+            article_id=article_id,
+            located_only=located_only,
+        )
+        columns = {**gpkg_events.EVENT_COLUMNS, **JOINED_COLUMNS, GEOM: "object"}
+        with self._reading() as conn:
+            if conn is None or not gpkg_events.has_layer(conn):
+                frame = typed(pandas.DataFrame(columns=list(columns)), columns)
+            else:
+                frame = pandas.read_sql_query(sql, conn, params=params)
+                frame["date_assumed"] = frame["date_assumed"].fillna(0).astype(bool)
+                frame = typed(frame, columns)
         geometry = geopandas.GeoSeries(
             _from_gpkg_blobs(frame.pop(GEOM)), index=frame.index, crs=CRS
         )

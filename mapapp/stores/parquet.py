@@ -245,8 +245,18 @@ class ParquetStore(StoreBase, FileLocated):
             "ingest the articles again into a new store instead"
         )
 
+    def events(self, *args: Any, **kwargs: Any) -> geopandas.GeoDataFrame:
+        """Not for this store: events live in a GeoPackage or PostGIS store.
+
+        :raise StoreError: always.
+        """
+        raise StoreError(_NO_EVENTS.format(self.path))
+
     def add_frames(
-        self, articles: pandas.DataFrame, mentions: geopandas.GeoDataFrame
+        self,
+        articles: pandas.DataFrame,
+        mentions: geopandas.GeoDataFrame,
+        events: geopandas.GeoDataFrame | None = None,
     ) -> WriteResult:
         """Not for this store: runs write it, through `writer`.
 
@@ -259,6 +269,12 @@ class ParquetStore(StoreBase, FileLocated):
     def writer(self, partition_size: int | None = None) -> ParquetWriter:
         """One run into this store, committed when its ``with`` block ends."""
         return ParquetWriter(self.path, partition_size or PARTITION_SIZE)
+
+
+_NO_EVENTS = (
+    "{}: a GeoParquet store keeps no events; use a GeoPackage or PostGIS store for "
+    "the events layer (or ingest with MAPAPP_EVENTS=0)"
+)
 
 
 class ParquetWriter:
@@ -309,10 +325,18 @@ class ParquetWriter:
             raise StoreError(f"{self.path}: could not create the store ({err})") from err
 
     def add_frames(
-        self, articles: pandas.DataFrame, mentions: geopandas.GeoDataFrame
+        self,
+        articles: pandas.DataFrame,
+        mentions: geopandas.GeoDataFrame,
+        events: geopandas.GeoDataFrame | None = None,
     ) -> WriteResult:
         """Gather the rows of unseen articles; write a partition once ``partition_size``
-        articles are gathered."""
+        articles are gathered.
+
+        :raise StoreError: ``events`` holds rows (this store keeps no events).
+        """
+        if events is not None and len(events):
+            raise StoreError(_NO_EVENTS.format(self.path))
         if self.known is None:
             self.known = self.store.known_ids()
         fresh = articles[~articles["article_id"].isin(self.known)]

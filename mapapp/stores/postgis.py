@@ -35,6 +35,7 @@ from typing import Any
 import geopandas
 import pandas
 
+import mapapp.stores.postgis_events as pg_events
 from mapapp.errors import StoreError
 from mapapp.settings import describe_store as describe
 from mapapp.stores.base import Appending, sql_stats
@@ -53,6 +54,7 @@ from mapapp.stores.schema import (
     JOINED_COLUMNS,
     MENTION_COLUMNS,
     empty_articles,
+    empty_events_view,
     empty_view,
     typed,
 )
@@ -192,7 +194,11 @@ class PostgisStore(Appending):
     # -- writing ---------------------------------------------------------
 
     def _append(
-        self, articles: pandas.DataFrame, mentions: geopandas.GeoDataFrame, replace: bool = False
+        self,
+        articles: pandas.DataFrame,
+        mentions: geopandas.GeoDataFrame,
+        replace: bool = False,
+        events: geopandas.GeoDataFrame | None = None,
     ) -> tuple[int, int, int]:
         """Insert the unseen articles, then the mentions of exactly those; all or nothing;
         returns (articles, mentions, resolved mentions) stored.
@@ -220,12 +226,15 @@ class PostgisStore(Appending):
                         ),
                         {"ids": sorted(keep)},
                     )
+                    pg_events.delete_events(conn, sorted(keep))
                 added = 0
             else:
                 keep = self._insert_articles(conn, articles)
                 added = len(keep)
             rows = mentions[mentions["article_id"].isin(keep)]
             _write_mentions(conn, rows)
+            if events is not None:
+                pg_events.write_events(conn, events[events["article_id"].isin(keep)])
         return added, len(rows), int(rows.geometry.notna().sum())
 
     @staticmethod
@@ -301,6 +310,33 @@ class PostgisStore(Appending):
             pandas.DataFrame(frame.drop(columns="geometry")), {**MENTION_COLUMNS, **JOINED_COLUMNS}
         )
         return geopandas.GeoDataFrame(rows, geometry=frame.geometry, crs=CRS)
+
+    def events(
+        self,
+        start: date | None = None,
+        end: date | None = None,
+        *,
+        include_undated: bool = False,
+        by: str = "event",
+        article_id: str | None = None,
+        located_only: bool = False,
+        bbox: tuple[float, float, float, float] | None = None,
+    ) -> geopandas.GeoDataFrame:
+        """Event rows (one per event and place) whose event date (or, ``by="published"``,
+        story date) lies in [start, end], with headline and url; see `Store.events`."""
+        sql, params = pg_events.select_sql(
+            start,
+            end,
+            include_undated=include_undated,
+            by=by,
+            article_id=article_id,
+            located_only=located_only,
+            bbox=bbox,
+        )
+        with self._reading() as conn:
+            if conn is None:
+                return empty_events_view()
+            return pg_events.read_events(conn, sql, params)
 
     def articles(
         self, start: date | None = None, end: date | None = None, *, include_undated: bool = False

@@ -48,6 +48,39 @@ ARTICLE_COLUMNS: dict[str, str] = {
     )
 }
 JOINED_COLUMNS: dict[str, str] = {"headline": "str", "url": "str"}  # mentions read with these
+# One row per (event, place); an event without a place keeps one row with no point.
+EVENT_COLUMNS: dict[str, str] = {
+    "event_id": "str",  # article id + trigger offsets: stable across reprocessing
+    "article_id": "str",
+    "sentence_start": "int64",
+    "sentence_end": "int64",
+    "sentence": "str",
+    "trigger": "str",
+    "trigger_start": "int64",
+    "trigger_end": "int64",
+    "type": "str",
+    "kind": "str",
+    "date": "str",
+    "date_start": "str",
+    "date_end": "str",
+    "date_text": "str",
+    "date_assumed": "bool",  # no date in the text: the publication date stands in
+    "killed": "Int64",
+    "injured": "Int64",
+    "displaced": "Int64",
+    "arrested": "Int64",
+    "subject": "str",
+    "object": "str",
+    "score": "float64",
+    "place_start": "Int64",  # the place mention: article id + these offsets
+    "place_end": "Int64",
+    "place_name": "str",
+    "geonameid": "Int64",
+    "country_code": "str",
+    "place_score": "float64",
+    "published": "str",
+}
+EVENT_DATES = ("date", "date_start", "date_end", "published")  # SQL dates on PostGIS
 
 
 def typed(frame: pandas.DataFrame, columns: dict[str, str]) -> pandas.DataFrame:
@@ -58,6 +91,13 @@ def typed(frame: pandas.DataFrame, columns: dict[str, str]) -> pandas.DataFrame:
 def empty_articles() -> pandas.DataFrame:
     """An articles frame with no rows but every column, typed."""
     return typed(pandas.DataFrame(columns=list(ARTICLE_COLUMNS)), ARTICLE_COLUMNS)
+
+
+def empty_events_view() -> geopandas.GeoDataFrame:
+    """What ``events()`` reads from a store with no events: no rows, every column."""
+    columns = {**EVENT_COLUMNS, **JOINED_COLUMNS}
+    frame = typed(pandas.DataFrame(columns=list(columns)), columns)
+    return geopandas.GeoDataFrame(frame, geometry=geopandas.GeoSeries([], crs=CRS), crs=CRS)
 
 
 def empty_view() -> geopandas.GeoDataFrame:

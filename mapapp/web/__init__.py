@@ -30,6 +30,7 @@ from mapapp.web.api import api_bp
 from mapapp.web.assets import assets_bp
 from mapapp.web.context import json_response
 from mapapp.web.embed import embed_bp
+from mapapp.web.events import events_bp
 from mapapp.web.exports import exports_bp
 from mapapp.web.map import map_bp
 from mapapp.web.stories import stories_bp
@@ -61,7 +62,7 @@ def create_app(config: Settings | Mapping[str, Any] | None = None) -> Flask:
     app.config["MAPAPP_SETTINGS"] = settings
     cache.init_app(app)
     security.init_app(app)
-    for blueprint in (map_bp, stories_bp, api_bp, exports_bp, assets_bp, embed_bp):
+    for blueprint in (map_bp, stories_bp, api_bp, exports_bp, assets_bp, embed_bp, events_bp):
         app.register_blueprint(blueprint)
     app.register_error_handler(HTTPException, http_error)
     app.register_error_handler(QueryError, query_error)

@@ -34,6 +34,7 @@ def index() -> str:
             evidence_url=url_for("api.evidence_view"),
             story_url=url_for("stories.show", article_id="ARTICLE-ID"),
             export_url=url_for("exports.download", fmt="FORMAT"),
+            events_url=url_for("events.points"),
             **map_options(),
         )
 

@@ -6,6 +6,8 @@ from typing import Any
 
 from flask import Blueprint, abort, render_template, request
 
+from mapapp.errors import StoreError
+from mapapp.maps.events import story_events
 from mapapp.maps.story import mark_places, mention_spans, render_story_map, story_places, web_link
 from mapapp.web.cache import map_data, remembered
 from mapapp.web.context import get_store, map_options
@@ -53,7 +55,19 @@ def story_page(article_id: str) -> dict[str, Any]:
         "map_fragment": render_story_map(located, **map_options()),
         "older": older,
         "newer": newer,
+        "events": _events_of(article_id),
     }
+
+
+def _events_of(article_id: str) -> list[dict[str, Any]] | None:
+    """The story's events for its page; None for a store that keeps none (GeoParquet)."""
+    store = get_store()
+    try:
+        return story_events(store.events(article_id=article_id))
+    except StoreError:
+        if store.partitioned:
+            return None
+        raise
 
 
 def neighbours(article_id: str) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:

@@ -26,6 +26,7 @@
  *   popups.js    Popups(map, {evidenceUrl, storyUrl}): open(marker, data, result),
  *                closeIfHidden(result)
  *   storylist.js StoryList(document, map, {storyUrl, onPick, onCount}): show(data, result)
+ *   events.js    EventsLayer(map, {url, state, onSwitch, onChange}): show(), active()
  *   map.js       placesLayer(map, options) -> PlacesLayer, also kept as mapapp.layer
  * PlacesLayer alone holds the filter state, the data and the latest filter
  * result, and hands them to the modules; no module holds another.
@@ -66,7 +67,8 @@
     this.options = options;
     this.state = {start: s.start || "", end: s.end || "", undated: s.undated !== false,
                   q: s.q || "", country: s.country || "", roles: (s.roles || []).slice(),
-                  minScore: +s.minScore || 0, areas: s.areas !== false};
+                  minScore: +s.minScore || 0, areas: s.areas !== false,
+                  layer: s.layer || "events", types: (s.types || []).slice(), dates: s.dates || "event"};
     this.data = null;
     this.result = null;
     this.timeline = null;
@@ -85,6 +87,10 @@
     this.popups = new mapapp.Popups(map, {evidenceUrl: options.evidenceUrl, storyUrl: storyUrl});
     this.outlines = new mapapp.Outlines(map);
     new mapapp.Legend().addTo(map);
+    this.events = new mapapp.EventsLayer(map, {  // the default view, when events are stored
+      url: options.eventsUrl, state: this.state,
+      onSwitch: function () { self._eventsChanged(); }, onChange: function () { self._eventsChanged(); }
+    });
     this.saveUrl = mapapp.dom.debounce(this._saveUrl.bind(this), 150);
     // The map's script runs before the controls below it are parsed: fetch the
     // points now, and wire the controls once they exist.
@@ -190,6 +196,7 @@
     if (this.firstDraw && this.options.fit) { this.fit(); }
     this.firstDraw = false;
     this.clusters.show(result);
+    this.events.show();
     this._drawOutlines();
     this.list.show(data, result);
     mapapp.urlState.exportLinks(this.exportLinks, this.options.exportUrl, this.state, data.roles);
@@ -239,6 +246,14 @@
 
   PlacesLayer.prototype._storyUrl = function (story) {
     return this.options.storyUrl.replace("ARTICLE-ID", encodeURIComponent(this.data.story.id[story]));
+  };
+
+  // The events layer's switch, types or date field changed: the URL and export links follow.
+  PlacesLayer.prototype._eventsChanged = function () {
+    if (this.data) {
+      mapapp.urlState.exportLinks(this.exportLinks, this.options.exportUrl, this.state, this.data.roles);
+    }
+    this.saveUrl();
   };
 
   PlacesLayer.prototype._saveUrl = function () {

@@ -22,6 +22,9 @@
     if (chosen.length !== roles.length) { query.set("role", chosen.join(",")); }
     if (state.minScore > 0) { query.set("min_score", String(state.minScore)); }
     if (!state.areas) { query.set("areas", "0"); }
+    if (state.layer && state.layer !== "events") { query.set("layer", state.layer); }
+    if (state.types && state.types.length) { query.set("types", state.types.join(",")); }
+    if (state.dates && state.dates !== "event") { query.set("dates", state.dates); }
     return query;
   }
 
