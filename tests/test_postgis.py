@@ -198,6 +198,7 @@ def test_migrations_create_the_schema_with_its_indexes(postgis_url):
     )
     assert types["articles.published"] == types["mentions.published"] == "date"
     assert store.upgrade() == (head_revision(), head_revision())  # idempotent
+    assert "(name_key)" in indexes["corrections_name_key"]
 
 
 def test_an_older_store_is_upgraded_never_misread(postgis_url):

@@ -23,6 +23,7 @@ from mapapp.ingest.engines import (
     scan_articles,
     wants_events,
 )
+from mapapp.ingest.store_rules import store_rules
 from mapapp.settings import Settings, describe_store
 
 if TYPE_CHECKING:
@@ -92,10 +93,13 @@ def ingest(
         check_engine(
             settings, workers=workers, engine=engine, scheduler=scheduler, fallback=fallback
         )
-        with _writer_lock(settings, report):  # one ingest per store; a second one waits
+        with (
+            _writer_lock(settings, report),  # one ingest per store; a second one waits
+            store_rules(settings) as ruled,  # the editors' everywhere-rules, seed file too
+        ):
             return _ingest(
                 paths,
-                settings,
+                ruled,
                 fallback,
                 progress or _no_progress,
                 report,
@@ -176,8 +180,8 @@ def reprocess(
     settings: Settings, *, progress: Progress | None = None, report: Report = _silent
 ) -> IngestSummary:
     """Re-geoparse every stored article with today's rules and corrections, in one swap."""
-    with _writer_lock(settings, report):
-        return _reprocess(settings, progress or _no_progress, report)
+    with _writer_lock(settings, report), store_rules(settings) as ruled:
+        return _reprocess(ruled, progress or _no_progress, report)
 
 
 def _reprocess(settings: Settings, progress: Progress, report: Report) -> IngestSummary:
