@@ -77,7 +77,7 @@
     this.firstDraw = true;
     this.drawnOnce = false;
     this.clusters = new mapapp.Clusters(map, {
-      onClick: function (marker) { self.openPopup(marker); },
+      onClick: function (marker, byKeyboard) { self.openPopup(marker, byKeyboard); },
       onBusy: function () { self.controls.setStatus("loading"); },
       onDrawn: function () { self._drawn(); }
     });
@@ -225,9 +225,9 @@
 
   // -- popups, stories and the address bar -------------------------------------
 
-  // The shared popup, filled for a marker's place as the filters stand now.
-  PlacesLayer.prototype.openPopup = function (marker) {
-    this.popups.open(marker, this.data, this.result);
+  // The shared popup, filled for a marker's place as the filters stand now (focused from the keyboard).
+  PlacesLayer.prototype.openPopup = function (marker, byKeyboard) {
+    this.popups.open(marker, this.data, this.result, byKeyboard);
   };
 
   // Zoom to a story's place (its dateline or focus first) and open the popup there.
