@@ -240,6 +240,7 @@ class PlacesLayer(JSCSSMixin, MacroElement):
         ("mapapp_outlines_js", "/static/outlines.js"),
         ("mapapp_popups_js", "/static/popups.js"),
         ("mapapp_storylist_js", "/static/storylist.js"),
+        ("mapapp_corrections_js", "/static/corrections.js"),
         ("mapapp_map_js", "/static/map.js"),
     ]
 

@@ -5,8 +5,8 @@
  * carry no popup of their own: one shared popup (popups.js) keeps 50,000
  * markers light.
  *
- * new Clusters(map, {onClick, onBusy, onDrawn}), then setData(mapData) once
- * and show(result) for each MapData filter result: only the markers whose
+ * new Clusters(map, {onClick, onBusy, onDrawn}), then setData(mapData) (again
+ * after a reload) and show(result) for each MapData filter result: only the markers whose
  * visibility changed are added or removed.  onClick(marker) when a marker is
  * clicked (marker.mapappPlace is its place), onBusy() when a re-cluster
  * starts, onDrawn() when every marker of the latest result is on the map.
@@ -125,6 +125,7 @@
 
   // The MapData whose places the markers stand for.
   Clusters.prototype.setData = function (data) {
+    if (this.data) { this.group.clearLayers(); }  // new data (reloaded): new markers
     this.data = data;
     this.markers = new Array(data.placeCount);
     this.shown = new Uint8Array(data.placeCount);

@@ -3,8 +3,8 @@
  * A marker's popup names its place and lists the stories that mention it as
  * the filters stand, each with the sentence it was found in: fetched on
  * demand from /api/evidence, once per mention, the place name marked.
- * new Popups(map, {evidenceUrl, storyUrl}), where storyUrl(s) is story s's
- * page; open(marker, mapData, result) fills and opens the popup at a marker
+ * new Popups(map, {evidenceUrl, storyUrl, correct}), where storyUrl(s) is story s's
+ * page and correct(m, s), when given, a "Wrong place?" button for mention m (or null); open(marker, mapData, result) fills and opens the popup at a marker
  * (marker.mapappPlace is its place), closeIfHidden(result) closes it when a
  * new filter result no longer shows its place.  The popup's box has
  * data-evidence "ready" (or "error") once its sentences are in.
@@ -57,6 +57,14 @@
     }
   };
 
+  // Close the popup and forget the sentences (the points were reloaded: mention rows changed).
+  Popups.prototype.reset = function () {
+    this.marker = null;
+    if (this.popup.isOpen()) { this.map.closePopup(this.popup); }
+    this.evidence = new Map();
+    this.place = null;
+  };
+
   Popups.prototype.closeIfHidden = function (result) {
     if (this.popup.isOpen() && !result.placeShown[this.place]) { this.map.closePopup(this.popup); }
   };
@@ -80,7 +88,7 @@
     if (best >= 0 && best < data.lowScore) {
       box.appendChild(el("p", "mapapp-low", "Low confidence: the resolver was not sure this is the right place."));
     }
-    var list = el("ul", "mapapp-stories"), wanted = [], storyUrl = this.options.storyUrl;
+    var list = el("ul", "mapapp-stories"), wanted = [], storyUrl = this.options.storyUrl, self = this;
     stories.slice(0, POPUP_STORIES).forEach(function (entry) {
       var s = entry.story, m = data.bestMention(entry.mentions), item = el("li");
       item.appendChild(el("span", "mapapp-date", data.story.published[s] || "undated"));
@@ -96,6 +104,8 @@
       });
       item.appendChild(el("span", "mapapp-meta", " " + roles.join(", ") + " \u00b7 score " +
                           dom.score(data.mention.score[m])));
+      var wrong = self.options.correct ? self.options.correct(m, s) : null;
+      if (wrong) { item.appendChild(document.createTextNode(" ")); item.appendChild(wrong); }
       var quote = el("blockquote", "mapapp-evidence", "\u2026");
       quote.setAttribute("data-mention", m);
       item.appendChild(quote);
