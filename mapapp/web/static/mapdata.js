@@ -76,7 +76,7 @@
                   countryUpper: p.country.map(function (c) { return (c || "").toUpperCase(); })};
     this.mention = {story: Int32Array.from(m.story), place: Int32Array.from(m.place),
                     role: Uint8Array.from(m.role), score: Int32Array.from(m.score),
-                    id: m.mention_id || null};  // the stable mention ids, for corrections
+                    id: m.id || null};  // the stable mention ids, for corrections
     this.byPlace = groupRows(this.mention.place, this.placeCount);
     this.byStory = groupRows(this.mention.story, this.storyCount);
   }
