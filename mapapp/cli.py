@@ -243,7 +243,10 @@ def serve(store: str | None, host: str | None, port: int | None) -> None:
     config = settings_for(store, HOST=host, PORT=port)
     if config.host not in ("127.0.0.1", "localhost", "::1"):
         click.echo(
-            f"warning: binding {config.host} makes the map reachable from other machines", err=True
+            f"warning: binding {config.host} makes the map reachable from other machines: "
+            "list the names they use in MAPAPP_ALLOWED_HOSTS, and add editors with "
+            "'mapapp editors add NAME'",
+            err=True,
         )
     run_server(create_app(config), config.host, config.port)
 
