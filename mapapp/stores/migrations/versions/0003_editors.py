@@ -1,7 +1,7 @@
 """Editors: who may correct the map from beyond the server's machine (a salted hash each).
 
 Revision ID: 0003_editors
-Revises: 0002
+Revises: 0003_corrections
 Create Date: 2026-12-02
 """
 
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0003_editors"
-down_revision = "0002"
+down_revision = "0003_corrections"
 branch_labels = None
 depends_on = None
 
