@@ -23,6 +23,14 @@ class StoreError(MapappError):
     """The store could not be opened, read or written."""
 
 
+class ConflictError(StoreError):
+    """A write lost a race: someone else changed the same thing first (the sentence says what)."""
+
+
+class NotFoundError(StoreError, LookupError):
+    """The store holds no mention or correction with the id asked for."""
+
+
 class ConfigError(MapappError, ValueError):
     """A setting has a value mapapp cannot use."""
 

@@ -64,6 +64,22 @@ class Place:
 
 
 @dataclass(frozen=True)
+class WeighedPlace:
+    """One candidate the resolver weighed for a mention, with the model's probability."""
+
+    geonameid: int | None
+    name: str
+    latitude: float
+    longitude: float
+    country_code: str = ""
+    admin1_name: str = ""
+    feature_class: str = ""
+    feature_code: str = ""
+    population: int = 0
+    score: float = 0.0
+
+
+@dataclass(frozen=True)
 class Resolution:
     """The outcome of geocoding one toponym.
 
@@ -77,6 +93,7 @@ class Resolution:
     reason: str | None = None
     provider: str = "offline"
     alternatives: tuple[int, ...] = field(default=())
+    candidates: tuple[WeighedPlace, ...] = ()  # the best few weighed, for a reviewer to pick from
 
     @property
     def resolved(self) -> bool:

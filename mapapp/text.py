@@ -7,7 +7,9 @@ on a page or in a spreadsheet, and cells that a spreadsheet runs as formulas.
 
 from __future__ import annotations
 
+import functools
 import re
+import unicodedata
 
 #: Embeddings, overrides and isolates (U+202A..U+202E, U+2066..U+2069): they reorder what
 #: follows.  The plain marks LRM/RLM/ALM only set a direction at one point and stay.
@@ -33,3 +35,22 @@ def web_url(url: str | None) -> str | None:
         return None
     cleaned = url.strip()
     return cleaned if cleaned.lower().startswith(SAFE_URL_SCHEMES) else None
+
+
+_SPACE = re.compile(r"\s+")
+_INITIALS = re.compile(r"\b(?:[a-z] ){1,}[a-z]\b")
+
+
+@functools.lru_cache(maxsize=1 << 16)  # the same few names, over and over, when resolving
+def name_key(name: str) -> str:
+    """Fold a place name for lookup: accents, case, dots and dashes do not count.
+
+    ``"U.S."``, ``"U. S."`` and ``"US"`` share the key ``"us"``; ``"Sant Julià"``
+    and ``"Sant Julia"`` share theirs.
+    """
+    text = unicodedata.normalize("NFKD", name)
+    text = "".join(ch for ch in text if not unicodedata.combining(ch))
+    text = text.casefold().replace("’", "'").replace("'", "")
+    text = re.sub(r"[.\-‐–—_/,()]", " ", text)
+    text = _SPACE.sub(" ", text).strip()
+    return _INITIALS.sub(lambda m: m.group(0).replace(" ", ""), text)

@@ -23,7 +23,7 @@ from mapapp.stores import Store, open_store
 from mapapp.stores import geopackage as store_module
 from mapapp.stores.base import WriteResult
 from mapapp.stores.frames import batch_frames, resolutions_frame, to_point
-from mapapp.stores.schema import ARTICLE_COLUMNS, MENTION_COLUMNS
+from mapapp.stores.schema import ARTICLE_COLUMNS, CORRECTED_COLUMNS, MENTION_COLUMNS
 
 DAMASCUS = Place(170654, "Damascus", 33.5, 36.3, "P", "PPLC", "SY", "13", "Dimashq", 1_569_394)
 HOMS = Place(169577, "Homs", 34.72682, 36.72339, "P", "PPLA", "SY", "11", "Homs", 775_404)
@@ -112,7 +112,13 @@ def test_resolutions_frame_schema(stories):
 
 def test_round_trip_columns_dtypes_crs_and_order(store):
     frame = store.mentions(article_id="a-0501")
-    assert list(frame.columns) == [*MENTION_COLUMNS, "headline", "url", "geometry"]
+    assert list(frame.columns) == [
+        *MENTION_COLUMNS,
+        "headline",
+        "url",
+        *CORRECTED_COLUMNS,
+        "geometry",
+    ]
     assert {c: str(frame[c].dtype) for c in MENTION_COLUMNS} == MENTION_COLUMNS
     assert frame.crs == "EPSG:4326"
     row = frame.iloc[0]
@@ -280,7 +286,7 @@ def test_writer_waits_for_a_concurrent_writer(store, monkeypatch):
 @geopackage_only
 def test_is_a_real_geopackage(store):
     layers = dict(pyogrio.list_layers(store.path))
-    assert layers == {"mentions": "Point", "articles": None}
+    assert layers == {"mentions": "Point", "articles": None, "corrections": None}
     mentions = geopandas.read_file(store.path, layer="mentions")
     assert len(mentions) == 6 and mentions.crs == "EPSG:4326"
     assert mentions.geometry.isna().sum() == 1
@@ -292,7 +298,13 @@ def test_missing_store_reads_empty(store_location):
     absent = open_store(store_location)
     frame = absent.mentions()
     assert frame.empty and frame.crs == "EPSG:4326"
-    assert list(frame.columns) == [*MENTION_COLUMNS, "headline", "url", "geometry"]
+    assert list(frame.columns) == [
+        *MENTION_COLUMNS,
+        "headline",
+        "url",
+        *CORRECTED_COLUMNS,
+        "geometry",
+    ]
     assert list(absent.articles().columns) == list(ARTICLE_COLUMNS)
     assert absent.stats()["articles"] == 0 and absent.stats()["top_places"] == []
     assert absent.article("x") is None and absent.known_ids() == set()

@@ -42,7 +42,8 @@ def points_payload(frame: pandas.DataFrame, version: str = "") -> dict[str, Any]
     """A ``map_mentions`` frame as three column tables: stories, places and mentions.
 
     Each string is sent once (per story or per place); a mention is four
-    numbers: its story, its place, its role and its score in thousandths.
+    numbers: its story, its place, its role and its score in thousandths, plus its stable
+    ``id`` (``mention_id``) and whether an editor ``reviewed`` it.
     Mention ``i`` is row ``i`` of ``frame`` (``/api/evidence`` relies on it).
     """
     stories, story_first = (
@@ -92,6 +93,8 @@ def points_payload(frame: pandas.DataFrame, version: str = "") -> dict[str, Any]
             "place": [int(c) for c in place_codes],
             "role": [MAP_ROLES.index(r) for r in frame["role"]],
             "score": score_milli(frame["score"]).tolist(),
+            "id": [str(m) for m in frame["mention_id"]],  # stable mention ids (corrections)
+            "reviewed": [int(bool(r)) for r in frame["reviewed"]],
         },
     }
 

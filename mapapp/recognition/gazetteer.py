@@ -9,36 +9,20 @@ so they stay here.
 
 from __future__ import annotations
 
-import functools
 import re
-import unicodedata
 from collections import defaultdict
 from dataclasses import dataclass
 
 from mapapp.geo import DRAWN_AREA_CLASSES
 from mapapp.records import Place
+from mapapp.text import name_key  # the folding every index and correction keys on
+
+__all__ = ["name_key"]  # re-exported: callers import it from here
 
 # How a name reached an entry; lower is more trustworthy.
 MATCH_NAME, MATCH_ALIAS, MATCH_ALTERNATE = 0, 1, 2
 
-_SPACE = re.compile(r"\s+")
-_INITIALS = re.compile(r"\b(?:[a-z] ){1,}[a-z]\b")
 _ARTICLE = re.compile(r"^(?:the|al|el|ad|an|as|ar|at|az|ash) ")
-
-
-@functools.lru_cache(maxsize=1 << 16)  # the same few names, over and over, when resolving
-def name_key(name: str) -> str:
-    """Fold a place name for lookup: accents, case, dots and dashes do not count.
-
-    ``"U.S."``, ``"U. S."`` and ``"US"`` share the key ``"us"``; ``"Sant Julià"``
-    and ``"Sant Julia"`` share theirs.
-    """
-    text = unicodedata.normalize("NFKD", name)
-    text = "".join(ch for ch in text if not unicodedata.combining(ch))
-    text = text.casefold().replace("’", "'").replace("'", "")
-    text = re.sub(r"[.\-‐–—_/,()]", " ", text)
-    text = _SPACE.sub(" ", text).strip()
-    return _INITIALS.sub(lambda m: m.group(0).replace(" ", ""), text)
 
 
 def squash_key(name: str) -> str:

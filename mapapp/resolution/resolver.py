@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Sequence
+from dataclasses import replace
 
 import numpy as np
 
 from mapapp.geo import EARTH_RADIUS_KM
 from mapapp.recognition.corrections import Corrections
 from mapapp.recognition.gazetteer import MATCH_ALIAS, Candidate, Gazetteer, name_key
-from mapapp.records import Resolution, Toponym
+from mapapp.records import Resolution, Toponym, WeighedPlace
 from mapapp.resolution.calibration import Calibration, place_kind
 from mapapp.resolution.context import ArticleBeliefs, Mention, OtherPlaces
 from mapapp.resolution.features import (
@@ -34,6 +35,7 @@ from mapapp.resolution.plausibility import Vetoes, one_sense_per_name
 MAX_CANDIDATES = 40
 CLUSTER_KM = 50  # candidates this close are one answer ("Geneva" the canton and the city)
 MAX_ALTERNATIVES = 3
+MAX_WEIGHED = 9  # candidates kept with a mention for a reviewer (keys 1-9 pick one)
 
 
 class Resolver:
@@ -147,6 +149,39 @@ class Resolver:
             mention.probs = softmax_with_null(logits, self.weights[NONE_OF_THESE])
 
     def _decide(self, mention: Mention) -> Resolution:
+        """The mention's resolution, with the candidates it was chosen from."""
+        return replace(self._choose(mention), candidates=self._weighed(mention))
+
+    def _weighed(self, mention: Mention) -> tuple[WeighedPlace, ...]:
+        """The most probable candidates of a mention (at most `MAX_WEIGHED`), best first."""
+        if not mention.rows:
+            return ()
+        gaz = self.gazetteer
+        if mention.probs is None:
+            probs = np.zeros(len(mention.rows))
+        else:
+            probs = mention.probs[:-1]
+        order = np.argsort(-probs, kind="stable")[:MAX_WEIGHED]
+        out = []
+        for i in order:
+            place = gaz.place(mention.rows[int(i)])
+            out.append(
+                WeighedPlace(
+                    geonameid=place.geonameid,
+                    name=place.name,
+                    latitude=float(place.latitude),
+                    longitude=float(place.longitude),
+                    country_code=place.country_code,
+                    admin1_name=place.admin1_name,
+                    feature_class=place.feature_class,
+                    feature_code=place.feature_code,
+                    population=int(place.population),
+                    score=round(float(probs[int(i)]), 4),
+                )
+            )
+        return tuple(out)
+
+    def _choose(self, mention: Mention) -> Resolution:
         top = mention.toponym
         if mention.pinned is not None:
             return Resolution(top, self.gazetteer.place(mention.pinned), 1.0)

@@ -79,9 +79,20 @@ class Store(Protocol):
         article_id: str | None = None,
         resolved_only: bool = True,
         bbox: tuple[float, float, float, float] | None = None,
+        corrected: bool = True,
     ) -> geopandas.GeoDataFrame:
-        """Mentions published in [start, end] (all when unbounded), with headline and url;
+        """Mentions published in [start, end] (all when unbounded), with headline, url and
+        ``mention_id``, the editors' corrections applied (unless ``corrected`` is False);
         ``bbox`` (west, south, east, north in degrees) keeps the points inside it."""
+
+    def mention(self, mention_id: str) -> dict[str, Any] | None:
+        """One mention (corrections applied) as a dict, candidates parsed; None if not stored."""
+
+    def candidates(self, mention_id: str) -> list[dict[str, Any]]:
+        """The places the resolver weighed for a mention, best first (NotFoundError: none)."""
+
+    def corrections(self, include_undone: bool = True) -> list[dict[str, Any]]:
+        """The corrections log, newest first."""
 
     def articles(
         self, start: date | None = None, end: date | None = None, *, include_undated: bool = False
@@ -119,6 +130,27 @@ class Store(Protocol):
 
     def writer(self, partition_size: int | None = None) -> StoreWriter:
         """A run of writes (``partition_size`` articles per file, for partitioned stores)."""
+
+    def add_correction(
+        self,
+        mention_id: str,
+        action: str,
+        *,
+        scope: str = "mention",
+        geonameid: int | None = None,
+        place: dict[str, Any] | None = None,
+        editor: str = "",
+        base: int | None = None,
+    ) -> dict[str, Any]:
+        """Record an editor's decision (see `mapapp.stores.corrections`); returns the
+        correction with its ``id`` and, under ``mention``, the updated mention.
+        ConflictError when ``base`` no longer decides the mention."""
+
+    def undo_correction(self, correction_id: int) -> dict[str, Any]:
+        """Flag a correction undone; returns it with the mention as it now reads."""
+
+    def restore_corrections(self, rows: Iterable[dict[str, Any]]) -> int:
+        """Store corrections from another store or a file, skipping those already stored."""
 
 
 def open_store(location: str | Path) -> Store:

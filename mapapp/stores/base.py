@@ -18,6 +18,7 @@ import geopandas
 import pandas
 
 from mapapp.records import Article, Resolution
+from mapapp.stores.corrections import Correcting
 from mapapp.stores.exports import export_format, export_mentions
 from mapapp.stores.frames import article_records, batch_frames
 from mapapp.stores.schema import GEOM
@@ -129,9 +130,9 @@ def sql_stats(
     return result
 
 
-class StoreBase:
-    """The store API written once over a backend's own ``articles``, ``mentions`` and
-    ``add_frames``: adding records, reading records back, exporting."""
+class StoreBase(Correcting):
+    """The store API written once over a backend's own ``articles``, ``_raw_mentions`` and
+    ``add_frames``: adding records, reading records back, exporting, corrections."""
 
     def add(self, batch: Iterable[tuple[Article, Sequence[Resolution]]]) -> WriteResult:
         """Store articles and their mentions in one write; stored ids are skipped."""
@@ -154,7 +155,7 @@ class StoreBase:
     ) -> Path:
         """Write the resolved mentions in [start, end] as geojson, csv or gpkg, atomically."""
         fmt = export_format(fmt)
-        return export_mentions(self.mentions(start, end), out, fmt)
+        return export_mentions(self.mentions(start, end).drop(columns="candidates"), out, fmt)
 
 
 class Appending(StoreBase):

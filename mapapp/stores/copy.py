@@ -1,8 +1,9 @@
 """``mapapp store copy``: move a store between backends (GeoPackage, PostGIS, GeoParquet).
 
 A copy is made of what the store API reads (every article with all its
-columns, ``ingested_at`` included, and every mention, unresolved ones too, in
-the store's order), written with the target's own writer, so it is lossless
+columns, ``ingested_at`` included, every mention as the geoparser left it,
+unresolved ones too, in the store's order, and the editors' corrections,
+undone ones included), written with the target's own writer, so it is lossless
 in both directions: copying A to B and B back to C gives C == A through every
 read.  Articles the target already holds are left as they are (a re-run after
 an interruption adds exactly what is missing).
@@ -44,7 +45,7 @@ def copy_store(
     if not src.exists():
         raise StoreError(f"no store at {describe_store(source)}: nothing to copy")
     articles = src.articles(include_undated=True)
-    mentions = src.mentions(include_undated=True, resolved_only=False)
+    mentions = src.mentions(include_undated=True, resolved_only=False, corrected=False)
     mentions = mentions[[*MENTION_COLUMNS, mentions.geometry.name]]
     by_article = dict(tuple(mentions.groupby("article_id", sort=False)))
     empty = mentions.iloc[0:0]
@@ -57,4 +58,7 @@ def copy_store(
             done += writer.add_frames(chunk.reset_index(drop=True), rows)
             if advance is not None:
                 advance(len(chunk))
+    corrections = src.corrections()
+    if corrections:  # the editors' decisions go along (keyed by article id and offsets)
+        dst.restore_corrections(corrections)
     return done

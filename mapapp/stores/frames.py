@@ -6,6 +6,7 @@ whoever writes them only writes; see ``Store.add_frames``.
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Sequence
 from datetime import UTC, date, datetime
@@ -78,7 +79,33 @@ def _mention_row(article_id: str, published: str | None, res: Resolution) -> dic
         "provider": res.provider,
         "provider_id": getattr(place, "provider_id", None) if place else None,
         "published": published,
+        "candidates": candidates_json(res),
     }
+
+
+def candidates_json(res: Resolution) -> str | None:
+    """The places the resolver weighed for a mention, as the JSON stored with it (None: none)."""
+    if not res.candidates:
+        return None
+    return json.dumps(
+        [
+            {
+                "geonameid": c.geonameid,
+                "name": c.name,
+                "admin1": c.admin1_name,
+                "country_code": c.country_code,
+                "feature_class": c.feature_class,
+                "feature_code": c.feature_code,
+                "population": c.population,
+                "lat": round(c.latitude, 6),
+                "lon": round(c.longitude, 6),
+                "score": c.score,
+            }
+            for c in res.candidates
+        ],
+        ensure_ascii=False,
+        separators=(",", ":"),
+    )
 
 
 def articles_frame(articles: Sequence[Article], ingested_at: str) -> pandas.DataFrame:

@@ -31,7 +31,17 @@ from mapapp.errors import StoreError
 from mapapp.files import atomic_path, leftovers, scratch_folder
 from mapapp.stores.base import Appending, FileLocated, sql_stats
 from mapapp.stores.frames import articles_frame, empty_mentions, in_bbox
-from mapapp.stores.schema import ARTICLE_COLUMNS, CRS, GEOM, JOINED_COLUMNS, MENTION_COLUMNS, typed
+from mapapp.stores.geopackage_corrections import GeoPackageCorrections, migrate, missing_columns
+from mapapp.stores.geopackage_editors import GeoPackageEditors
+from mapapp.stores.schema import (
+    ADDED_MENTION_COLUMNS,
+    ARTICLE_COLUMNS,
+    CRS,
+    GEOM,
+    JOINED_COLUMNS,
+    MENTION_COLUMNS,
+    typed,
+)
 
 BUSY_TIMEOUT = 30.0  # seconds a reader or writer waits for another writer
 NEW, BATCH = "new", "batch"  # the scratch this store leaves beside its file (see scratch_paths)
@@ -110,7 +120,7 @@ def _touch_contents(conn: sqlite3.Connection, added: geopandas.GeoDataFrame) -> 
     )
 
 
-class GeoPackageStore(Appending, FileLocated):
+class GeoPackageStore(GeoPackageEditors, GeoPackageCorrections, Appending, FileLocated):
     """Articles and mentions kept in one GeoPackage file; appended to, never rewritten."""
 
     kind = "GeoPackage"
@@ -134,7 +144,8 @@ class GeoPackageStore(Appending, FileLocated):
                 row[0]
                 for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
             }
-            wanted = (("mentions", [*MENTION_COLUMNS, GEOM]), ("articles", list(ARTICLE_COLUMNS)))
+            first = [c for c in MENTION_COLUMNS if c not in ADDED_MENTION_COLUMNS]
+            wanted = (("mentions", [*first, GEOM]), ("articles", list(ARTICLE_COLUMNS)))
             for table, columns in wanted:
                 have = {row[1] for row in conn.execute(f'PRAGMA table_info("{table}")')}
                 if "gpkg_contents" not in tables or set(columns) - have:
@@ -199,6 +210,7 @@ class GeoPackageStore(Appending, FileLocated):
                 with conn:
                     for statement in _INDEXES:
                         conn.execute(statement)
+                migrate(conn)
                 conn.close()
         except FileExistsError:
             pass  # another writer created it first
@@ -233,6 +245,7 @@ class GeoPackageStore(Appending, FileLocated):
             conn = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT, isolation_level=None)
             try:
                 self._check(conn)
+                migrate(conn)  # a store made before the corrections gets their table first
                 conn.execute("ATTACH DATABASE ? AS batch", (str(staged),))
                 return self._copy_new(conn, mentions, replace=replace)
             except sqlite3.Error as err:
@@ -287,7 +300,7 @@ class GeoPackageStore(Appending, FileLocated):
 
     # -- reading ---------------------------------------------------------
 
-    def mentions(
+    def _raw_mentions(
         self,
         start: date | None = None,
         end: date | None = None,
@@ -308,13 +321,23 @@ class GeoPackageStore(Appending, FileLocated):
         if resolved_only:
             clause += f' AND m."{GEOM}" IS NOT NULL'
         sql = (
-            f'SELECT {_quoted(MENTION_COLUMNS, "m.")}, a."headline", a."url", m."{GEOM}" '
+            f'SELECT {{mention_columns}}, a."headline", a."url", m."{GEOM}" '
             f'FROM "mentions" m LEFT JOIN "articles" a ON a."article_id" = m."article_id" '
             f'WHERE {clause} ORDER BY m."published" IS NULL, m."published", '
             f'm."article_id", m."start", m."fid"'
         )
         columns = {**MENTION_COLUMNS, **JOINED_COLUMNS, GEOM: "object"}
-        frame = self._query(sql, params, columns)
+        with self._reading() as conn:
+            if conn is None:
+                frame = typed(pandas.DataFrame(columns=list(columns)), columns)
+            else:
+                lacking = missing_columns(conn)  # a store not yet upgraded reads them as NULL
+                selected = ", ".join(
+                    f'NULL AS "{name}"' if name in lacking else f'm."{name}"'
+                    for name in MENTION_COLUMNS
+                )
+                query = sql.replace("{mention_columns}", selected)
+                frame = typed(pandas.read_sql_query(query, conn, params=list(params)), columns)
         geometry = geopandas.GeoSeries(
             _from_gpkg_blobs(frame.pop(GEOM)), index=frame.index, crs=CRS
         )

@@ -148,7 +148,18 @@ class ParquetStore(StoreBase, FileLocated):
 
     # -- reading (the Store API) --------------------------------------------
 
-    def mentions(
+    def _correction_rows(self) -> list[dict[str, Any]]:
+        """None: a GeoParquet store keeps no corrections."""
+        return []
+
+    def _correcting(self) -> Any:
+        """Refused: corrections need a GeoPackage or PostGIS store."""
+        raise StoreError(
+            f"{self.path}: a GeoParquet store keeps no corrections; copy it to a GeoPackage "
+            "or PostGIS store ('mapapp store copy') to review and correct it"
+        )
+
+    def _raw_mentions(
         self,
         start: date | None = None,
         end: date | None = None,

@@ -35,9 +35,10 @@ from typing import Any
 import geopandas
 import pandas
 
-from mapapp.errors import StoreError
+from mapapp.errors import ConflictError, NotFoundError, StoreError
 from mapapp.settings import describe_store as describe
 from mapapp.stores.base import Appending, sql_stats
+from mapapp.stores.corrections import typed_corrections
 from mapapp.stores.postgis_db import (
     MIGRATION_LOCK,
     alembic_config,
@@ -46,8 +47,10 @@ from mapapp.stores.postgis_db import (
     is_older,
     revision_of,
 )
+from mapapp.stores.postgis_editors import PostgisEditors
 from mapapp.stores.schema import (
     ARTICLE_COLUMNS,
+    CORRECTION_COLUMNS,
     CRS,
     GEOM,
     JOINED_COLUMNS,
@@ -58,9 +61,10 @@ from mapapp.stores.schema import (
 )
 
 _DATE = "to_char({}, 'YYYY-MM-DD')"
+CORRECTIONS_LOCK = 0x6D61706170700002  # pg_advisory_xact_lock key: one correction at a time
 
 
-class PostgisStore(Appending):
+class PostgisStore(PostgisEditors, Appending):
     """Articles and mentions in a PostGIS database; the same reads and writes as every store
     (``add``, ``add_frames`` and ``replace`` come from `Appending`, over ``_append``)."""
 
@@ -106,6 +110,8 @@ class PostgisStore(Appending):
                 with conn.begin():
                     yield conn
         except StoreError as err:
+            if isinstance(err, ConflictError | NotFoundError):  # a sentence for the editor
+                raise
             if str(err).startswith(describe(self.location)):
                 raise
             raise StoreError(f"{describe(self.location)} {err}") from err
@@ -254,7 +260,7 @@ class PostgisStore(Appending):
 
     # -- reading ---------------------------------------------------------
 
-    def mentions(
+    def _raw_mentions(
         self,
         start: date | None = None,
         end: date | None = None,
@@ -301,6 +307,20 @@ class PostgisStore(Appending):
             pandas.DataFrame(frame.drop(columns="geometry")), {**MENTION_COLUMNS, **JOINED_COLUMNS}
         )
         return geopandas.GeoDataFrame(rows, geometry=frame.geometry, crs=CRS)
+
+    def _correction_rows(self) -> list[dict[str, Any]]:
+        """Every stored correction, oldest first."""
+        with self._reading() as conn:
+            return [] if conn is None else _CorrectionTransaction(conn).rows()
+
+    @contextmanager
+    def _correcting(self) -> Iterator[_CorrectionTransaction]:
+        """One write transaction on the corrections, after every other one (advisory lock)."""
+        from sqlalchemy import text
+
+        with self._writing() as conn:
+            conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": CORRECTIONS_LOCK})
+            yield _CorrectionTransaction(conn)
 
     def articles(
         self, start: date | None = None, end: date | None = None, *, include_undated: bool = False
@@ -352,6 +372,40 @@ class PostgisStore(Appending):
                 day=_DATE.format,
                 text=lambda column: f'{column} COLLATE "C" NULLS FIRST',
             )
+
+
+class _CorrectionTransaction:
+    """The corrections table inside one transaction of a `PostgisStore`."""
+
+    def __init__(self, conn: Any) -> None:
+        self.conn = conn
+
+    def rows(self) -> list[dict[str, Any]]:
+        columns = ", ".join(f'"{name}"' for name in CORRECTION_COLUMNS)
+        result = self.conn.exec_driver_sql(f"SELECT {columns} FROM corrections ORDER BY id")
+        return typed_corrections(
+            dict(zip(CORRECTION_COLUMNS, row, strict=True)) for row in result.fetchall()
+        )
+
+    def insert(self, row: dict[str, Any]) -> int:
+        from sqlalchemy import text
+
+        names = [name for name in CORRECTION_COLUMNS if name != "id"]
+        statement = text(
+            f"INSERT INTO corrections ({', '.join(f'{chr(34)}{n}{chr(34)}' for n in names)}) "
+            f"VALUES ({', '.join(f':p{i}' for i in range(len(names)))}) RETURNING id"
+        )
+        values = {f"p{i}": _plain(row.get(name)) for i, name in enumerate(names)}
+        values[f"p{names.index('undone')}"] = bool(row.get("undone"))
+        return int(self.conn.execute(statement, values).scalar())
+
+    def mark_undone(self, correction_id: int, when: str) -> None:
+        from sqlalchemy import text
+
+        self.conn.execute(
+            text("UPDATE corrections SET undone = TRUE, undone_at = :when WHERE id = :id"),
+            {"when": when, "id": correction_id},
+        )
 
 
 def _plain(value: Any) -> Any:

@@ -32,7 +32,9 @@ MENTION_COLUMNS: dict[str, str] = {
     "provider": "str",
     "provider_id": "str",
     "published": "str",
+    "candidates": "str",  # JSON: the places the resolver weighed (`mapapp.stores.corrections`)
 }
+ADDED_MENTION_COLUMNS = ("candidates",)  # added after the first schema: stores may lack them
 ARTICLE_COLUMNS: dict[str, str] = {
     name: "str"
     for name in (
@@ -48,6 +50,40 @@ ARTICLE_COLUMNS: dict[str, str] = {
     )
 }
 JOINED_COLUMNS: dict[str, str] = {"headline": "str", "url": "str"}  # mentions read with these
+# what ``mentions()`` adds to every row: the stable id, and the editors' corrections applied
+CORRECTED_COLUMNS: dict[str, str] = {
+    "mention_id": "str",
+    "corrected": "str",  # the action of the correction applied ('place', 'not_a_place', ...)
+    "reviewed": "bool",  # a human decided this mention (corrected or accepted as is)
+    "correction_id": "Int64",
+    "geoparser_geonameid": "Int64",  # what the geoparser said, before any correction
+}
+# the corrections table (both backends): one row per editor's decision, never deleted
+CORRECTION_COLUMNS: dict[str, str] = {
+    "id": "Int64",
+    "mention_id": "str",
+    "article_id": "str",
+    "start": "Int64",
+    "end": "Int64",
+    "name": "str",
+    "name_key": "str",
+    "action": "str",
+    "scope": "str",
+    "geonameid": "Int64",
+    "place_name": "str",
+    "lat": "float64",
+    "lon": "float64",
+    "country_code": "str",
+    "admin1_name": "str",
+    "feature_class": "str",
+    "feature_code": "str",
+    "population": "Int64",
+    "editor": "str",
+    "created": "str",
+    "old": "str",  # JSON: the resolution it replaced (geonameid, name, lat, lon, score)
+    "undone": "bool",
+    "undone_at": "str",
+}
 
 
 def typed(frame: pandas.DataFrame, columns: dict[str, str]) -> pandas.DataFrame:

@@ -10,6 +10,10 @@ Routes (``?VIEW`` is the map's query: see ``mapapp.maps.query.parse_view``)
   GET /api/points, /api/evidence, /api/places.geojson, /api/stats            (api.py)
   GET /export.<fmt>?VIEW         the filtered view as geojson, csv or gpkg   (exports.py)
   GET /basemap/countries.geojson, /vendor/<package>/<file>                   (assets.py)
+  GET/POST /login, POST /logout  editors sign in and out                     (auth.py)
+
+Every request's Host header is checked first (hosts.py); every write must
+carry the session's CSRF token (sessions.py) and pass ``auth.write_access``.
 """
 
 from __future__ import annotations
@@ -24,9 +28,10 @@ from werkzeug.exceptions import BadRequest, HTTPException
 from mapapp.errors import ConfigError, QueryError, StoreError
 from mapapp.settings import DEFAULTS, PROJECT_ROOT, Settings, load_settings
 from mapapp.text import strip_bidi
-from mapapp.web import cache, security
+from mapapp.web import cache, hosts, security, sessions
 from mapapp.web.api import api_bp
 from mapapp.web.assets import assets_bp
+from mapapp.web.auth import auth_bp
 from mapapp.web.context import json_response
 from mapapp.web.exports import exports_bp
 from mapapp.web.map import map_bp
@@ -59,7 +64,9 @@ def create_app(config: Settings | Mapping[str, Any] | None = None) -> Flask:
     app.config["MAPAPP_SETTINGS"] = settings
     cache.init_app(app)
     security.init_app(app)
-    for blueprint in (map_bp, stories_bp, api_bp, exports_bp, assets_bp):
+    hosts.init_app(app)  # the Host allowlist, then the CSRF token, before any view
+    sessions.init_app(app)
+    for blueprint in (map_bp, stories_bp, api_bp, exports_bp, assets_bp, auth_bp):
         app.register_blueprint(blueprint)
     app.register_error_handler(HTTPException, http_error)
     app.register_error_handler(QueryError, query_error)

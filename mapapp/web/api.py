@@ -53,6 +53,8 @@ def mention_features(frame: Any) -> list[dict[str, Any]]:
         return []
     columns = {name: _values(located[name]) for name in TEXT_PROPERTIES}
     columns["geonameid"] = _values(located["geonameid"])
+    columns["mention_id"] = _values(located["mention_id"])  # stable: corrections name it
+    columns["reviewed"] = [bool(v) for v in located["reviewed"]]
     columns["score"] = _values(located["score"].round(3))
     columns["url"] = [web_link(u) for u in _values(located["url"])]
     columns["kind"] = [
