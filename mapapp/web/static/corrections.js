@@ -1,7 +1,7 @@
 /* mapapp: "Wrong place?" — an editor corrects one mention in the browser (mapapp.corrections).
  *
  * corrections.button({mentionId, written, context, onChange, onClose}) is a "Wrong place?" button
- * (null when the page may not write: no <meta name="csrf-token">); it opens
+ * (null when the page may not write: no <meta name="csrf-token">, or read-only); it opens
  * corrections.open({mentionId, written, opener, onChange}), a modal dialog
  * (role=dialog, the focus kept inside, Escape closes and gives the focus back
  * to the opener) listing the candidates the resolver weighed
@@ -343,7 +343,11 @@
   };
 
   var corrections = {
-    canWrite: function () { return csrfToken() !== null; },
+    // Writes are on: the page has a CSRF token and is not read-only (MAPAPP_READ_ONLY).
+    canWrite: function () {
+      var ro = document.querySelector("meta[name=mapapp-read-only]");
+      return csrfToken() !== null && !(ro && ro.getAttribute("content") === "1");
+    },
     request: request,
     miniMap: miniMap,
     describe: describe,
@@ -367,16 +371,17 @@
       return request("DELETE", "/api/corrections/" + encodeURIComponent(id));
     },
 
-    // "Wrong place?" for one mention (null when this page may not write); ``o`` has
-    // mentionId, written, context, onChange and onClose as the dialog takes them.
+    // "Wrong place?" (or o.label) for one mention (null when this page may not write); ``o``
+    // has mentionId, written, context, onChange and onClose as the dialog takes them.
     button: function (o) {
       var mentionId = o.mentionId, written = o.written;
       if (!mentionId || !corrections.canWrite()) { return null; }
-      var button = el("button", "mapapp-wrong", "Wrong place?");
+      var label = o.label || "Wrong place?", button = el("button", "mapapp-wrong", label);
       button.type = "button";
       button.setAttribute("data-mention-id", mentionId);
       button.setAttribute("aria-haspopup", "dialog");
-      if (written) { button.setAttribute("aria-label", "Wrong place? Correct \u201c" + written + "\u201d"); }
+      // the visible words first, then which name (axe: label-content-name-mismatch)
+      if (written) { button.setAttribute("aria-label", label + " \u201c" + written + "\u201d"); }
       button.addEventListener("click", function (e) {
         e.preventDefault();
         corrections.open({mentionId: mentionId, written: written, opener: button,

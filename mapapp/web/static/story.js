@@ -32,12 +32,12 @@
         var button = corrections.button({
           mentionId: item.getAttribute("data-mention-id"),
           written: item.getAttribute("data-written"), context: context,
+          label: item.closest(".unplaced") ? "Place it?" : "Wrong place?",
           onChange: function () { changed = true; },
           // the page is rendered again with the change applied
           onClose: function () { if (changed) { window.location.reload(); } }
         });
         if (!button) { return; }
-        if (item.closest(".unplaced")) { button.textContent = "Place it?"; }
         item.appendChild(document.createTextNode(" "));
         item.appendChild(button);
       });
