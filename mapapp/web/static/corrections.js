@@ -58,7 +58,8 @@
   function uniform(c) {
     return {
       geonameid: c.geonameid === undefined ? null : c.geonameid, name: c.name || "",
-      admin1: c.admin1 || c.admin1_name || "", country: c.country_code || c.country || "",
+      admin1: c.admin1 || c.admin1_name || "", country: c.country_code || "",
+      countryName: c.country && c.country !== c.country_code ? c.country : "",
       featureClass: c.feature_class || "", featureCode: c.feature_code || "",
       population: +c.population || 0, score: c.score === undefined ? null : c.score,
       lat: +(c.lat === undefined ? c.latitude : c.lat), lon: +(c.lon === undefined ? c.longitude : c.lon)
@@ -94,7 +95,8 @@
 
   // What a candidate is, in words: "Geneva, Switzerland (CH) · PPLA · pop. 183,981".
   function describe(c) {
-    var where = [c.admin1, c.country].filter(Boolean).join(", ");
+    var country = c.countryName ? c.countryName + (c.country ? " (" + c.country + ")" : "") : c.country;
+    var where = [c.admin1, country].filter(Boolean).join(", ");
     var parts = [where, c.featureCode || c.featureClass,
                  c.population ? "pop. " + c.population.toLocaleString("en-GB") : ""];
     return parts.filter(Boolean).join(" \u00b7 ");
@@ -123,6 +125,7 @@
     this.opener = options.opener || document.activeElement;
     this.choice = null;      // {action, place} once something is picked
     this.done = null;        // the correction made, for the undo
+    this.base = null;        // the correction the mention stood on when loaded (conflicts)
     this.build();
     this.load();
   }
@@ -221,7 +224,12 @@
     var self = this;
     request("GET", "/api/mentions/" + encodeURIComponent(this.options.mentionId) + "/candidates")
       .then(function (body) {
-        var current = body && body.mention ? body.mention.geonameid : null;
+        var current = body && body.current ? body.current.geonameid : null;
+        self.base = body && body.base !== undefined ? body.base : null;
+        if (body && body.sentence && !self.options.context) {
+          self.box.querySelector("h2").insertAdjacentElement("afterend",
+            el("p", "mapapp-dialog-context", body.sentence));
+        }
         self.fill(self.list, listOf(body, "candidates").map(uniform), current,
                   "The resolver weighed no other place for this name.");
         self.box.setAttribute("data-state", "ready");
@@ -293,10 +301,12 @@
     var self = this, choice = this.choice;
     var body = {mention_id: this.options.mentionId, action: choice.action, scope: scope};
     if (choice.action === "place") { body.geonameid = choice.place.geonameid; }
+    if (this.base !== null && this.base !== undefined) { body.base = this.base; }  // 409 if changed
     this.say("Saving\u2026");
     request("POST", "/api/corrections", body)
       .then(function (answer) {
         self.done = answer;
+        self.base = null;  // this dialog's own change is now the base: no conflict check
         self.scope.hidden = true;
         self.say(choice.action === "place" ? "Moved to " + choice.place.name + "." : "Marked as not a place.");
         self.offerUndo();

@@ -1,8 +1,10 @@
 /* mapapp: the review queue from the keyboard (/review) and the undo of the log (/review/log).
  *
  * /review lists the mentions that most need a human eye as items
- * ``.review-item[data-mention-id]`` (with data-published and data-country for
- * the filters) inside ``.review-queue``.  Keys, when no field or dialog has the
+ * ``.review-item[data-mention-id]`` inside ``.review-queue``: one item is a
+ * name at one place, standing for the mentions in data-mention-ids (a
+ * decision is sent for each, undone together); data-published and
+ * data-country serve the filters, data-name and data-headline the messages.  Keys, when no field or dialog has the
  * focus: j / k next / previous item, 1-9 put the current mention at that
  * candidate (the candidates the resolver weighed, fetched for the current item
  * and shown numbered), x not a place, a accept as is, u undo the last decision,
@@ -175,20 +177,33 @@
     });
   };
 
-  // Send one decision for the item's mention; on success it leaves the queue.
+  // The mentions an item stands for (data-mention-ids, space-separated), its own first.
+  function mentionsOf(item) {
+    var own = item.getAttribute("data-mention-id");
+    var all = (item.getAttribute("data-mention-ids") || "").split(/\s+/).filter(Boolean);
+    return [own].concat(all.filter(function (m) { return m !== own; }));
+  }
+
+  // Send one decision for each of the item's mentions, in turn; then it leaves the queue.
   Review.prototype.decide = function (item, action, place, words) {
-    var self = this, id = item.getAttribute("data-mention-id");
+    var self = this, made = [];
     if (item.getAttribute("data-busy")) { return; }
     item.setAttribute("data-busy", "1");
-    corrections.send(id, action, place ? place.geonameid : null, "mention")
-      .then(function (answer) {
+    mentionsOf(item).reduce(function (chain, id) {
+      return chain.then(function () {
+        return corrections.send(id, action, place ? place.geonameid : null, "mention")
+          .then(function (answer) { made.push(answer.id); });
+      });
+    }, Promise.resolve())
+      .then(function () {
         item.removeAttribute("data-busy");
-        self.undoStack.push({id: answer.id, item: item});
+        self.undoStack.push({ids: made, item: item});
         self.done(item, words);
       })
       .catch(function (err) {
         item.removeAttribute("data-busy");
-        self.say("Not saved: " + err.message);
+        if (made.length) { self.undoStack.push({ids: made, item: item}); }
+        self.say("Not saved: " + err.message + (made.length ? " (u undoes the part saved)" : ""));
       });
   };
 
@@ -206,7 +221,9 @@
   Review.prototype.undo = function () {
     var self = this, last = this.undoStack.pop();
     if (!last) { this.say("Nothing to undo."); return; }
-    corrections.undo(last.id).then(function () {
+    last.ids.reduce(function (chain, id) {
+      return chain.then(function () { return corrections.undo(id); });
+    }, Promise.resolve()).then(function () {
       last.item.classList.remove("done");
       last.item.removeAttribute("data-decision");
       var note = last.item.querySelector(".review-done");
@@ -230,7 +247,7 @@
       onClose: function () {
         if (!decided) { return; }
         if (decided.action === "undo") { return; }
-        self.undoStack.push({id: decided.correction.id, item: item});
+        self.undoStack.push({ids: [decided.correction.id], item: item});
         self.done(item, decided.action === "place" ? "placed at " + decided.place.name : "not a place");
       }
     });
