@@ -248,7 +248,9 @@ def serve(store: str | None, host: str | None, port: int | None) -> None:
             "'mapapp editors add NAME'",
             err=True,
         )
-    run_server(create_app(config), config.host, config.port)
+    from mapapp.recognition.place_search import place_search_for
+
+    run_server(create_app(config, place_search_for(config)), config.host, config.port)
 
 
 # -- geoparse ---------------------------------------------------------------

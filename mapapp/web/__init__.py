@@ -11,6 +11,8 @@ Routes (``?VIEW`` is the map's query: see ``mapapp.maps.query.parse_view``)
   GET /export.<fmt>?VIEW         the filtered view as geojson, csv or gpkg   (exports.py)
   GET /basemap/countries.geojson, /vendor/<package>/<file>                   (assets.py)
   GET/POST /login, POST /logout  editors sign in and out                     (auth.py)
+  GET /api/mentions/<id>/candidates, /api/places/search, /api/corrections,
+  POST /api/corrections, DELETE /api/corrections/<id>                        (corrections.py)
 
 Every request's Host header is checked first (hosts.py); every write must
 carry the session's CSRF token (sessions.py) and pass ``auth.write_access``.
@@ -33,6 +35,7 @@ from mapapp.web.api import api_bp
 from mapapp.web.assets import assets_bp
 from mapapp.web.auth import auth_bp
 from mapapp.web.context import json_response
+from mapapp.web.corrections import FINDER_KEY, PlaceFinder, corrections_bp
 from mapapp.web.exports import exports_bp
 from mapapp.web.map import map_bp
 from mapapp.web.stories import stories_bp
@@ -40,12 +43,15 @@ from mapapp.web.stories import stories_bp
 log = logging.getLogger(__name__)
 
 
-def create_app(config: Settings | Mapping[str, Any] | None = None) -> Flask:
+def create_app(
+    config: Settings | Mapping[str, Any] | None = None, place_search: PlaceFinder | None = None
+) -> Flask:
     """Build the app from ``Settings``, or from overrides of them and of Flask's own keys.
 
     A mapping is split: mapapp's setting names (``STORE``, ``TILES``...) are
     validated into ``Settings`` (over the defaults and ``MAPAPP_*``); Flask's
     own keys (``TESTING``, ``MAX_CONTENT_LENGTH``...) go to ``app.config``.
+    ``place_search`` answers ``/api/places/search`` (the CLI wires the gazetteer's).
     """
     app = Flask(__name__, template_folder=str(PROJECT_ROOT / "templates"))
     app.add_template_filter(strip_bidi, "nobidi")  # story text can never reorder the page
@@ -66,7 +72,10 @@ def create_app(config: Settings | Mapping[str, Any] | None = None) -> Flask:
     security.init_app(app)
     hosts.init_app(app)  # the Host allowlist, then the CSRF token, before any view
     sessions.init_app(app)
-    for blueprint in (map_bp, stories_bp, api_bp, exports_bp, assets_bp, auth_bp):
+    if place_search is not None:
+        app.extensions[FINDER_KEY] = place_search
+    blueprints = (map_bp, stories_bp, api_bp, exports_bp, assets_bp, auth_bp, corrections_bp)
+    for blueprint in blueprints:
         app.register_blueprint(blueprint)
     app.register_error_handler(HTTPException, http_error)
     app.register_error_handler(QueryError, query_error)
