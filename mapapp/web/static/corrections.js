@@ -87,7 +87,7 @@
       var dot = document.createElementNS(SVG, "circle");
       dot.setAttribute("cx", Math.max(-180, Math.min(180, lon)));
       dot.setAttribute("cy", Math.max(-90, Math.min(90, -lat)));
-      dot.setAttribute("r", 14);
+      dot.setAttribute("r", 22);
       svg.appendChild(dot);
     }
     return svg;
@@ -114,7 +114,10 @@
     button.appendChild(text);
     button.appendChild(el("span", "mapapp-cand-score",
                           c.score === null ? "" : "score " + Number(c.score).toFixed(2)));
-    if (current) { button.setAttribute("aria-current", "true"); }
+    if (current) {
+      button.setAttribute("aria-current", "true");
+      text.appendChild(el("span", "mapapp-cand-now", "shown now"));
+    }
     return button;
   }
 
