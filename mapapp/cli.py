@@ -18,6 +18,7 @@ from mapapp import __version__
 from mapapp.cli_editors import editors_group
 from mapapp.cli_options import settings_for, store_option
 from mapapp.cli_progress import ProgressBar
+from mapapp.cli_review import correct, corrections_group, review
 from mapapp.cli_store import cache, store_group
 from mapapp.errors import MapappError
 from mapapp.settings import Settings, describe_store
@@ -57,6 +58,9 @@ def cli() -> None:
 cli.add_command(store_group)  # store copy, store upgrade
 cli.add_command(cache)  # cache stats, cache clear
 cli.add_command(editors_group)  # editors add, list, remove
+cli.add_command(review)  # the review queue
+cli.add_command(correct)  # one editor's decision about a mention
+cli.add_command(corrections_group)  # corrections export, corrections import
 
 
 def main() -> None:

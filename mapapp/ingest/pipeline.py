@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from mapapp.ingest.engines import Scan, check_engine, run_ingest, scan_articles
+from mapapp.ingest.store_rules import store_rules
 from mapapp.settings import Settings, describe_store
 
 if TYPE_CHECKING:
@@ -82,10 +83,13 @@ def ingest(
         check_engine(
             settings, workers=workers, engine=engine, scheduler=scheduler, fallback=fallback
         )
-        with _writer_lock(settings, report):  # one ingest per store; a second one waits
+        with (
+            _writer_lock(settings, report),  # one ingest per store; a second one waits
+            store_rules(settings) as ruled,  # the editors' everywhere-rules, seed file too
+        ):
             return _ingest(
                 paths,
-                settings,
+                ruled,
                 fallback,
                 progress or _no_progress,
                 report,
@@ -159,8 +163,8 @@ def reprocess(
     settings: Settings, *, progress: Progress | None = None, report: Report = _silent
 ) -> IngestSummary:
     """Re-geoparse every stored article with today's rules and corrections, in one swap."""
-    with _writer_lock(settings, report):
-        return _reprocess(settings, progress or _no_progress, report)
+    with _writer_lock(settings, report), store_rules(settings) as ruled:
+        return _reprocess(ruled, progress or _no_progress, report)
 
 
 def _reprocess(settings: Settings, progress: Progress, report: Report) -> IngestSummary:
