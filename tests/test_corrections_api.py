@@ -48,7 +48,7 @@ def weighed(place: Place, score: float) -> WeighedPlace:
 
 
 def weighed_stories():
-    """Two stories whose mentions carry what the resolver weighed."""
+    """Two stories whose mentions carry what the resolver weighed (Paris doubtfully)."""
     syria = make_story(
         "aid-0601",
         date(2024, 6, 1),
@@ -77,7 +77,11 @@ def weighed_stories():
             (
                 article,
                 [
-                    dataclasses.replace(r, candidates=candidates.get(r.toponym.name, ()))
+                    dataclasses.replace(
+                        r,
+                        candidates=candidates.get(r.toponym.name, ()),
+                        score=0.3 if r.toponym.name == "Paris" else r.score,  # a doubtful one
+                    )
                     for r in resolutions
                 ],
             )
@@ -398,3 +402,96 @@ def test_api_writes_are_guarded(wstore, tmp_path):
     assert shut.status_code == 403 and "read-only" in shut.get_json()["error"]
     assert wstore.corrections() == []
     assert local.post(body).status_code == 201
+
+
+# -- the review pages ---------------------------------------------------------------
+
+
+@pytest.fixture
+def review_app(store_location, tmp_path):
+    """The app on a store holding the weighed stories and the conftest ones (payloads too)."""
+    from conftest import story_records
+
+    store = open_store(store_location)
+    store.add(weighed_stories() + story_records())
+    app = create_app(
+        {"TESTING": True, "STORE": store.location, "CACHE_DIR": str(tmp_path / "cache")},
+        place_search=FakeFinder(),
+    )
+    return app, store
+
+
+def queue_ids(client, query: str = "") -> list[str]:
+    page = client.get(f"/review{query}")
+    assert page.status_code == 200
+    return re.findall(
+        r'class="review-item"[^>]*data-mention-id="([^"]+)"', page.get_data(as_text=True)
+    )
+
+
+def test_the_review_queue_page(review_app, payloads):
+    app, store = review_app
+    browser = Browser(app)
+    page = browser.get("/review").get_data(as_text=True)
+    paris = mention_id_of(store, "Paris")  # the first Paris: the county fair's, doubtful
+    assert paris == "fair-0602-19-24"
+    ids = queue_ids(browser.client)
+    assert paris in ids
+    assert TOKEN.search(page)[1] and '<ol class="review-queue"' in page
+    assert f"{len(ids)}</span>" in page and "left to review" in page
+    item = page.split(f'data-mention-id="{paris}"', 1)[1].split('class="review-item"', 1)[0]
+    assert 'data-geonameid="2988507"' in item and 'data-geonameid="4717560"' in item
+    assert "score 0.30 is below" in item
+    assert '<option value="FR">France</option>' in page
+    for payload in (payloads.script, payloads.img, payloads.sentinel):
+        assert payload not in page  # every name and headline is escaped
+
+    # filters: the map's own query
+    assert paris not in queue_ids(browser.client, "?end=2024-05-31")
+    assert paris not in queue_ids(browser.client, "?country=SY")
+    assert paris in queue_ids(browser.client, "?start=2024-06-02&country=FR")
+    assert browser.get("/review?start=yesterday").status_code == 400
+
+    # an accepted place leaves the queue
+    assert browser.post({"mention_id": paris, "action": "accept"}).status_code == 201
+    assert paris not in queue_ids(browser.client)
+
+
+def test_review_buttons_are_off_for_those_who_cannot_write(review_app):
+    app, _ = review_app
+    remote = app.test_client().get("/review", environ_base={"REMOTE_ADDR": "10.1.2.3"})
+    page = remote.get_data(as_text=True)
+    assert "Sign in to correct" in page
+    assert re.search(r'class="review-not-a-place"[^>]*\s+disabled', page)
+    local = app.test_client().get("/review").get_data(as_text=True)
+    assert "Sign in to correct" not in local
+    assert not re.search(r'class="review-not-a-place"[^>]*\s+disabled', local)
+
+
+def test_the_corrections_log_page(review_app, payloads):
+    app, store = review_app
+    browser = Browser(app)
+    aleppo = "aid-0601-42-48"
+    paris = mention_id_of(store, "Paris")
+    moved = browser.post({"mention_id": aleppo, "action": "place", "geonameid": 170062})
+    gone = browser.post({"mention_id": paris, "action": "not_a_place", "scope": "story"})
+    assert moved.status_code == gone.status_code == 201
+    browser.delete(moved.get_json()["id"])
+
+    page = browser.get("/review/log").get_data(as_text=True)
+    rows = re.findall(r'data-correction-id="(\d+)"', page)
+    assert rows == [str(gone.get_json()["id"]), str(moved.get_json()["id"])]  # newest first
+    assert 'Aleppo <span class="review-id">(GeoNames 170063)</span>' in page  # was
+    assert "Aleppo Governorate" in page and "this name in this story" in page
+    assert f'data-undo="{gone.get_json()["id"]}"' in page  # active: an undo button
+    assert f'data-undo="{moved.get_json()["id"]}"' not in page and "undone" in page
+    assert "Convoys reach Aleppo" in page and "A county fair in Paris" in page
+
+    def logged(query: str) -> list[str]:
+        text = browser.get(f"/review/log{query}").get_data(as_text=True)
+        return re.findall(r'data-mention-id="([^"]+)"', text)
+
+    assert logged("?country=FR") == [paris]  # not a place now, but its story was in France
+    assert logged("?country=SY") == [aleppo]
+    assert logged("?end=2024-06-01") == [aleppo]
+    assert logged("?start=2024-07-01") == []

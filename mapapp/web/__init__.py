@@ -13,6 +13,7 @@ Routes (``?VIEW`` is the map's query: see ``mapapp.maps.query.parse_view``)
   GET/POST /login, POST /logout  editors sign in and out                     (auth.py)
   GET /api/mentions/<id>/candidates, /api/places/search, /api/corrections,
   POST /api/corrections, DELETE /api/corrections/<id>                        (corrections.py)
+  GET /review?VIEW, /review/log?VIEW   the review queue, the corrections log (review.py)
 
 Every request's Host header is checked first (hosts.py); every write must
 carry the session's CSRF token (sessions.py) and pass ``auth.write_access``.
@@ -38,6 +39,7 @@ from mapapp.web.context import json_response
 from mapapp.web.corrections import FINDER_KEY, PlaceFinder, corrections_bp
 from mapapp.web.exports import exports_bp
 from mapapp.web.map import map_bp
+from mapapp.web.review import review_bp
 from mapapp.web.stories import stories_bp
 
 log = logging.getLogger(__name__)
@@ -74,7 +76,16 @@ def create_app(
     sessions.init_app(app)
     if place_search is not None:
         app.extensions[FINDER_KEY] = place_search
-    blueprints = (map_bp, stories_bp, api_bp, exports_bp, assets_bp, auth_bp, corrections_bp)
+    blueprints = (
+        map_bp,
+        stories_bp,
+        api_bp,
+        exports_bp,
+        assets_bp,
+        auth_bp,
+        corrections_bp,
+        review_bp,
+    )
     for blueprint in blueprints:
         app.register_blueprint(blueprint)
     app.register_error_handler(HTTPException, http_error)
