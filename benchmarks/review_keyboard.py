@@ -108,13 +108,14 @@ def main(argv: list[str] | None = None) -> int:
                     context.close()
                 sizes.append(size)
                 times.append(seconds)
-                print(f"run {run + 1}: {size} items in the queue; cleared {args.items} in {seconds:.2f} s")
+                print(f"run {run + 1}: {size} items in the queue; cleared {args.items}", end=" ")
+                print(f"in {seconds:.2f} s")
             browser.close()
+    median = statistics.median(times)
     print(
         f"review queue of {source.name}: {sizes[0]} items at the start; clearing {args.items} "
-        f"from the keyboard took {statistics.median(times):.2f} s (median of {len(times)}, "
-        f"{min(times):.2f}-{max(times):.2f} s), {statistics.median(times) / args.items * 1000:.0f} ms "
-        "an item"
+        f"from the keyboard took {median:.2f} s (median of {len(times)}, "
+        f"{min(times):.2f}-{max(times):.2f} s), {median / args.items * 1000:.0f} ms an item"
     )
     return 0
 

@@ -254,17 +254,20 @@
         moved = change.place && change.place.geonameid !== null ? "g" + change.place.geonameid : null;
         self.reload(moved);
       },
-      onClose: function () {  // the popup was redrawn: focus its heading, or the moved marker
-        if (document.contains(button)) { return; }
-        var box = self.popups.popup.isOpen() && self.popups.popup.getElement();
-        if (box) {
-          box.querySelector("h3").focus({preventScroll: true});
-        } else if (self.popups.marker && self.popups.marker._icon) {
-          self.popups.marker._icon.focus({preventScroll: true});
-        }
-      }
+      onClose: function () { if (!document.contains(button)) { self._refocus(); } }
     });
     return button;
+  };
+
+  // The focus was lost with a redrawn popup: to the new popup's heading, else to the map.
+  PlacesLayer.prototype._refocus = function () {
+    if (document.querySelector(".mapapp-dialog")) { return; }  // the dialog keeps it
+    var box = this.popups.popup.isOpen() && this.popups.popup.getElement();
+    if (box) {
+      box.querySelector("h3").focus({preventScroll: true});
+    } else {
+      this.map.getContainer().focus({preventScroll: true});
+    }
   };
 
   // Fetch the points again (after a correction) and redraw; then open the popup at place ``key``.
@@ -275,9 +278,14 @@
       self.data = new mapapp.MapData(payload);
       self.clusters.setData(self.data);
       self.refresh();
-      var p = key ? self.data.place.key.indexOf(key) : -1;
+      var p = key ? self.data.place.key.indexOf(key) : -1, lost = function () {
+        var active = document.activeElement;
+        if (!active || active === document.body) { self._refocus(); }
+      };
       if (p >= 0 && self.result.placeShown[p]) {
-        self.clusters.zoomTo(p, function (marker) { self.openPopup(marker); });
+        self.clusters.zoomTo(p, function (marker) { self.openPopup(marker); lost(); });
+      } else {
+        lost();
       }
       self.map.fire("mapapp:reloaded");
       return self.data;
