@@ -362,3 +362,21 @@ def test_review_pages_pass_axe(page):
     page.locator("button.review-undo").first.wait_for()
     page.screenshot(path="/tmp/review-log.png", full_page=True)
     assert axe_violations(page) == []
+
+
+def test_wrong_place_on_the_story_page(page):
+    page.goto(page.base + "/stories/wine-0510")
+    item = page.locator(".places li", has_text="Georgia")
+    assert "Georgia, US" in item.inner_text()
+    item.locator("button.mapapp-wrong").click()
+    page.locator(".mapapp-dialog[data-state=ready]").wait_for()
+    dialog = page.locator(".mapapp-dialog")
+    dialog.locator(".mapapp-candidates button", has_text="(GE)").click()
+    dialog.locator("fieldset.mapapp-scope input[value=everywhere]").check()
+    dialog.locator("button.mapapp-apply-correction").click()
+    page.locator(".mapapp-dialog[data-state=saved]").wait_for()
+    with page.expect_navigation():  # closing shows the page again, the correction applied
+        page.keyboard.press("Escape")
+    page.locator(".places li", has_text="Georgia").wait_for()
+    assert ", GE" in page.locator(".places li", has_text="Georgia").inner_text()
+    assert axe_violations(page) == []
