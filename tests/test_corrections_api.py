@@ -252,6 +252,7 @@ def test_place_search_on_a_small_gazetteer():
     assert [p["name"] for p in search.search("halab")] == ["Aleppo"]
     assert [p["name"] for p in search.search("169577")] == ["Homs"]
     assert search.search("Zzyzx") == [] and search.search("  ") == []
+    assert search.search("P") == []  # one letter: whole names only
     assert search.place(4717560)["lat"] == pytest.approx(33.66094)
     assert loads == [1]  # loaded once, on the first question
 

@@ -19,7 +19,7 @@ import os
 import secrets
 from pathlib import Path
 
-from flask import Flask, abort, request, session
+from flask import Flask, abort, g, request, session
 from flask.sessions import SecureCookieSessionInterface
 
 from mapapp.errors import ConfigError
@@ -87,7 +87,13 @@ def init_app(app: Flask) -> None:
     app.config["SESSION_COOKIE_HTTPONLY"] = True
     app.config["SESSION_COOKIE_SAMESITE"] = "Strict"
     app.before_request(check_csrf)
-    app.context_processor(lambda: {"csrf_token": csrf_token, "read_only": app_settings().read_only})
+    app.context_processor(
+        lambda: {
+            "csrf_token": csrf_token,
+            "read_only": app_settings().read_only,
+            "can_write": can_write,
+        }
+    )
 
 
 def csrf_token() -> str:
@@ -97,6 +103,8 @@ def csrf_token() -> str:
     making a token then would replace the visitor's session, logging an
     editor out, so such a page gets no token (a write from it asks for a reload).
     """
+    if g.get("host_refused"):
+        return ""  # a refused host gets no session at all
     token = session.get(TOKEN_KEY)
     if token:
         return token
@@ -135,3 +143,16 @@ def check_csrf() -> None:
             "This write carries no valid CSRF token: reload the page and try again "
             f"(scripts send the page's csrf-token meta tag as {HEADER}).",
         )
+
+
+def can_write() -> bool:
+    """May this request write (for the pages' meta tag and buttons)? False when unknown."""
+    from mapapp.errors import StoreError
+    from mapapp.web.auth import may_write
+
+    if "can_write" not in g:
+        try:
+            g.can_write = not g.get("host_refused") and may_write()
+        except StoreError:  # an unreadable store: its error page is showing
+            g.can_write = False
+    return g.can_write
