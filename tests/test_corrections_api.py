@@ -496,3 +496,18 @@ def test_the_corrections_log_page(review_app, payloads):
     assert logged("?country=SY") == [aleppo]
     assert logged("?end=2024-06-01") == [aleppo]
     assert logged("?start=2024-07-01") == []
+
+
+def test_serve_wires_the_gazetteer_search_in_without_loading_it(monkeypatch, tmp_path):
+    from click.testing import CliRunner
+
+    from mapapp.cli import cli
+    from mapapp.web import server
+    from mapapp.web.corrections import FINDER_KEY
+
+    served = []
+    monkeypatch.setattr(server, "serve", lambda app, host, port: served.append(app))
+    result = CliRunner().invoke(cli, ["serve", "--store", str(tmp_path / "s.gpkg")])
+    assert result.exit_code == 0, result.output
+    search = served[0].extensions[FINDER_KEY]
+    assert isinstance(search, PlaceSearch) and search._gazetteer is None  # loaded on first use
