@@ -283,7 +283,14 @@ def test_the_login_form_needs_its_token(gpkg_app, gpkg_store):
 
 
 @pytest.mark.parametrize(
-    "target, lands", [("/stories/syria-0301", "/stories/syria-0301"), ("//evil.example/", "/")]
+    "target, lands",
+    [
+        ("/stories/syria-0301", "/stories/syria-0301"),
+        ("//evil.example/", "/"),
+        ("/\t/evil.example/", "/"),
+        ("/\\evil.example/", "/"),
+        ("https://evil.example/", "/"),
+    ],
 )
 def test_login_goes_back_only_to_this_site(gpkg_app, gpkg_store, target, lands):
     gpkg_store.add_editor("amira", hash_password(PASSWORD))

@@ -91,7 +91,6 @@ def init_app(app: Flask) -> None:
         lambda: {
             "csrf_token": csrf_token,
             "read_only": app_settings().read_only,
-            "can_write": can_write,
         }
     )
 
@@ -143,16 +142,3 @@ def check_csrf() -> None:
             "This write carries no valid CSRF token: reload the page and try again "
             f"(scripts send the page's csrf-token meta tag as {HEADER}).",
         )
-
-
-def can_write() -> bool:
-    """May this request write (for the pages' meta tag and buttons)? False when unknown."""
-    from mapapp.errors import StoreError
-    from mapapp.web.auth import may_write
-
-    if "can_write" not in g:
-        try:
-            g.can_write = not g.get("host_refused") and may_write()
-        except StoreError:  # an unreadable store: its error page is showing
-            g.can_write = False
-    return g.can_write
