@@ -42,11 +42,11 @@ def editors_add(name: str, store: str | None, password_stdin: bool, replace: boo
     from mapapp.stores.editors import check_name, hash_password
 
     check_name(name)
+    editors, where = _editors(store)  # a store that keeps no editors says so before the prompt
     if password_stdin:
         password = sys.stdin.readline().rstrip("\r\n")
     else:
         password = click.prompt(f"Password for {name}", hide_input=True, confirmation_prompt=True)
-    editors, where = _editors(store)
     editors.add_editor(name, hash_password(password), replace=replace)
     click.echo(f"{name} may now sign in and correct the map in {where}")
 

@@ -190,6 +190,25 @@ def test_pages_carry_the_token_and_the_read_only_flag(gpkg_app, path):
     assert '<meta name="mapapp-read-only" content="0">' in page
 
 
+def test_pages_say_whether_this_visitor_may_write(gpkg_app, gpkg_store):
+    gpkg_store.add_editor("amira", hash_password(PASSWORD))
+    client = gpkg_app.test_client()
+
+    def can_write(**kwargs) -> str:
+        page = client.get("/review", **kwargs).get_data(as_text=True)
+        return re.search(r'<meta name="mapapp-can-write" content="(.)">', page)[1]
+
+    assert can_write() == "1"
+    assert can_write(environ_base=REMOTE) == "0"
+    sign_in(client, "amira", PASSWORD, environ_base=REMOTE)
+    assert can_write(environ_base=REMOTE) == "1"
+
+
+def test_a_refused_host_starts_no_session(gpkg_app):
+    response = gpkg_app.test_client().get("/", headers={"Host": "evil.example"})
+    assert response.status_code == 400 and "Set-Cookie" not in response.headers
+
+
 def test_a_cross_site_navigation_does_not_replace_the_session(gpkg_app):
     response = gpkg_app.test_client().get("/", headers={"Sec-Fetch-Site": "cross-site"})
     assert response.status_code == 200
@@ -264,7 +283,14 @@ def test_the_login_form_needs_its_token(gpkg_app, gpkg_store):
 
 
 @pytest.mark.parametrize(
-    "target, lands", [("/stories/syria-0301", "/stories/syria-0301"), ("//evil.example/", "/")]
+    "target, lands",
+    [
+        ("/stories/syria-0301", "/stories/syria-0301"),
+        ("//evil.example/", "/"),
+        ("/\t/evil.example/", "/"),
+        ("/\\evil.example/", "/"),
+        ("https://evil.example/", "/"),
+    ],
 )
 def test_login_goes_back_only_to_this_site(gpkg_app, gpkg_store, target, lands):
     gpkg_store.add_editor("amira", hash_password(PASSWORD))

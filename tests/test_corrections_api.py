@@ -252,6 +252,7 @@ def test_place_search_on_a_small_gazetteer():
     assert [p["name"] for p in search.search("halab")] == ["Aleppo"]
     assert [p["name"] for p in search.search("169577")] == ["Homs"]
     assert search.search("Zzyzx") == [] and search.search("  ") == []
+    assert search.search("P") == []  # one letter: whole names only
     assert search.place(4717560)["lat"] == pytest.approx(33.66094)
     assert loads == [1]  # loaded once, on the first question
 
@@ -495,3 +496,18 @@ def test_the_corrections_log_page(review_app, payloads):
     assert logged("?country=SY") == [aleppo]
     assert logged("?end=2024-06-01") == [aleppo]
     assert logged("?start=2024-07-01") == []
+
+
+def test_serve_wires_the_gazetteer_search_in_without_loading_it(monkeypatch, tmp_path):
+    from click.testing import CliRunner
+
+    from mapapp.cli import cli
+    from mapapp.web import server
+    from mapapp.web.corrections import FINDER_KEY
+
+    served = []
+    monkeypatch.setattr(server, "serve", lambda app, host, port: served.append(app))
+    result = CliRunner().invoke(cli, ["serve", "--store", str(tmp_path / "s.gpkg")])
+    assert result.exit_code == 0, result.output
+    search = served[0].extensions[FINDER_KEY]
+    assert isinstance(search, PlaceSearch) and search._gazetteer is None  # loaded on first use

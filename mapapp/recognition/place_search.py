@@ -17,6 +17,7 @@ from mapapp.recognition.gazetteer import Gazetteer, name_key
 from mapapp.settings import Settings
 
 MAX_RESULTS = 50
+MIN_PREFIX = 2  # letters before names starting with the query are offered too
 
 
 class PlaceSearch:
@@ -51,7 +52,7 @@ class PlaceSearch:
             return []
         exact = [c.index for c in gazetteer.candidates(text)]
         prefixed: list[int] = []
-        start = bisect.bisect_left(self._keys, key)
+        start = bisect.bisect_left(self._keys, key) if len(key) >= MIN_PREFIX else len(self._keys)
         for other in self._keys[start : start + 400]:  # names starting with the query
             if not other.startswith(key):
                 break

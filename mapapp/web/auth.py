@@ -17,10 +17,11 @@ import getpass
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from flask import Blueprint, abort, redirect, render_template, request, session, url_for
+from flask import Blueprint, abort, g, redirect, render_template, request, session, url_for
 from werkzeug.security import check_password_hash, generate_password_hash
 from werkzeug.wrappers import Response
 
+from mapapp.errors import StoreError
 from mapapp.stores.editors import NAME, editor_store
 from mapapp.web.context import app_settings, get_store
 from mapapp.web.sessions import fresh_session
@@ -97,6 +98,22 @@ def may_write() -> bool:
     return is_local_request() or signed_in_editor() is not None
 
 
+def can_write() -> bool:
+    """May this request write (for the pages' meta tag and buttons)? False when unknown."""
+    if "can_write" not in g:
+        try:
+            g.can_write = not g.get("host_refused") and may_write()
+        except StoreError:  # an unreadable store: its error page is showing
+            g.can_write = False
+    return g.can_write
+
+
+@auth_bp.app_context_processor
+def _templates() -> dict[str, Any]:
+    """``can_write()`` for every template (base.html's meta tag, the review buttons)."""
+    return {"can_write": can_write}
+
+
 def write_access(view: View) -> View:
     """Wrap a write view: it runs only for a writer, and receives their name as ``editor``."""
 
@@ -109,7 +126,12 @@ def write_access(view: View) -> View:
 
 def safe_next(target: str | None) -> str:
     """Where to go after signing in: a path on this site, never another site."""
-    if not target or not target.startswith("/") or target.startswith(("//", "/\\")):
+    if (
+        not target
+        or not target.startswith("/")
+        or target.startswith("//")
+        or any(ch == "\\" or ord(ch) < 0x21 for ch in target)  # browsers drop tabs: "/\t/x"
+    ):
         return url_for("map.index")
     return target
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit, urlunsplit
 
-from flask import Flask, Response, abort, request
+from flask import Flask, Response, abort, g, request
 
 from mapapp.web.context import app_settings
 
@@ -52,6 +52,7 @@ def check_host() -> None:
     """
     name = host_name(request.host)
     if name not in allowed_hosts():
+        g.host_refused = True  # the error page then starts no session
         shown = name if len(name) <= 60 else name[:60] + "..."
         abort(
             400,

@@ -15,7 +15,6 @@ from flask import Blueprint, render_template, request
 from mapapp.maps.query import parse_view
 from mapapp.maps.review import review_queue
 from mapapp.maps.view import MapView
-from mapapp.web.auth import may_write
 from mapapp.web.cache import map_data
 from mapapp.web.context import get_store
 
@@ -33,7 +32,6 @@ def _filters(view: MapView) -> dict[str, Any]:
         "countries": data.countries,
         "first_date": min(dated) if dated else None,
         "last_date": max(dated) if dated else None,
-        "can_write": may_write(),
     }
 
 

@@ -19,7 +19,7 @@ import os
 import secrets
 from pathlib import Path
 
-from flask import Flask, abort, request, session
+from flask import Flask, abort, g, request, session
 from flask.sessions import SecureCookieSessionInterface
 
 from mapapp.errors import ConfigError
@@ -87,7 +87,12 @@ def init_app(app: Flask) -> None:
     app.config["SESSION_COOKIE_HTTPONLY"] = True
     app.config["SESSION_COOKIE_SAMESITE"] = "Strict"
     app.before_request(check_csrf)
-    app.context_processor(lambda: {"csrf_token": csrf_token, "read_only": app_settings().read_only})
+    app.context_processor(
+        lambda: {
+            "csrf_token": csrf_token,
+            "read_only": app_settings().read_only,
+        }
+    )
 
 
 def csrf_token() -> str:
@@ -97,6 +102,8 @@ def csrf_token() -> str:
     making a token then would replace the visitor's session, logging an
     editor out, so such a page gets no token (a write from it asks for a reload).
     """
+    if g.get("host_refused"):
+        return ""  # a refused host gets no session at all
     token = session.get(TOKEN_KEY)
     if token:
         return token
