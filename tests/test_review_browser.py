@@ -380,3 +380,29 @@ def test_wrong_place_on_the_story_page(page):
     page.locator(".places li", has_text="Georgia").wait_for()
     assert ", GE" in page.locator(".places li", has_text="Georgia").inner_text()
     assert axe_violations(page) == []
+
+
+@pytest.mark.parametrize("store_location", ["gpkg"], indirect=True)
+def test_read_only_maps_offer_no_corrections(browser, store, tmp_path):
+    from mapapp.web import create_app
+
+    app = create_app(
+        {
+            "TESTING": True,
+            "STORE": store.location,
+            "CACHE_DIR": str(tmp_path / "cache"),
+            "READ_ONLY": True,
+        }
+    )
+    with serving(app) as base:
+        context, page = new_page(browser, base)
+        try:
+            open_map(page, "?lat=38&lon=-91&zoom=5")
+            open_popup(page, "Springfield")
+            assert page.locator(".mapapp-popup button.mapapp-wrong").count() == 0
+            page.goto(base + "/stories/fair-0428")
+            page.locator(".places li").first.wait_for()
+            assert page.locator("button.mapapp-wrong").count() == 0
+        finally:
+            context.close()
+        assert page.errors == []

@@ -1,7 +1,7 @@
 /* mapapp: "Wrong place?" — an editor corrects one mention in the browser (mapapp.corrections).
  *
  * corrections.button({mentionId, written, context, onChange, onClose}) is a "Wrong place?" button
- * (null when the page may not write: no <meta name="csrf-token">, or read-only); it opens
+ * (null when the visitor may not write: see canWrite); it opens
  * corrections.open({mentionId, written, opener, onChange}), a modal dialog
  * (role=dialog, the focus kept inside, Escape closes and gives the focus back
  * to the opener) listing the candidates the resolver weighed
@@ -356,10 +356,13 @@
   };
 
   var corrections = {
-    // Writes are on: the page has a CSRF token and is not read-only (MAPAPP_READ_ONLY).
+    // This visitor may write: the page has a CSRF token, is not read-only (MAPAPP_READ_ONLY)
+    // and the server says so (mapapp-can-write: the local user, or a signed-in editor).
     canWrite: function () {
       var ro = document.querySelector("meta[name=mapapp-read-only]");
-      return csrfToken() !== null && !(ro && ro.getAttribute("content") === "1");
+      var can = document.querySelector("meta[name=mapapp-can-write]");
+      return csrfToken() !== null && !(ro && ro.getAttribute("content") === "1") &&
+        !(can && can.getAttribute("content") === "0");
     },
     request: request,
     miniMap: miniMap,
