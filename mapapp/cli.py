@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, BinaryIO
 import click
 
 from mapapp import __version__
+from mapapp.cli_editors import editors_group
 from mapapp.cli_options import settings_for, store_option
 from mapapp.cli_progress import ProgressBar
 from mapapp.cli_review import correct, corrections_group, review
@@ -58,6 +59,7 @@ def cli() -> None:
 cli.add_command(store_group)  # store copy, store upgrade
 cli.add_command(cache)  # cache stats, cache clear
 cli.add_command(watch)  # poll folders and feeds
+cli.add_command(editors_group)  # editors add, list, remove
 cli.add_command(review)  # the review queue
 cli.add_command(correct)  # one editor's decision about a mention
 cli.add_command(corrections_group)  # corrections export, corrections import
@@ -256,9 +258,14 @@ def serve(store: str | None, host: str | None, port: int | None) -> None:
     config = settings_for(store, HOST=host, PORT=port)
     if config.host not in ("127.0.0.1", "localhost", "::1"):
         click.echo(
-            f"warning: binding {config.host} makes the map reachable from other machines", err=True
+            f"warning: binding {config.host} makes the map reachable from other machines: "
+            "list the names they use in MAPAPP_ALLOWED_HOSTS, and add editors with "
+            "'mapapp editors add NAME'",
+            err=True,
         )
-    run_server(create_app(config), config.host, config.port)
+    from mapapp.recognition.place_search import place_search_for
+
+    run_server(create_app(config, place_search_for(config)), config.host, config.port)
 
 
 # -- geoparse ---------------------------------------------------------------

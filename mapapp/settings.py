@@ -66,6 +66,29 @@ SETTINGS: tuple[Setting, ...] = (
         "Attribution shown for MAPAPP_TILES (required by most tile providers).",
     ),
     Setting("HOST", "127.0.0.1", "Interface `mapapp serve` binds to."),
+    Setting(
+        "ALLOWED_HOSTS",
+        (),
+        "Host names the server answers to besides 127.0.0.1, localhost and [::1] (any port), "
+        "comma-separated; any other Host header gets a 400.",
+    ),
+    Setting(
+        "SECRET_KEY",
+        "",
+        "Key signing the session cookies; empty means one generated once and kept in "
+        "secret-key beside the store (mode 0600).",
+    ),
+    Setting(
+        "READ_ONLY",
+        False,
+        "1 turns every write (corrections, undo) off: the map can be read, never changed.",
+    ),
+    Setting(
+        "SECURE_COOKIES",
+        False,
+        "1 marks the session cookie Secure even on plain HTTP (behind a TLS-terminating proxy); "
+        "it is Secure anyway on a request that came over HTTPS.",
+    ),
     Setting("PORT", 5000, "Port `mapapp serve` listens on."),
     Setting(
         "THREADS",
@@ -181,6 +204,10 @@ class Settings:
     tiles: str
     tiles_attribution: str
     host: str
+    allowed_hosts: tuple[str, ...]
+    secret_key: str
+    read_only: bool
+    secure_cookies: bool
     port: int
     threads: int
     connection_limit: int
@@ -249,8 +276,10 @@ def _coerce(name: str, value: Any) -> Any:
     shown = f"MAPAPP_{name}"
     if name == "EMBED_ORIGINS":
         return _origins(shown, value)
+    if name in HOST_LISTS:
+        return _hosts(shown, value)
     if kind is bool:
-        return _switch(shown, value)
+        return _flag(shown, value)
     if kind is tuple:
         return _options(shown, value)
     if kind is int and not isinstance(value, bool):
@@ -278,18 +307,46 @@ def _coerce(name: str, value: Any) -> Any:
     raise ConfigError(f"{shown} expects text, got {value!r}")
 
 
-SWITCH_WORDS = {"1": True, "true": True, "yes": True, "on": True,
-                "0": False, "false": False, "no": False, "off": False}  # fmt: skip
+HOST_LISTS = ("ALLOWED_HOSTS",)  # tuple settings read as comma-separated host names
+_HOST_NAME = re.compile(
+    r"^(\[[0-9a-f:.]+\]|[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*)$"
+)
+_TRUE, _FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off", "")
 
 
-def _switch(shown: str, value: Any) -> bool:
-    """An on/off setting from a bool or the words 1/0, true/false, yes/no, on/off."""
+def _flag(shown: str, value: Any) -> bool:
+    """A yes/no setting: a bool, or 1/0, true/false, yes/no, on/off."""
     if isinstance(value, bool):
         return value
-    word = str(value).strip().lower() if isinstance(value, (str, int)) else None
-    if word not in SWITCH_WORDS:
-        raise ConfigError(f"{shown} expects 1 or 0 (on or off), got {value!r}")
-    return SWITCH_WORDS[word]
+    text = str(value).strip().lower() if isinstance(value, (str, int)) else None
+    if text in _TRUE:
+        return True
+    if text in _FALSE:
+        return False
+    raise ConfigError(f"{shown} expects 1 or 0 (true or false), got {value!r}")
+
+
+def _hosts(shown: str, value: Any) -> tuple[str, ...]:
+    """Comma-separated host names (or a list of them), lower-cased; IPv6 ones in brackets."""
+    if isinstance(value, str):
+        items = value.replace(" ", ",").split(",")
+    elif isinstance(value, Iterable) and all(isinstance(item, str) for item in value):
+        items = list(value)
+    else:
+        raise ConfigError(f"{shown} expects comma-separated host names, got {value!r}")
+    hosts = []
+    for item in (i.strip().lower().rstrip(".") for i in items):
+        if not item:
+            continue
+        if ":" in item and re.fullmatch(r"[0-9a-f:.]+", item):
+            item = f"[{item}]"  # a bare IPv6 address, written as in a Host header
+        if not _HOST_NAME.match(item):
+            raise ConfigError(
+                f"{shown} expects host names without scheme or port, such as "
+                f"maps.example.org, got {item!r}"
+            )
+        hosts.append(item)
+    return tuple(dict.fromkeys(hosts))
 
 
 def _options(shown: str, value: Any) -> tuple[str, ...]:

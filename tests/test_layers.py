@@ -41,6 +41,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
         "mapapp.cli_progress",
         "mapapp.cli_store",
         "mapapp.cli_watch",
+        "mapapp.cli_editors",
         "mapapp.cli_review",
         "mapapp.cli",
         "mapapp.__main__",

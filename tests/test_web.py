@@ -84,7 +84,8 @@ class Marks(HTMLParser):
             self.text += data
 
 
-def test_factory_reads_settings():
+def test_factory_reads_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.chdir(tmp_path)  # a relative store: its companions (the session key) go here
     assert not create_app().testing
     app = create_app({"TESTING": True, "STORE": "elsewhere.gpkg"})
     assert app.testing and app.config["MAPAPP_SETTINGS"].store == "elsewhere.gpkg"

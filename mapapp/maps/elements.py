@@ -266,6 +266,7 @@ class PlacesLayer(JSCSSMixin, MacroElement):
         ("mapapp_popups_js", "/static/popups.js"),
         ("mapapp_storylist_js", "/static/storylist.js"),
         ("mapapp_events_js", "/static/events.js"),
+        ("mapapp_corrections_js", "/static/corrections.js"),
         ("mapapp_map_js", "/static/map.js"),
     ]
     default_css = [("mapapp_events_css", "/static/events.css")]

@@ -32,6 +32,7 @@ class StoryPlace:
     latitude: float
     longitude: float
     written: tuple[str, ...]
+    mention_id: str = ""  # its first mention's, for "Wrong place?" (none before mention ids)
 
 
 @dataclass(frozen=True)
@@ -76,6 +77,7 @@ def story_places(mentions: Any) -> list[StoryPlace]:
                 "latitude": float(geom.y),
                 "longitude": float(geom.x),
                 "written": [],
+                "mention_id": cell_text(getattr(row, "mention_id", None)),
             },
         )
         if cell_text(row.name) and cell_text(row.name) not in entry["written"]:
@@ -109,6 +111,7 @@ def mention_spans(mentions: Any) -> list[dict[str, Any]]:
                 "key": key,
                 "label": label,
                 "reason": cell_text(row.reason) or None,
+                "mention_id": cell_text(getattr(row, "mention_id", None)) or None,
             }
         )
     return spans

@@ -33,6 +33,7 @@ from mapapp.files import atomic_path, leftovers, scratch_folder
 from mapapp.stores.base import Appending, FileLocated, sql_stats
 from mapapp.stores.frames import articles_frame, empty_mentions, in_bbox
 from mapapp.stores.geopackage_corrections import GeoPackageCorrections, migrate, missing_columns
+from mapapp.stores.geopackage_editors import GeoPackageEditors
 from mapapp.stores.schema import (
     ADDED_MENTION_COLUMNS,
     ARTICLE_COLUMNS,
@@ -127,7 +128,7 @@ def _touch_contents(conn: sqlite3.Connection, added: geopandas.GeoDataFrame) -> 
     )
 
 
-class GeoPackageStore(GeoPackageCorrections, Appending, FileLocated):
+class GeoPackageStore(GeoPackageEditors, GeoPackageCorrections, Appending, FileLocated):
     """Articles and mentions kept in one GeoPackage file; appended to, never rewritten."""
 
     kind = "GeoPackage"

@@ -48,6 +48,7 @@ from mapapp.stores.postgis_db import (
     is_older,
     revision_of,
 )
+from mapapp.stores.postgis_editors import PostgisEditors
 from mapapp.stores.schema import (
     ARTICLE_COLUMNS,
     CORRECTION_COLUMNS,
@@ -65,7 +66,7 @@ _DATE = "to_char({}, 'YYYY-MM-DD')"
 CORRECTIONS_LOCK = 0x6D61706170700002  # pg_advisory_xact_lock key: one correction at a time
 
 
-class PostgisStore(Appending):
+class PostgisStore(PostgisEditors, Appending):
     """Articles and mentions in a PostGIS database; the same reads and writes as every store
     (``add``, ``add_frames`` and ``replace`` come from `Appending`, over ``_append``)."""
 

@@ -11,6 +11,13 @@ Routes (``?VIEW`` is the map's query: see ``mapapp.maps.query.parse_view``)
   GET /export.<fmt>?VIEW         the filtered view as geojson, csv or gpkg   (exports.py)
   GET /embed?VIEW                the map alone, read-only, for an iframe      (embed.py)
   GET /basemap/countries.geojson, /basemap/labels.geojson, /vendor/<package>/<file> (assets.py)
+  GET/POST /login, POST /logout  editors sign in and out                     (auth.py)
+  GET /api/mentions/<id>/candidates, /api/places/search, /api/corrections,
+  POST /api/corrections, DELETE /api/corrections/<id>                        (corrections.py)
+  GET /review?VIEW, /review/log?VIEW   the review queue, the corrections log (review.py)
+
+Every request's Host header is checked first (hosts.py); every write must
+carry the session's CSRF token (sessions.py) and pass ``auth.write_access``.
 """
 
 from __future__ import annotations
@@ -25,25 +32,31 @@ from werkzeug.exceptions import BadRequest, HTTPException
 from mapapp.errors import ConfigError, QueryError, StoreError
 from mapapp.settings import DEFAULTS, PROJECT_ROOT, Settings, load_settings
 from mapapp.text import strip_bidi
-from mapapp.web import cache, security
+from mapapp.web import cache, hosts, security, sessions
 from mapapp.web.api import api_bp
 from mapapp.web.assets import assets_bp
+from mapapp.web.auth import auth_bp
 from mapapp.web.context import json_response
+from mapapp.web.corrections import FINDER_KEY, PlaceFinder, corrections_bp
 from mapapp.web.embed import embed_bp
 from mapapp.web.events import events_bp
 from mapapp.web.exports import exports_bp
 from mapapp.web.map import map_bp
+from mapapp.web.review import review_bp
 from mapapp.web.stories import stories_bp
 
 log = logging.getLogger(__name__)
 
 
-def create_app(config: Settings | Mapping[str, Any] | None = None) -> Flask:
+def create_app(
+    config: Settings | Mapping[str, Any] | None = None, place_search: PlaceFinder | None = None
+) -> Flask:
     """Build the app from ``Settings``, or from overrides of them and of Flask's own keys.
 
     A mapping is split: mapapp's setting names (``STORE``, ``TILES``...) are
     validated into ``Settings`` (over the defaults and ``MAPAPP_*``); Flask's
     own keys (``TESTING``, ``MAX_CONTENT_LENGTH``...) go to ``app.config``.
+    ``place_search`` answers ``/api/places/search`` (the CLI wires the gazetteer's).
     """
     app = Flask(__name__, template_folder=str(PROJECT_ROOT / "templates"))
     app.add_template_filter(strip_bidi, "nobidi")  # story text can never reorder the page
@@ -62,7 +75,23 @@ def create_app(config: Settings | Mapping[str, Any] | None = None) -> Flask:
     app.config["MAPAPP_SETTINGS"] = settings
     cache.init_app(app)
     security.init_app(app)
-    for blueprint in (map_bp, stories_bp, api_bp, exports_bp, assets_bp, embed_bp, events_bp):
+    hosts.init_app(app)  # the Host allowlist, then the CSRF token, before any view
+    sessions.init_app(app)
+    if place_search is not None:
+        app.extensions[FINDER_KEY] = place_search
+    blueprints = (
+        map_bp,
+        stories_bp,
+        api_bp,
+        exports_bp,
+        assets_bp,
+        auth_bp,
+        corrections_bp,
+        review_bp,
+        embed_bp,
+        events_bp,
+    )
+    for blueprint in blueprints:
         app.register_blueprint(blueprint)
     app.register_error_handler(HTTPException, http_error)
     app.register_error_handler(QueryError, query_error)

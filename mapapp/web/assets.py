@@ -3,6 +3,7 @@
 GET /basemap/countries.geojson country outlines for the offline basemap
 GET /basemap/labels.geojson    names of countries, capitals and cities on it, by zoom
 GET /vendor/<package>/<file>   Leaflet, markercluster and jQuery, served locally
+GET /vendor/axe-core/axe.min.js the accessibility checker the tests inject (no page loads it)
 """
 
 from __future__ import annotations
@@ -26,6 +27,8 @@ log = logging.getLogger(__name__)
 assets_bp = Blueprint("assets", __name__)
 
 ONE_DAY = 24 * 3600
+#: npm packages under MAPAPP_DATA_PACKAGES served as vendor files: package -> the files allowed.
+NPM_VENDOR: dict[str, frozenset[str]] = {"axe-core": frozenset({"axe.min.js"})}
 
 
 def _cached_outlines(source: Path) -> bytes:
@@ -148,6 +151,11 @@ def vendor(package: str, filename: str) -> Response:
 
     :raise 404: the package or the file is not ours to serve.
     """
+    if package in NPM_VENDOR:
+        if filename not in NPM_VENDOR[package]:
+            abort(404, f"No file {filename!r} in the vendor package {package!r}.")
+        folder = Path(app_settings().data_packages) / package
+        return send_from_directory(folder, filename, max_age=ONE_DAY)
     if package not in VENDOR:
         abort(404, f"No vendor package {package!r}.")
     return send_from_directory(vendor_dir(package), filename, max_age=ONE_DAY)

@@ -5,13 +5,18 @@
  * carry no popup of their own: one shared popup (popups.js) keeps 50,000
  * markers light.
  *
- * new Clusters(map, {onClick, onBusy, onDrawn}), then setData(mapData) once
- * and show(result) for each MapData filter result: only the markers whose
+ * new Clusters(map, {onClick, onBusy, onDrawn}), then setData(mapData) (again
+ * after a reload) and show(result) for each MapData filter result: only the markers whose
  * visibility changed are added or removed.  onClick(marker) when a marker is
  * clicked (marker.mapappPlace is its place), onBusy() when a re-cluster
  * starts, onDrawn() when every marker of the latest result is on the map.
  * marker(p) is place p's marker, zoomTo(p, done) shows it and calls
  * done(marker); ``markers`` holds those made so far, by place.
+ *
+ * For the keyboard: every marker and cluster is a focusable button (Leaflet's
+ * tabindex and role, a cluster labelled with its count); Enter or Space on a
+ * marker calls onClick(marker, true), on a cluster zooms in and puts the focus
+ * on the first marker or cluster it splits into.
  */
 (function () {
   "use strict";
@@ -28,6 +33,30 @@
         iconSize: area ? [18, 18] : [12, 12]});
     }
     return ICONS[key];
+  }
+
+  // A cluster's icon: Leaflet.markercluster's own look, plus a label for screen readers.
+  var ClusterIcon = L.DivIcon.extend({
+    createIcon: function (old) {
+      var div = L.DivIcon.prototype.createIcon.call(this, old);
+      div.setAttribute("aria-label", this.options.label);
+      return div;
+    }
+  });
+
+  function clusterIcon(cluster) {
+    var n = cluster.getChildCount();
+    var size = n < 10 ? "small" : n < 100 ? "medium" : "large";
+    return new ClusterIcon({
+      html: "<div><span>" + n + "</span></div>", className: "marker-cluster marker-cluster-" + size,
+      iconSize: L.point(40, 40), label: n + " places: press Enter to zoom in"
+    });
+  }
+
+  // Enter or Space, without modifiers.
+  function activates(event) {
+    var e = event.originalEvent;
+    return (e.key === "Enter" || e.key === " ") && !e.altKey && !e.ctrlKey && !e.metaKey;
   }
 
   // The key to the symbols, as a Leaflet control (folds away to a button).
@@ -65,13 +94,38 @@
     // (a third less work at 50,000 markers); places there are far enough apart.
     this.group = L.markerClusterGroup({
       chunkedLoading: true, showCoverageOnHover: false, maxClusterRadius: 45,
-      disableClusteringAtZoom: 12, chunkProgress: this._progress.bind(this)
+      disableClusteringAtZoom: 12, chunkProgress: this._progress.bind(this),
+      iconCreateFunction: clusterIcon
     }).addTo(map);
-    this.group.on("click", function (event) { handlers.onClick(event.layer); });
+    var self = this;
+    this.group.on("click", function (event) { handlers.onClick(event.layer, false); });
+    this.group.on("keydown", function (event) {
+      if (!activates(event)) { return; }
+      L.DomEvent.preventDefault(event.originalEvent);  // Space would scroll the page
+      handlers.onClick(event.layer, true);
+    });
+    this.group.on("clusterkeydown", function (event) {
+      if (!activates(event)) { return; }
+      L.DomEvent.preventDefault(event.originalEvent);
+      self._zoomInto(event.layer);
+    });
   }
+
+  // Zoom into a cluster from the keyboard, then focus the first marker or cluster it became.
+  Clusters.prototype._zoomInto = function (cluster) {
+    var group = this.group, map = group._map, first = cluster.getAllChildMarkers()[0];
+    map.once("moveend", function () {
+      window.setTimeout(function () {  // after markercluster has re-drawn the new zoom
+        var shown = first && group.getVisibleParent(first);
+        if (shown && shown._icon) { shown._icon.focus(); }
+      }, 300);
+    });
+    cluster.zoomToBounds({padding: [20, 20]});
+  };
 
   // The MapData whose places the markers stand for.
   Clusters.prototype.setData = function (data) {
+    if (this.data) { this.group.clearLayers(); }  // new data (reloaded): new markers
     this.data = data;
     this.markers = new Array(data.placeCount);
     this.shown = new Uint8Array(data.placeCount);

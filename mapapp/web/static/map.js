@@ -27,6 +27,8 @@
  *                closeIfHidden(result)
  *   storylist.js StoryList(document, map, {storyUrl, onPick, onCount}): show(data, result)
  *   events.js    EventsLayer(map, {url, state, onSwitch, onChange}): show(), active()
+ *   corrections.js corrections.button({mentionId, written, context, onChange, onClose}):
+ *                "Wrong place?" and its dialog; the layer reloads the points after a change
  *   map.js       placesLayer(map, options) -> PlacesLayer, also kept as mapapp.layer
  * PlacesLayer alone holds the filter state, the data and the latest filter
  * result, and hands them to the modules; no module holds another.
@@ -37,8 +39,9 @@
   var mapapp = window.mapapp;
 
   // The JSON a GET of ``url`` answers (a promise), or its error message as the rejection.
-  function fetchJson(url) {
-    return fetch(url, {credentials: "same-origin", headers: {Accept: "application/json"}})
+  function fetchJson(url, cache) {
+    return fetch(url, {credentials: "same-origin", headers: {Accept: "application/json"},
+                       cache: cache || "default"})
       .then(function (response) {
         return response.json().then(function (body) {
           if (!response.ok) { throw new Error((body && body.error) || "HTTP " + response.status); }
@@ -79,12 +82,13 @@
     this.firstDraw = true;
     this.drawnOnce = false;
     this.clusters = new mapapp.Clusters(map, {
-      onClick: function (marker) { self.openPopup(marker); },
+      onClick: function (marker, byKeyboard) { self.openPopup(marker, byKeyboard); },
       onBusy: function () { self.controls.setStatus("loading"); },
       onDrawn: function () { self._drawn(); }
     });
     var storyUrl = function (story) { return self._storyUrl(story); };
-    this.popups = new mapapp.Popups(map, {evidenceUrl: options.evidenceUrl, storyUrl: storyUrl});
+    this.popups = new mapapp.Popups(map, {evidenceUrl: options.evidenceUrl, storyUrl: storyUrl,
+                                          correct: function (m, s) { return self._wrong(m, s); }});
     this.outlines = new mapapp.Outlines(map);
     new mapapp.Legend().addTo(map);
     this.events = new mapapp.EventsLayer(map, {  // the default view, when events are stored
@@ -232,9 +236,9 @@
 
   // -- popups, stories and the address bar -------------------------------------
 
-  // The shared popup, filled for a marker's place as the filters stand now.
-  PlacesLayer.prototype.openPopup = function (marker) {
-    this.popups.open(marker, this.data, this.result);
+  // The shared popup, filled for a marker's place as the filters stand now (focused from the keyboard).
+  PlacesLayer.prototype.openPopup = function (marker, byKeyboard) {
+    this.popups.open(marker, this.data, this.result, byKeyboard);
   };
 
   // Zoom to a story's place (its dateline or focus first) and open the popup there.
@@ -242,6 +246,59 @@
     var place = this.data.leadPlace(this.result, story), self = this;
     if (place === null) { return; }
     this.clusters.zoomTo(place, function (marker) { self.openPopup(marker); });
+  };
+
+  // -- corrections -------------------------------------------------------------
+
+  // "Wrong place?" for mention m of story s in the popup (null when the page may not write).
+  PlacesLayer.prototype._wrong = function (m, s) {
+    var data = this.data, ids = data.mention.id, self = this, moved = null, button = null;
+    if (!ids || !mapapp.corrections) { return null; }
+    button = mapapp.corrections.button({
+      mentionId: ids[m], written: data.place.name[data.mention.place[m]],
+      context: "In \u201c" + (data.story.headline[s] || "(no headline)") + "\u201d",
+      onChange: function (change) {
+        moved = change.place && change.place.geonameid !== null ? "g" + change.place.geonameid : null;
+        self.reload(moved);
+      },
+      onClose: function () { if (!document.contains(button)) { self._refocus(); } }
+    });
+    return button;
+  };
+
+  // The focus was lost with a redrawn popup: to the new popup's heading, else to the map.
+  PlacesLayer.prototype._refocus = function () {
+    if (document.querySelector(".mapapp-dialog")) { return; }  // the dialog keeps it
+    var box = this.popups.popup.isOpen() && this.popups.popup.getElement();
+    if (box) {
+      box.querySelector("h3").focus({preventScroll: true});
+    } else {
+      this.map.getContainer().focus({preventScroll: true});
+    }
+  };
+
+  // Fetch the points again (after a correction) and redraw; then open the popup at place ``key``.
+  PlacesLayer.prototype.reload = function (key) {
+    var self = this;
+    return fetchJson(this.options.url, "no-cache").then(function (payload) {
+      self.popups.reset();
+      self.data = new mapapp.MapData(payload);
+      self.clusters.setData(self.data);
+      self.refresh();
+      var p = key ? self.data.place.key.indexOf(key) : -1, lost = function () {
+        var active = document.activeElement;
+        if (!active || active === document.body) { self._refocus(); }
+      };
+      if (p >= 0 && self.result.placeShown[p]) {
+        self.clusters.zoomTo(p, function (marker) { self.openPopup(marker); lost(); });
+      } else {
+        lost();
+      }
+      self.map.fire("mapapp:reloaded");
+      return self.data;
+    }).catch(function (err) {
+      self.controls.fail("The places could not be reloaded (" + err.message + ").");
+    });
   };
 
   PlacesLayer.prototype._storyUrl = function (story) {

@@ -75,7 +75,8 @@
                   lon: Float64Array.from(p.lon), text: p.name.map(lower),
                   countryUpper: p.country.map(function (c) { return (c || "").toUpperCase(); })};
     this.mention = {story: Int32Array.from(m.story), place: Int32Array.from(m.place),
-                    role: Uint8Array.from(m.role), score: Int32Array.from(m.score)};
+                    role: Uint8Array.from(m.role), score: Int32Array.from(m.score),
+                    id: m.id || null};  // the stable mention ids, for corrections
     this.byPlace = groupRows(this.mention.place, this.placeCount);
     this.byStory = groupRows(this.mention.story, this.storyCount);
   }

@@ -3,11 +3,15 @@
  * A marker's popup names its place and lists the stories that mention it as
  * the filters stand, each with the sentence it was found in: fetched on
  * demand from /api/evidence, once per mention, the place name marked.
- * new Popups(map, {evidenceUrl, storyUrl}), where storyUrl(s) is story s's
- * page; open(marker, mapData, result) fills and opens the popup at a marker
+ * new Popups(map, {evidenceUrl, storyUrl, correct}), where storyUrl(s) is story s's
+ * page and correct(m, s), when given, a "Wrong place?" button for mention m (or null); open(marker, mapData, result) fills and opens the popup at a marker
  * (marker.mapappPlace is its place), closeIfHidden(result) closes it when a
  * new filter result no longer shows its place.  The popup's box has
  * data-evidence "ready" (or "error") once its sentences are in.
+ *
+ * For the keyboard: open(marker, data, result, true) puts the focus on the
+ * popup's heading; Escape closes the popup, and when it closes with the focus
+ * in it (or on its marker) the focus goes back to the marker.
  */
 (function () {
   "use strict";
@@ -22,14 +26,43 @@
     this.popup = L.popup({maxWidth: 380, minWidth: 240, autoPanPadding: [30, 30],
                           offset: [0, -4]});
     this.place = null;          // the place the popup was last opened for
+    this.marker = null;         // ... and its marker
     this.evidence = new Map();  // mention -> {m, before, match, after}
+    var self = this;
+    map.on("popupclose", function (event) { if (event.popup === self.popup) { self._closed(); } });
+    L.DomEvent.on(map.getContainer(), "keydown", function (event) {
+      if (event.key === "Escape" && self.popup.isOpen()) {
+        L.DomEvent.stop(event);
+        map.closePopup(self.popup);
+      }
+    });
   }
 
-  // The popup at ``marker``, filled for its place as ``result`` shows it.
-  Popups.prototype.open = function (marker, data, result) {
+  // The popup at ``marker``, filled for its place as ``result`` shows it (focused from the keyboard).
+  Popups.prototype.open = function (marker, data, result, byKeyboard) {
     var box = this._content(marker.mapappPlace, data, result);
     this.popup.setLatLng(marker.getLatLng()).setContent(box).openOn(this.map);
     this.place = marker.mapappPlace;
+    this.marker = marker;
+    if (byKeyboard) { box.querySelector("h3").focus({preventScroll: true}); }
+  };
+
+  // Back to the marker, when the focus was in the closing popup (or had nowhere else to be).
+  Popups.prototype._closed = function () {
+    var marker = this.marker, active = document.activeElement, box = this.popup.getElement();
+    if (!marker || !marker._icon) { return; }
+    if (!active || active === document.body || active === marker._icon ||
+        (box && box.contains(active))) {
+      marker._icon.focus({preventScroll: true});
+    }
+  };
+
+  // Close the popup and forget the sentences (the points were reloaded: mention rows changed).
+  Popups.prototype.reset = function () {
+    this.marker = null;
+    if (this.popup.isOpen()) { this.map.closePopup(this.popup); }
+    this.evidence = new Map();
+    this.place = null;
   };
 
   Popups.prototype.closeIfHidden = function (result) {
@@ -39,7 +72,8 @@
   Popups.prototype._content = function (p, data, result) {
     var place = data.place, box = el("div", "mapapp-popup");
     var stories = data.storiesAt(result, p), best = result.placeBest[p];
-    box.appendChild(el("h3", null, place.name[p]));
+    var heading = box.appendChild(el("h3", null, place.name[p]));
+    heading.tabIndex = -1;
     var country = place.country[p], named = data.countryNames[country];
     var where = [place.admin1[p], named ? named + " (" + country + ")" : country]
       .filter(Boolean).join(", ");
@@ -54,7 +88,7 @@
     if (best >= 0 && best < data.lowScore) {
       box.appendChild(el("p", "mapapp-low", "Low confidence: the resolver was not sure this is the right place."));
     }
-    var list = el("ul", "mapapp-stories"), wanted = [], storyUrl = this.options.storyUrl;
+    var list = el("ul", "mapapp-stories"), wanted = [], storyUrl = this.options.storyUrl, self = this;
     stories.slice(0, POPUP_STORIES).forEach(function (entry) {
       var s = entry.story, m = data.bestMention(entry.mentions), item = el("li");
       item.appendChild(el("span", "mapapp-date", data.story.published[s] || "undated"));
@@ -70,6 +104,8 @@
       });
       item.appendChild(el("span", "mapapp-meta", " " + roles.join(", ") + " \u00b7 score " +
                           dom.score(data.mention.score[m])));
+      var wrong = self.options.correct ? self.options.correct(m, s) : null;
+      if (wrong) { item.appendChild(document.createTextNode(" ")); item.appendChild(wrong); }
       var quote = el("blockquote", "mapapp-evidence", "\u2026");
       quote.setAttribute("data-mention", m);
       item.appendChild(quote);
@@ -102,7 +138,11 @@
         }
       });
       box.setAttribute("data-evidence", "ready");
-      if (self.popup.isOpen() && self.popup.getContent() === box) { self.popup.update(); }
+      if (self.popup.isOpen() && self.popup.getContent() === box) {
+        var focused = box.contains(document.activeElement) ? document.activeElement : null;
+        self.popup.update();  // re-inserts the box, which drops the focus: put it back
+        if (focused) { focused.focus({preventScroll: true}); }
+      }
     }
     if (!missing.length) { window.setTimeout(fill, 0); return; }
     var url = this.options.evidenceUrl + "?" + new URLSearchParams(

@@ -4,7 +4,11 @@
  * the map all carry the place's key in data-point (the marker's is set by
  * PointLabel in mapapp/maps/elements.py).  A click on a name finds the marker
  * with the same key and sends it "mapapp:show": the marker centres the map on
- * itself and opens its label.  Nothing is shared through a global. */
+ * itself and opens its label.  Nothing is shared through a global.
+ *
+ * Each place listed (and each name not placed) with a data-mention-id gets
+ * "Wrong place?" (corrections.js) when the page may write; a correction
+ * reloads the page, which the server renders with it applied. */
 (function () {
   "use strict";
 
@@ -15,6 +19,34 @@
         if (!found && element.getAttribute("data-point") === key) { found = element; }
       });
     return found;
+  }
+
+  function addCorrections() {
+    var corrections = window.mapapp && window.mapapp.corrections;
+    if (!corrections) { return; }
+    var headline = document.querySelector(".story h2.headline");
+    var context = headline ? "In \u201c" + headline.textContent + "\u201d" : "";
+    document.querySelectorAll(".places li[data-mention-id], .unplaced li[data-mention-id]")
+      .forEach(function (item) {
+        var changed = false;
+        var button = corrections.button({
+          mentionId: item.getAttribute("data-mention-id"),
+          written: item.getAttribute("data-written"), context: context,
+          label: item.closest(".unplaced") ? "Place it?" : "Wrong place?",
+          onChange: function () { changed = true; },
+          // the page is rendered again with the change applied
+          onClose: function () { if (changed) { window.location.reload(); } }
+        });
+        if (!button) { return; }
+        item.appendChild(document.createTextNode(" "));
+        item.appendChild(button);
+      });
+  }
+
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", addCorrections);
+  } else {
+    addCorrections();
   }
 
   document.addEventListener("click", function (event) {
