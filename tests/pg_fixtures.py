@@ -22,7 +22,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 SERVER_SCRIPT = ROOT / "scripts" / "postgis-test-server"
-TEMPLATE = "mapapp_test_template"
+# one per test session: parallel sessions on one server must not drop each other's template
+TEMPLATE = f"mapapp_test_template_{os.getpid()}"
 
 
 def _admin_url() -> tuple[str | None, str]:
@@ -90,7 +91,7 @@ class PostgresServer:
 
 
 @pytest.fixture(scope="session")
-def postgres_server() -> PostgresServer:
+def postgres_server() -> Iterator[PostgresServer]:
     """The session's PostgreSQL + PostGIS server (skips without one; fails under CI)."""
     url, why = _admin_url()
     problem = None if url else f"no PostgreSQL + PostGIS server: {why}"
@@ -108,7 +109,8 @@ def postgres_server() -> PostgresServer:
             f"{problem} (run 'scripts/postgis-test-server start' as root, or set "
             "MAPAPP_TEST_POSTGRES to an admin URL)"
         )
-    return server
+    yield server
+    server.drop_database(TEMPLATE)
 
 
 @pytest.fixture

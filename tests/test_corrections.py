@@ -292,3 +292,22 @@ def test_a_geoparquet_store_refuses_corrections(tmp_path, articles_records):
     assert store.corrections() == [] and store.mention(target)["mention_id"] == target
     with pytest.raises(StoreError, match="GeoParquet store keeps no corrections"):
         store.add_correction(target, "accept")
+
+
+@pytest.mark.parametrize("store_location", ["gpkg"], indirect=True)
+def test_a_copy_to_geoparquet_refuses_to_drop_corrections(store, tmp_path):
+    store.add_correction(_damascus_ids(store)[0], "accept")
+    target = tmp_path / "copy.parquet"
+    with pytest.raises(StoreError, match="1 editors' corrections, which a GeoParquet store"):
+        copy_store(store.location, target)
+    assert not target.exists()
+
+
+@pytest.mark.parametrize("store_location", ["gpkg"], indirect=True)
+def test_exports_carry_mention_ids_and_corrections_not_candidates(store, tmp_path):
+    target = _damascus_ids(store)[1]
+    store.add_correction(target, "place", place=HOMS_PLACE)
+    out = store.export(tmp_path / "places.csv", "csv")
+    header = out.read_text(encoding="utf-8").splitlines()[0].split(",")
+    assert "mention_id" in header and "corrected" in header and "candidates" not in header
+    assert "Homs" in out.read_text(encoding="utf-8")

@@ -57,7 +57,10 @@ def store_rules(settings: Settings) -> Iterator[Settings]:
     """``settings`` whose ``CORRECTIONS`` also holds the store's everywhere-rules (a scratch
     file, for the length of the block); the same settings when the store has none."""
     store = open_store(settings.store)
-    rules = rules_as_seed(store.corrections(include_undone=False)) if store.exists() else None
+    rules = None
+    if store.exists():
+        store.upgrade()  # as the ingest's writes would: an older store gets the corrections table
+        rules = rules_as_seed(store.corrections(include_undone=False))
     if not rules or not (rules["pins"] or rules["deny"]):
         yield settings
         return

@@ -155,7 +155,7 @@ class StoreBase(Correcting):
     ) -> Path:
         """Write the resolved mentions in [start, end] as geojson, csv or gpkg, atomically."""
         fmt = export_format(fmt)
-        return export_mentions(self.mentions(start, end).drop(columns="candidates"), out, fmt)
+        return export_mentions(self.mentions(start, end), out, fmt)
 
 
 class Appending(StoreBase):

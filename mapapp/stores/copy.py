@@ -44,6 +44,12 @@ def copy_store(
         raise StoreError(f"{describe_store(source)}: source and target are the same store")
     if not src.exists():
         raise StoreError(f"no store at {describe_store(source)}: nothing to copy")
+    corrections = src.corrections()
+    if corrections and dst.kind == "GeoParquet":
+        raise StoreError(
+            f"{describe_store(source)} holds {len(corrections)} editors' corrections, which a "
+            f"GeoParquet store cannot keep: copy it to a GeoPackage or PostGIS store instead"
+        )
     articles = src.articles(include_undated=True)
     mentions = src.mentions(include_undated=True, resolved_only=False, corrected=False)
     mentions = mentions[[*MENTION_COLUMNS, mentions.geometry.name]]
@@ -58,7 +64,6 @@ def copy_store(
             done += writer.add_frames(chunk.reset_index(drop=True), rows)
             if advance is not None:
                 advance(len(chunk))
-    corrections = src.corrections()
     if corrections:  # the editors' decisions go along (keyed by article id and offsets)
         dst.restore_corrections(corrections)
     return done

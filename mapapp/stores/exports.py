@@ -79,6 +79,7 @@ def export_mentions(frame: geopandas.GeoDataFrame, out: str | Path, fmt: str) ->
     :raise StoreError: an unknown format, or the file could not be written.
     """
     fmt, out = export_format(fmt), Path(out)
+    frame = frame.drop(columns=["candidates"], errors="ignore")  # the reviewer's, not a reader's
     try:
         with atomic_path(out, kind="export") as written:
             write_mentions(frame, written, fmt)
