@@ -8,6 +8,7 @@ Routes (``?VIEW`` is the map's query: see ``mapapp.maps.query.parse_view``)
   GET /?VIEW                     the map, opened on exactly that view        (map.py)
   GET /stories/<article_id>      one story, its places highlighted, a map    (stories.py)
   GET /api/points, /api/evidence, /api/places.geojson, /api/stats            (api.py)
+  GET /api/version               the store's version, polled by the open map (live.py)
   GET /export.<fmt>?VIEW         the filtered view as geojson, csv or gpkg   (exports.py)
   GET /basemap/countries.geojson, /vendor/<package>/<file>                   (assets.py)
 """
@@ -29,6 +30,7 @@ from mapapp.web.api import api_bp
 from mapapp.web.assets import assets_bp
 from mapapp.web.context import json_response
 from mapapp.web.exports import exports_bp
+from mapapp.web.live import live_bp
 from mapapp.web.map import map_bp
 from mapapp.web.stories import stories_bp
 
@@ -59,7 +61,7 @@ def create_app(config: Settings | Mapping[str, Any] | None = None) -> Flask:
     app.config["MAPAPP_SETTINGS"] = settings
     cache.init_app(app)
     security.init_app(app)
-    for blueprint in (map_bp, stories_bp, api_bp, exports_bp, assets_bp):
+    for blueprint in (map_bp, stories_bp, api_bp, live_bp, exports_bp, assets_bp):
         app.register_blueprint(blueprint)
     app.register_error_handler(HTTPException, http_error)
     app.register_error_handler(QueryError, query_error)

@@ -14,7 +14,7 @@ from mapapp.maps.export import EXPORT_FORMATS
 from mapapp.maps.query import parse_view
 from mapapp.records import MAP_ROLES
 from mapapp.web.cache import map_data, remembered
-from mapapp.web.context import map_options
+from mapapp.web.context import app_settings, map_options
 from mapapp.web.security import with_nonce
 
 map_bp = Blueprint("map", __name__)
@@ -51,4 +51,10 @@ def index() -> str:
         last_date=max(dated) if dated else None,
         start=view.start,
         end=view.end,
+        live={  # what live.js compares the store's version with, and how often
+            "url": url_for("live.version"),
+            "poll": app_settings().live_poll_seconds,
+            "version": data.version,
+            "stories": len(data.articles),
+        },
     )
