@@ -45,10 +45,11 @@ def main(argv: list[str] | None = None) -> int:
         f"{summary.articles} new articles ({summary.already_stored} already stored), "
         f"{summary.places} places; {len(summary.errors)} files skipped"
     )
+    from mapapp.cli import upload_ingest
     from mapapp.web import create_app
     from mapapp.web.server import serve
 
-    serve(create_app(config), config.host, config.port)
+    serve(create_app(config, ingest_files=upload_ingest(config)), config.host, config.port)
     return 0
 
 

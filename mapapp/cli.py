@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
 
@@ -243,7 +244,18 @@ def serve(store: str | None, host: str | None, port: int | None) -> None:
         click.echo(
             f"warning: binding {config.host} makes the map reachable from other machines", err=True
         )
-    run_server(create_app(config), config.host, config.port)
+    run_server(create_app(config, ingest_files=upload_ingest(config)), config.host, config.port)
+
+
+def upload_ingest(config: Settings) -> Callable[[Sequence[Path], Callable[[str], None]], Any]:
+    """What the map's uploads call (``mapapp.web.uploads.IngestFiles``): the CLI's own ingest."""
+
+    def ingest_files(paths: Sequence[Path], report: Callable[[str], None]) -> Any:
+        from mapapp.ingest import pipeline
+
+        return pipeline.ingest(list(paths), config, report=report)
+
+    return ingest_files
 
 
 # -- geoparse ---------------------------------------------------------------

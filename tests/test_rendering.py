@@ -280,6 +280,7 @@ def test_static_scripts_never_use_html_sinks():
         "live.js",
         "notices.js",
         "viewlinks.js",
+        "upload.js",
     )
     assert sorted(path.name for path in static.glob("*.js")) == sorted(names)  # none unchecked
     writes_no_text = (

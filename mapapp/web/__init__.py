@@ -9,6 +9,7 @@ Routes (``?VIEW`` is the map's query: see ``mapapp.maps.query.parse_view``)
   GET /stories/<article_id>      one story, its places highlighted, a map    (stories.py)
   GET /api/points, /api/evidence, /api/places.geojson, /api/stats            (api.py)
   GET /api/version               the store's version, polled by the open map (live.py)
+  POST /api/uploads              story files dropped on the map, ingested    (uploads.py)
   GET /export.<fmt>?VIEW         the filtered view as geojson, csv or gpkg   (exports.py)
   GET /basemap/countries.geojson, /vendor/<package>/<file>                   (assets.py)
 """
@@ -25,7 +26,7 @@ from werkzeug.exceptions import BadRequest, HTTPException
 from mapapp.errors import ConfigError, QueryError, StoreError
 from mapapp.settings import DEFAULTS, PROJECT_ROOT, Settings, load_settings
 from mapapp.text import strip_bidi
-from mapapp.web import cache, security
+from mapapp.web import cache, security, uploads
 from mapapp.web.api import api_bp
 from mapapp.web.assets import assets_bp
 from mapapp.web.context import json_response
@@ -37,12 +38,18 @@ from mapapp.web.stories import stories_bp
 log = logging.getLogger(__name__)
 
 
-def create_app(config: Settings | Mapping[str, Any] | None = None) -> Flask:
+def create_app(
+    config: Settings | Mapping[str, Any] | None = None,
+    *,
+    ingest_files: uploads.IngestFiles | None = None,
+) -> Flask:
     """Build the app from ``Settings``, or from overrides of them and of Flask's own keys.
 
     A mapping is split: mapapp's setting names (``STORE``, ``TILES``...) are
     validated into ``Settings`` (over the defaults and ``MAPAPP_*``); Flask's
     own keys (``TESTING``, ``MAX_CONTENT_LENGTH``...) go to ``app.config``.
+    ``ingest_files`` (see ``uploads.IngestFiles``) lets the map take uploads: the
+    web layer cannot ingest by itself, so the command line hands it one.
     """
     app = Flask(__name__, template_folder=str(PROJECT_ROOT / "templates"))
     app.add_template_filter(strip_bidi, "nobidi")  # story text can never reorder the page
@@ -61,7 +68,16 @@ def create_app(config: Settings | Mapping[str, Any] | None = None) -> Flask:
     app.config["MAPAPP_SETTINGS"] = settings
     cache.init_app(app)
     security.init_app(app)
-    for blueprint in (map_bp, stories_bp, api_bp, live_bp, exports_bp, assets_bp):
+    uploads.init_app(app, ingest_files)
+    for blueprint in (
+        map_bp,
+        stories_bp,
+        api_bp,
+        live_bp,
+        uploads.uploads_bp,
+        exports_bp,
+        assets_bp,
+    ):
         app.register_blueprint(blueprint)
     app.register_error_handler(HTTPException, http_error)
     app.register_error_handler(QueryError, query_error)

@@ -6,6 +6,8 @@ areas, and lat, lon, zoom for the view; see ``mapapp.maps.query.parse_view``).
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Blueprint, render_template, request, url_for
 from markupsafe import Markup
 
@@ -16,6 +18,7 @@ from mapapp.records import MAP_ROLES
 from mapapp.web.cache import map_data, remembered
 from mapapp.web.context import app_settings, map_options
 from mapapp.web.security import with_nonce
+from mapapp.web.uploads import uploads_enabled
 
 map_bp = Blueprint("map", __name__)
 
@@ -57,4 +60,12 @@ def index() -> str:
             "version": data.version,
             "stories": len(data.articles),
         },
+        upload=upload_form(),
     )
+
+
+def upload_form() -> dict[str, Any] | None:
+    """Where the upload form posts and how much it may send; None when uploads are off."""
+    if not uploads_enabled():
+        return None
+    return {"url": url_for("uploads.upload"), "max_bytes": app_settings().upload_max_bytes}
