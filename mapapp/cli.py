@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, BinaryIO
 import click
 
 from mapapp import __version__
+from mapapp.cli_editors import editors_group
 from mapapp.cli_options import settings_for, store_option
 from mapapp.cli_progress import ProgressBar
 from mapapp.cli_store import cache, store_group
@@ -56,6 +57,7 @@ def cli() -> None:
 
 cli.add_command(store_group)  # store copy, store upgrade
 cli.add_command(cache)  # cache stats, cache clear
+cli.add_command(editors_group)  # editors add, list, remove
 
 
 def main() -> None:

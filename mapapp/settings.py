@@ -10,6 +10,7 @@ keeps the two in step.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -65,6 +66,29 @@ SETTINGS: tuple[Setting, ...] = (
         "Attribution shown for MAPAPP_TILES (required by most tile providers).",
     ),
     Setting("HOST", "127.0.0.1", "Interface `mapapp serve` binds to."),
+    Setting(
+        "ALLOWED_HOSTS",
+        (),
+        "Host names the server answers to besides 127.0.0.1, localhost and [::1] (any port), "
+        "comma-separated; any other Host header gets a 400.",
+    ),
+    Setting(
+        "SECRET_KEY",
+        "",
+        "Key signing the session cookies; empty means one generated once and kept in "
+        "secret-key beside the store (mode 0600).",
+    ),
+    Setting(
+        "READ_ONLY",
+        False,
+        "1 turns every write (corrections, undo) off: the map can be read, never changed.",
+    ),
+    Setting(
+        "SECURE_COOKIES",
+        False,
+        "1 marks the session cookie Secure even on plain HTTP (behind a TLS-terminating proxy); "
+        "it is Secure anyway on a request that came over HTTPS.",
+    ),
     Setting("PORT", 5000, "Port `mapapp serve` listens on."),
     Setting(
         "THREADS",
@@ -167,6 +191,10 @@ class Settings:
     tiles: str
     tiles_attribution: str
     host: str
+    allowed_hosts: tuple[str, ...]
+    secret_key: str
+    read_only: bool
+    secure_cookies: bool
     port: int
     threads: int
     connection_limit: int
@@ -229,6 +257,10 @@ def _coerce(name: str, value: Any) -> Any:
     """Give a raw value (environment string, CLI option) the setting's declared type."""
     kind = type(DEFAULTS[name])
     shown = f"MAPAPP_{name}"
+    if name in HOST_LISTS:
+        return _hosts(shown, value)
+    if kind is bool:
+        return _flag(shown, value)
     if kind is tuple:
         return _options(shown, value)
     if kind is int and not isinstance(value, bool):
@@ -254,6 +286,48 @@ def _coerce(name: str, value: Any) -> Any:
     if isinstance(value, (str, Path)):
         return str(value)
     raise ConfigError(f"{shown} expects text, got {value!r}")
+
+
+HOST_LISTS = ("ALLOWED_HOSTS",)  # tuple settings read as comma-separated host names
+_HOST_NAME = re.compile(
+    r"^(\[[0-9a-f:.]+\]|[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*)$"
+)
+_TRUE, _FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off", "")
+
+
+def _flag(shown: str, value: Any) -> bool:
+    """A yes/no setting: a bool, or 1/0, true/false, yes/no, on/off."""
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower() if isinstance(value, (str, int)) else None
+    if text in _TRUE:
+        return True
+    if text in _FALSE:
+        return False
+    raise ConfigError(f"{shown} expects 1 or 0 (true or false), got {value!r}")
+
+
+def _hosts(shown: str, value: Any) -> tuple[str, ...]:
+    """Comma-separated host names (or a list of them), lower-cased; IPv6 ones in brackets."""
+    if isinstance(value, str):
+        items = value.replace(" ", ",").split(",")
+    elif isinstance(value, Iterable) and all(isinstance(item, str) for item in value):
+        items = list(value)
+    else:
+        raise ConfigError(f"{shown} expects comma-separated host names, got {value!r}")
+    hosts = []
+    for item in (i.strip().lower().rstrip(".") for i in items):
+        if not item:
+            continue
+        if ":" in item and re.fullmatch(r"[0-9a-f:.]+", item):
+            item = f"[{item}]"  # a bare IPv6 address, written as in a Host header
+        if not _HOST_NAME.match(item):
+            raise ConfigError(
+                f"{shown} expects host names without scheme or port, such as "
+                f"maps.example.org, got {item!r}"
+            )
+        hosts.append(item)
+    return tuple(dict.fromkeys(hosts))
 
 
 def _options(shown: str, value: Any) -> tuple[str, ...]:

@@ -40,6 +40,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
         "mapapp.cli_options",
         "mapapp.cli_progress",
         "mapapp.cli_store",
+        "mapapp.cli_editors",
         "mapapp.cli",
         "mapapp.__main__",
     ),

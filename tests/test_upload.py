@@ -10,6 +10,7 @@ through the file input and through a drop on the map.
 from __future__ import annotations
 
 import io
+import re
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -66,11 +67,23 @@ def files(*pairs: tuple[str, bytes]) -> dict[str, list]:
     return {"files": [(io.BytesIO(data), name) for name, data in pairs]}
 
 
+def csrf_token(client) -> str:
+    """The token the map page gives this client's session (as upload.js reads it)."""
+    html = client.get("/").get_data(as_text=True)
+    return re.search(r'<meta name="csrf-token" content="([^"]*)">', html)[1]
+
+
+def upload(client, data, **kwargs):
+    """POST ``data`` to /api/uploads as the page does: with the session's CSRF token."""
+    headers = {"X-CSRF-Token": csrf_token(client), **kwargs.pop("headers", {})}
+    return client.post("/api/uploads", data=data, headers=headers, **kwargs)
+
+
 # -- the route -------------------------------------------------------------------
 
 
 def test_without_an_ingest_the_server_says_it_takes_no_uploads(client):
-    response = client.post("/api/uploads", data=files(("a.txt", b"x")))
+    response = upload(client, files(("a.txt", b"x")))
     assert response.status_code == 501
     assert "takes no uploads" in response.json["error"]
     assert "mapapp ingest" in response.json["error"]
@@ -88,11 +101,9 @@ def test_the_map_offers_the_upload_form_when_uploads_are_wired(store, tmp_path):
 def test_files_are_saved_under_clean_names_ingested_and_removed(store, tmp_path):
     ingest = RecordingIngest()
     client = make_app(store, tmp_path, ingest).test_client()
-    response = client.post(
-        "/api/uploads",
-        data=files(
-            ("story.txt", b"one"), ("../../etc/story.txt", b"two"), ("\u00e9t\u00e9.csv", b"3")
-        ),
+    response = upload(
+        client,
+        files(("story.txt", b"one"), ("../../etc/story.txt", b"two"), ("\u00e9t\u00e9.csv", b"3")),
     )
     assert response.status_code == 200, response.json
     (given,) = ingest.calls
@@ -122,7 +133,7 @@ def test_files_are_saved_under_clean_names_ingested_and_removed(store, tmp_path)
 )
 def test_an_upload_without_files_or_with_too_many_is_refused(store, tmp_path, data, status, words):
     ingest = RecordingIngest()
-    response = make_app(store, tmp_path, ingest).test_client().post("/api/uploads", data=data)
+    response = upload(make_app(store, tmp_path, ingest).test_client(), data)
     assert response.status_code == status
     assert words in response.json["error"]
     assert ingest.calls == []
@@ -131,8 +142,8 @@ def test_an_upload_without_files_or_with_too_many_is_refused(store, tmp_path, da
 def test_the_upload_has_its_own_size_limit_and_every_other_route_keeps_16_kib(store, tmp_path):
     client = make_app(store, tmp_path, RecordingIngest(), UPLOAD_MAX_BYTES=64 * 1024).test_client()
     big = files(("big.txt", b"x" * 40_000))
-    assert client.post("/api/uploads", data=big).status_code == 200
-    too_big = client.post("/api/uploads", data=files(("huge.txt", b"x" * 70_000)))
+    assert upload(client, big).status_code == 200
+    too_big = upload(client, files(("huge.txt", b"x" * 70_000)))
     assert too_big.status_code == 413
     assert "mapapp takes at most 65536" in too_big.json["error"]
     elsewhere = client.post("/api/version", data=files(("big.txt", b"x" * 40_000)))
@@ -148,11 +159,7 @@ def test_waitress_is_told_the_bigger_limit_only_when_uploads_are_wired(store, tm
 
 def test_a_failed_ingest_is_a_sentence_without_the_temporary_folder(store, tmp_path):
     ingest = RecordingIngest(error=StoreError("the store is locked"))
-    response = (
-        make_app(store, tmp_path, ingest)
-        .test_client()
-        .post("/api/uploads", data=files(("a.txt", b"x")))
-    )
+    response = upload(make_app(store, tmp_path, ingest).test_client(), files(("a.txt", b"x")))
     assert response.status_code == 500
     assert response.json["error"] == "The files could not be ingested: the store is locked"
 
@@ -167,15 +174,55 @@ def test_skipped_files_are_named_as_sent_with_the_readers_reason(store, tmp_path
             errors=(f"{paths[0]}: unknown format '.xyz'", "somewhere else: odd"),
         )
 
-    response = (
-        make_app(store, tmp_path, RecordingIngest(summary))
-        .test_client()
-        .post("/api/uploads", data=files(("my notes.xyz", b"x")))
-    )
+    client = make_app(store, tmp_path, RecordingIngest(summary)).test_client()
+    response = upload(client, files(("my notes.xyz", b"x")))
     assert response.json["skipped"] == [
         {"file": "my notes.xyz", "reason": "unknown format '.xyz'"},
         {"file": "", "reason": "somewhere else: odd"},
     ]
+
+
+# -- who may upload --------------------------------------------------------------
+
+
+def test_an_upload_without_the_csrf_token_is_refused_unread(store, tmp_path):
+    ingest = RecordingIngest()
+    client = make_app(store, tmp_path, ingest).test_client()
+    csrf_token(client)  # the session has a token; the request does not send it
+    response = client.post("/api/uploads", data=files(("a.txt", b"x")))
+    assert response.status_code == 403
+    assert "CSRF token" in response.json["error"]
+    wrong = upload(client, files(("a.txt", b"x")), headers={"X-CSRF-Token": "not-it"})
+    assert wrong.status_code == 403
+    assert ingest.calls == []
+
+
+def test_an_upload_to_a_foreign_host_name_is_refused(store, tmp_path):
+    ingest = RecordingIngest()
+    client = make_app(store, tmp_path, ingest).test_client()
+    response = upload(client, files(("a.txt", b"x")), headers={"Host": "rebound.example"})
+    assert response.status_code == 400
+    assert ingest.calls == []
+
+
+@pytest.mark.parametrize(
+    ("settings", "remote", "status", "words"),
+    [
+        ({"READ_ONLY": True}, "127.0.0.1", 403, "read-only"),
+        ({}, "192.0.2.7", 401, "needs an editor login"),
+    ],
+)
+def test_only_a_writer_may_upload_or_is_offered_the_form(
+    store, tmp_path, settings, remote, status, words
+):
+    ingest = RecordingIngest()
+    client = make_app(store, tmp_path, ingest, **settings).test_client()
+    client.environ_base["REMOTE_ADDR"] = remote
+    assert "mapapp-upload" not in client.get("/").get_data(as_text=True)
+    response = upload(client, files(("a.txt", b"x")))
+    assert response.status_code == status
+    assert words in response.json["error"]
+    assert ingest.calls == []
 
 
 # -- the real ingest ---------------------------------------------------------------
@@ -208,7 +255,7 @@ def test_a_story_and_a_bad_file_go_through_the_command_lines_ingest(ingest_confi
     )
     client = app.test_client()
     sent = files(("harbour.txt", STORY.encode()), ("notes.xyz", BAD))
-    body = client.post("/api/uploads", data=sent).json
+    body = upload(client, sent).json
     assert (body["files"], body["added"], body["already_stored"]) == (2, 1, 0)
     assert body["places"] >= 1
     (skipped,) = body["skipped"]
@@ -220,7 +267,7 @@ def test_a_story_and_a_bad_file_go_through_the_command_lines_ingest(ingest_confi
     assert cli.errors == (f"{tmp_path / 'cli' / 'notes.xyz'}: {skipped['reason']}",)
     stored = open_store(ingest_config.store).articles(include_undated=True)
     assert list(stored["headline"]) == ["Ferry service resumes across the harbour"]
-    again = client.post("/api/uploads", data=files(("copy.txt", STORY.encode()))).json
+    again = upload(client, files(("copy.txt", STORY.encode()))).json
     assert (again["added"], again["already_stored"]) == (0, 1)  # same story, nothing new
 
 

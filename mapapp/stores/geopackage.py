@@ -31,6 +31,7 @@ from mapapp.errors import StoreError
 from mapapp.files import atomic_path, leftovers, scratch_folder
 from mapapp.stores.base import Appending, FileLocated, sql_stats
 from mapapp.stores.frames import articles_frame, empty_mentions, in_bbox
+from mapapp.stores.geopackage_editors import GeoPackageEditors
 from mapapp.stores.schema import ARTICLE_COLUMNS, CRS, GEOM, JOINED_COLUMNS, MENTION_COLUMNS, typed
 
 BUSY_TIMEOUT = 30.0  # seconds a reader or writer waits for another writer
@@ -110,7 +111,7 @@ def _touch_contents(conn: sqlite3.Connection, added: geopandas.GeoDataFrame) -> 
     )
 
 
-class GeoPackageStore(Appending, FileLocated):
+class GeoPackageStore(GeoPackageEditors, Appending, FileLocated):
     """Articles and mentions kept in one GeoPackage file; appended to, never rewritten."""
 
     kind = "GeoPackage"

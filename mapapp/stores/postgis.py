@@ -46,6 +46,7 @@ from mapapp.stores.postgis_db import (
     is_older,
     revision_of,
 )
+from mapapp.stores.postgis_editors import PostgisEditors
 from mapapp.stores.schema import (
     ARTICLE_COLUMNS,
     CRS,
@@ -60,7 +61,7 @@ from mapapp.stores.schema import (
 _DATE = "to_char({}, 'YYYY-MM-DD')"
 
 
-class PostgisStore(Appending):
+class PostgisStore(PostgisEditors, Appending):
     """Articles and mentions in a PostGIS database; the same reads and writes as every store
     (``add``, ``add_frames`` and ``replace`` come from `Appending`, over ``_append``)."""
 

@@ -12,6 +12,10 @@ Routes (``?VIEW`` is the map's query: see ``mapapp.maps.query.parse_view``)
   POST /api/uploads              story files dropped on the map, ingested    (uploads.py)
   GET /export.<fmt>?VIEW         the filtered view as geojson, csv or gpkg   (exports.py)
   GET /basemap/countries.geojson, /vendor/<package>/<file>                   (assets.py)
+  GET/POST /login, POST /logout  editors sign in and out                     (auth.py)
+
+Every request's Host header is checked first (hosts.py); every write must
+carry the session's CSRF token (sessions.py) and pass ``auth.write_access``.
 """
 
 from __future__ import annotations
@@ -26,9 +30,10 @@ from werkzeug.exceptions import BadRequest, HTTPException
 from mapapp.errors import ConfigError, QueryError, StoreError
 from mapapp.settings import DEFAULTS, PROJECT_ROOT, Settings, load_settings
 from mapapp.text import strip_bidi
-from mapapp.web import cache, security, uploads
+from mapapp.web import cache, hosts, security, sessions, uploads
 from mapapp.web.api import api_bp
 from mapapp.web.assets import assets_bp
+from mapapp.web.auth import auth_bp
 from mapapp.web.context import json_response
 from mapapp.web.exports import exports_bp
 from mapapp.web.live import live_bp
@@ -68,6 +73,8 @@ def create_app(
     app.config["MAPAPP_SETTINGS"] = settings
     cache.init_app(app)
     security.init_app(app)
+    hosts.init_app(app)  # the Host allowlist, then the CSRF token, before any view
+    sessions.init_app(app)
     uploads.init_app(app, ingest_files)
     for blueprint in (
         map_bp,
@@ -77,6 +84,7 @@ def create_app(
         uploads.uploads_bp,
         exports_bp,
         assets_bp,
+        auth_bp,
     ):
         app.register_blueprint(blueprint)
     app.register_error_handler(HTTPException, http_error)

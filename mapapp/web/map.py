@@ -18,7 +18,7 @@ from mapapp.records import MAP_ROLES
 from mapapp.web.cache import map_data, remembered
 from mapapp.web.context import app_settings, map_options
 from mapapp.web.security import with_nonce
-from mapapp.web.uploads import uploads_enabled
+from mapapp.web.uploads import may_upload
 
 map_bp = Blueprint("map", __name__)
 
@@ -65,7 +65,8 @@ def index() -> str:
 
 
 def upload_form() -> dict[str, Any] | None:
-    """Where the upload form posts and how much it may send; None when uploads are off."""
-    if not uploads_enabled():
+    """Where the upload form posts and how much it may send; None when this request may not
+    upload (the app takes none, or the reader may not write)."""
+    if not may_upload():
         return None
     return {"url": url_for("uploads.upload"), "max_bytes": app_settings().upload_max_bytes}

@@ -9,10 +9,15 @@ temporary folder, ingested by the callable (the same readers as
 ``mapapp ingest``, so the same ``skipped:`` reasons), and the folder is removed
 afterwards whatever happened.  The body may be ``UPLOAD_MAX_BYTES`` long
 (``security.body_limit``); every other route keeps the 16 KiB limit.
+
+An upload is a write: it needs the session's CSRF token (``sessions``, checked
+before any view) and ``auth.write_access`` (the local user on a loopback
+server, a signed-in editor beyond it, nobody under MAPAPP_READ_ONLY).
 """
 
 from __future__ import annotations
 
+import logging
 import shutil
 import tempfile
 from collections.abc import Callable, Sequence
@@ -24,8 +29,10 @@ from werkzeug.datastructures import FileStorage
 from werkzeug.utils import secure_filename
 
 from mapapp.errors import MapappError
+from mapapp.web.auth import may_write, write_access
 from mapapp.web.context import json_response
 
+log = logging.getLogger(__name__)
 uploads_bp = Blueprint("uploads", __name__, url_prefix="/api")
 
 #: Ingests story files: ``ingest_files(paths, report)`` returns a summary with
@@ -47,6 +54,11 @@ def init_app(app: Flask, ingest_files: IngestFiles | None) -> None:
 def uploads_enabled() -> bool:
     """Does the current app take uploads (was it given an ``ingest_files``)?"""
     return EXTENSION in current_app.extensions
+
+
+def may_upload() -> bool:
+    """Should this request's page offer the upload: the app takes uploads and it may write?"""
+    return uploads_enabled() and may_write()
 
 
 def save_files(files: Sequence[FileStorage], folder: Path) -> dict[Path, str]:
@@ -82,10 +94,12 @@ def _plain(line: str, folder: Path) -> str:
 
 
 @uploads_bp.post("/uploads")
-def upload() -> Response:
+@write_access
+def upload(editor: str) -> Response:
     """Ingest the story files of a multipart form (field ``files``); answer what was added.
 
     :raise 501: this server was started without an ingest (no uploads).
+    :raise 401, 403: the request may not write (``auth.current_editor``).
     :raise 400: no file in the form.
     :raise 413: more than MAX_FILES files (or a body over UPLOAD_MAX_BYTES).
     """
@@ -101,6 +115,7 @@ def upload() -> Response:
         abort(400, f"Choose at least one story file to upload (form field '{FIELD}').")
     if len(files) > MAX_FILES:
         abort(413, f"{len(files)} files in one upload: send at most {MAX_FILES} at a time.")
+    log.info("upload of %d files by %s", len(files), editor)
     folder = Path(tempfile.mkdtemp(prefix="mapapp-upload-"))
     notes: list[str] = []
     try:
