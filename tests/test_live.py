@@ -145,3 +145,10 @@ def test_a_new_story_is_offered_and_shown_in_the_same_view(live_page):
     for _ in range(2):
         page.wait_for_event("requestfinished", lambda r: r.url.endswith("/api/version"))
     assert button.is_hidden()
+    # A write that adds no story (a reprocess swaps a story's places) is offered too.
+    store.replace([nairobi_story()])
+    button.wait_for(state="visible", timeout=10_000)
+    assert button.inner_text() == "The stories have changed \u2014 show"
+    button.press("Enter")  # a button, so the keyboard works as well as the mouse
+    page.wait_for_selector(".mapapp-live[data-state=idle]", state="attached")
+    assert button.is_hidden() and url_params(page) == before
