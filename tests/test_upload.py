@@ -124,16 +124,16 @@ def test_files_are_saved_under_clean_names_ingested_and_removed(store, tmp_path)
 
 
 @pytest.mark.parametrize(
-    ("data", "status", "words"),
+    ("sent", "status", "words"),
     [
-        ({}, 400, "Choose at least one story file"),
-        ({"files": [(io.BytesIO(b""), "")]}, 400, "Choose at least one story file"),
-        (files(*[(f"s{i}.txt", b"x") for i in range(101)]), 413, "send at most 100"),
+        ([], 400, "Choose at least one story file"),
+        ([("", b"")], 400, "Choose at least one story file"),
+        ([(f"s{i}.txt", b"x") for i in range(101)], 413, "send at most 100"),
     ],
 )
-def test_an_upload_without_files_or_with_too_many_is_refused(store, tmp_path, data, status, words):
+def test_an_upload_without_files_or_with_too_many_is_refused(store, tmp_path, sent, status, words):
     ingest = RecordingIngest()
-    response = upload(make_app(store, tmp_path, ingest).test_client(), data)
+    response = upload(make_app(store, tmp_path, ingest).test_client(), files(*sent))
     assert response.status_code == status
     assert words in response.json["error"]
     assert ingest.calls == []
