@@ -16,6 +16,7 @@ from types import SimpleNamespace
 
 import pytest
 from conftest import serving, story_records
+from helpers import ROOT, skip_or_fail
 from test_browser import READY, Watched, url_params
 
 from mapapp.errors import StoreError
@@ -275,8 +276,8 @@ def test_a_story_and_a_bad_file_go_through_the_command_lines_ingest(ingest_confi
 
 
 @pytest.fixture
-def upload_page(browser, ingest_config, tmp_path):
-    """The map of the usual stories, taking uploads, open in Chromium."""
+def upload_site(ingest_config):
+    """A live server of the usual stories that takes uploads; yields its base URL."""
     from mapapp.cli import upload_ingest
     from mapapp.stores import open_store
     from mapapp.web import create_app
@@ -292,11 +293,17 @@ def upload_page(browser, ingest_config, tmp_path):
         ingest_files=upload_ingest(ingest_config),
     )
     with serving(app) as base_url:
-        context = browser.new_context(viewport={"width": 1280, "height": 800})
-        watch = Watched(context.new_page(), base_url, tmp_path)
-        yield watch
-        watch.assert_clean()
-        context.close()
+        yield base_url
+
+
+@pytest.fixture
+def upload_page(browser, upload_site, tmp_path):
+    """That map open in Chromium."""
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    watch = Watched(context.new_page(), upload_site, tmp_path)
+    yield watch
+    watch.assert_clean()
+    context.close()
 
 
 @pytest.mark.browser
@@ -351,3 +358,33 @@ def test_files_dropped_on_the_map_are_uploaded(upload_page):
     page.wait_for_selector("form.mapapp-upload[data-state=done]", timeout=60_000)
     assert page.locator(".mapapp-upload-counts").inner_text().startswith("1 file: 1 story added (")
     page.wait_for_function(SHOWN, arg="Nairobi")
+
+
+@pytest.mark.browser
+def test_the_upload_form_live_button_and_notices_pass_axe(browser, upload_site):
+    """axe-core (from npm) finds nothing wrong with what this issue added to the page."""
+    axe = ROOT / "node_modules" / "axe-core" / "axe.min.js"
+    if not axe.exists():
+        skip_or_fail(f"{axe} not found: run 'npm ci'", needed_by="the accessibility check")
+    context = browser.new_context(viewport={"width": 1280, "height": 800}, bypass_csp=True)
+    page = context.new_page()
+    page.goto(upload_site + "/?q=atlantis")
+    page.wait_for_selector(READY, state="attached")
+    page.locator(".mapapp-empty").wait_for(state="visible")
+    page.evaluate(
+        """() => { const b = document.querySelector('.mapapp-live-show');
+                   b.hidden = false; b.textContent = '1 new story \\u2014 show'; }"""
+    )
+    page.add_script_tag(path=str(axe))
+    found = page.evaluate(
+        """() => axe.run(
+            {include: [['.mapapp-live'], ['.mapapp-upload-panel'], ['.mapapp-empty'],
+                       ['.mapapp-loading']]}
+        ).then(r => ({
+            passes: r.passes.length,
+            violations: r.violations.map(v => v.id + ': ' + v.nodes.map(n => n.target).join(', ')),
+        }))"""
+    )
+    context.close()
+    assert found["violations"] == []
+    assert found["passes"] >= 5  # axe did look at them
