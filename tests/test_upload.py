@@ -388,3 +388,19 @@ def test_the_upload_form_live_button_and_notices_pass_axe(browser, upload_site):
     context.close()
     assert found["violations"] == []
     assert found["passes"] >= 5  # axe did look at them
+
+
+def test_mapapp_serve_hands_the_app_its_ingest(monkeypatch, tmp_path):
+    from click.testing import CliRunner
+
+    from mapapp.cli import cli
+    from mapapp.web import server
+    from mapapp.web.uploads import EXTENSION
+
+    served = []
+    monkeypatch.setattr(server, "serve", lambda app, host, port: served.append(app))
+    result = CliRunner().invoke(cli, ["serve", "--store", str(tmp_path / "s.gpkg")])
+    assert result.exit_code == 0, result.output
+    (app,) = served
+    assert callable(app.extensions[EXTENSION])
+    assert server.max_body_bytes(app) == app.config["MAPAPP_SETTINGS"].upload_max_bytes
