@@ -45,11 +45,13 @@ def main(argv: list[str] | None = None) -> int:
         f"{summary.articles} new articles ({summary.already_stored} already stored), "
         f"{summary.places} places; {len(summary.errors)} files skipped"
     )
+    from mapapp.cli import upload_ingest
     from mapapp.recognition.place_search import place_search_for
     from mapapp.web import create_app
     from mapapp.web.server import serve
 
-    serve(create_app(config, place_search_for(config)), config.host, config.port)
+    app = create_app(config, place_search_for(config), ingest_files=upload_ingest(config))
+    serve(app, config.host, config.port)
     return 0
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
 
@@ -265,7 +266,19 @@ def serve(store: str | None, host: str | None, port: int | None) -> None:
         )
     from mapapp.recognition.place_search import place_search_for
 
-    run_server(create_app(config, place_search_for(config)), config.host, config.port)
+    app = create_app(config, place_search_for(config), ingest_files=upload_ingest(config))
+    run_server(app, config.host, config.port)
+
+
+def upload_ingest(config: Settings) -> Callable[[Sequence[Path], Callable[[str], None]], Any]:
+    """What the map's uploads call (``mapapp.web.uploads.IngestFiles``): the CLI's own ingest."""
+
+    def ingest_files(paths: Sequence[Path], report: Callable[[str], None]) -> Any:
+        from mapapp.ingest import pipeline
+
+        return pipeline.ingest(list(paths), config, report=report)
+
+    return ingest_files
 
 
 # -- geoparse ---------------------------------------------------------------

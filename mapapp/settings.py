@@ -106,6 +106,17 @@ SETTINGS: tuple[Setting, ...] = (
         "Seconds before `mapapp serve` closes a connection that is idle or stuck mid-request.",
     ),
     Setting(
+        "LIVE_POLL_SECONDS",
+        15,
+        "Seconds between an open map's checks for new stories; 0 turns the check off.",
+    ),
+    Setting(
+        "UPLOAD_MAX_BYTES",
+        32 * 1024 * 1024,
+        "Largest upload of story files the map accepts at once (bytes); other requests stay "
+        "limited to 16 KiB.",
+    ),
+    Setting(
         "GEOCODER",
         "offline",
         "Online geocoder asked about mentions the gazetteer cannot place: 'offline' (none, "
@@ -189,6 +200,8 @@ AT_LEAST: dict[str, int] = {
     "CONNECTION_LIMIT": 1,
     "CHANNEL_TIMEOUT": 1,
     "FETCH_MAX_BYTES": 1,
+    "LIVE_POLL_SECONDS": 0,
+    "UPLOAD_MAX_BYTES": 1024,
 }
 
 
@@ -212,6 +225,8 @@ class Settings:
     threads: int
     connection_limit: int
     channel_timeout: int
+    live_poll_seconds: int
+    upload_max_bytes: int
     geocoder: str
     geocoder_options: tuple[str, ...]
     geocoder_api_key: str

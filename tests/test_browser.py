@@ -342,10 +342,12 @@ def test_cluster_marker_popup_and_story_link(watched, site_store):
     assert quote.inner_text().startswith("DAMASCUS -- Talks opened in Damascus")
     watched.shot("popup")
     popup.locator("a.mapapp-headline", has_text="Talks open in Damascus").click()
-    page.wait_for_url(re.compile(r"/stories/syria-0301$"))
+    page.wait_for_url(
+        re.compile(r"/stories/syria-0301\?map=[^#]*zoom[^#]*$")
+    )  # the view comes along
     assert page.locator("h2.headline").inner_text() == "Talks open in Damascus"
     page.locator(".story-nav a.newer").click()
-    page.wait_for_url(re.compile(r"/stories/geneva-0315$"))
+    page.wait_for_url(re.compile(r"/stories/geneva-0315\?map=[^#]*zoom[^#]*$"))
 
 
 def test_areas_and_uncertain_places_look_different(watched):
@@ -439,7 +441,7 @@ def test_export_downloads_the_view(watched, site_store, tmp_path, fmt):
         page.click(f"a.mapapp-export[data-format={fmt}]")
     path = tmp_path / f"view.{fmt}"
     info.value.save_as(path)
-    assert info.value.suggested_filename == f"mapapp-2024-03-01-2024-04-15.{fmt}"
+    assert info.value.suggested_filename == f"mapapp-dateline-focus-2024-03-01_2024-04-15.{fmt}"
     frame = pandas.read_csv(path) if fmt == "csv" else geopandas.read_file(path)
     assert len(frame) == mentions
     expected_ids = {"syria-0301", "geneva-0315", "lagos-0410"}

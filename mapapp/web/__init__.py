@@ -8,6 +8,8 @@ Routes (``?VIEW`` is the map's query: see ``mapapp.maps.query.parse_view``)
   GET /?VIEW                     the map, opened on exactly that view        (map.py)
   GET /stories/<article_id>      one story, its places highlighted, a map    (stories.py)
   GET /api/points, /api/evidence, /api/places.geojson, /api/stats            (api.py)
+  GET /api/version               the store's version, polled by the open map (live.py)
+  POST /api/uploads              story files dropped on the map, ingested    (uploads.py)
   GET /export.<fmt>?VIEW         the filtered view as geojson, csv or gpkg   (exports.py)
   GET /embed?VIEW                the map alone, read-only, for an iframe      (embed.py)
   GET /basemap/countries.geojson, /basemap/labels.geojson, /vendor/<package>/<file> (assets.py)
@@ -32,7 +34,7 @@ from werkzeug.exceptions import BadRequest, HTTPException
 from mapapp.errors import ConfigError, QueryError, StoreError
 from mapapp.settings import DEFAULTS, PROJECT_ROOT, Settings, load_settings
 from mapapp.text import strip_bidi
-from mapapp.web import cache, hosts, security, sessions
+from mapapp.web import cache, hosts, security, sessions, uploads
 from mapapp.web.api import api_bp
 from mapapp.web.assets import assets_bp
 from mapapp.web.auth import auth_bp
@@ -41,6 +43,7 @@ from mapapp.web.corrections import FINDER_KEY, PlaceFinder, corrections_bp
 from mapapp.web.embed import embed_bp
 from mapapp.web.events import events_bp
 from mapapp.web.exports import exports_bp
+from mapapp.web.live import live_bp
 from mapapp.web.map import map_bp
 from mapapp.web.review import review_bp
 from mapapp.web.stories import stories_bp
@@ -49,7 +52,10 @@ log = logging.getLogger(__name__)
 
 
 def create_app(
-    config: Settings | Mapping[str, Any] | None = None, place_search: PlaceFinder | None = None
+    config: Settings | Mapping[str, Any] | None = None,
+    place_search: PlaceFinder | None = None,
+    *,
+    ingest_files: uploads.IngestFiles | None = None,
 ) -> Flask:
     """Build the app from ``Settings``, or from overrides of them and of Flask's own keys.
 
@@ -57,6 +63,8 @@ def create_app(
     validated into ``Settings`` (over the defaults and ``MAPAPP_*``); Flask's
     own keys (``TESTING``, ``MAX_CONTENT_LENGTH``...) go to ``app.config``.
     ``place_search`` answers ``/api/places/search`` (the CLI wires the gazetteer's).
+    ``ingest_files`` (see ``uploads.IngestFiles``) lets the map take uploads: the
+    web layer cannot ingest by itself, so the command line hands it one.
     """
     app = Flask(__name__, template_folder=str(PROJECT_ROOT / "templates"))
     app.add_template_filter(strip_bidi, "nobidi")  # story text can never reorder the page
@@ -79,10 +87,13 @@ def create_app(
     sessions.init_app(app)
     if place_search is not None:
         app.extensions[FINDER_KEY] = place_search
+    uploads.init_app(app, ingest_files)
     blueprints = (
         map_bp,
         stories_bp,
         api_bp,
+        live_bp,
+        uploads.uploads_bp,
         exports_bp,
         assets_bp,
         auth_bp,

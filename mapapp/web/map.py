@@ -6,6 +6,8 @@ areas, and lat, lon, zoom for the view; see ``mapapp.maps.query.parse_view``).
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Blueprint, render_template, request, url_for
 from markupsafe import Markup
 
@@ -14,9 +16,10 @@ from mapapp.maps.export import EXPORT_FORMATS
 from mapapp.maps.query import parse_view
 from mapapp.records import MAP_ROLES
 from mapapp.web.cache import map_data, remembered
-from mapapp.web.context import map_options
+from mapapp.web.context import app_settings, map_options
 from mapapp.web.exports import MAP_FORMATS
 from mapapp.web.security import with_nonce
+from mapapp.web.uploads import may_upload
 
 map_bp = Blueprint("map", __name__)
 
@@ -56,4 +59,19 @@ def index() -> str:
         last_date=max(dated) if dated else None,
         start=view.start,
         end=view.end,
+        live={  # what live.js compares the store's version with, and how often
+            "url": url_for("live.version"),
+            "poll": app_settings().live_poll_seconds,
+            "version": data.version,
+            "stories": len(data.articles),
+        },
+        upload=upload_form(),
     )
+
+
+def upload_form() -> dict[str, Any] | None:
+    """Where the upload form posts and how much it may send; None when this request may not
+    upload (the app takes none, or the reader may not write)."""
+    if not may_upload():
+        return None
+    return {"url": url_for("uploads.upload"), "max_bytes": app_settings().upload_max_bytes}

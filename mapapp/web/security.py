@@ -17,7 +17,8 @@ from mapapp.web.context import app_settings
 
 MAX_QUERY_BYTES = 4096  # a query string; the longest map permalink is well under 1 KiB
 MAX_PATH_BYTES = 1024  # a URL path (story ids are 16 hex digits)
-MAX_BODY_BYTES = 16 * 1024  # no route reads a body: anything bigger is refused unread
+MAX_BODY_BYTES = 16 * 1024  # only the upload reads a sizeable body: anything bigger is refused
+UPLOAD_ENDPOINT = "uploads.upload"  # whose limit is the UPLOAD_MAX_BYTES setting instead
 
 _OWN_TAGS = re.compile(r"<(script|style)(?=[\s>])")
 
@@ -36,7 +37,7 @@ def refuse_oversized() -> None:
     """Refuse over-long URLs and any sizeable body before a view runs.
 
     :raise 414: the path or the query string is too long.
-    :raise 413: the request carries a body bigger than MAX_CONTENT_LENGTH.
+    :raise 413: the request carries a body bigger than its limit (``body_limit``).
     """
     if len(request.query_string) > MAX_QUERY_BYTES:
         abort(
@@ -46,13 +47,22 @@ def refuse_oversized() -> None:
         )
     if len(request.path.encode("utf-8", "surrogateescape")) > MAX_PATH_BYTES:
         abort(414, f"The address is too long: use at most {MAX_PATH_BYTES} bytes.")
-    limit = current_app.config["MAX_CONTENT_LENGTH"]
+    limit = body_limit()
+    request.max_content_length = limit  # what werkzeug lets the form parser read, too
     if limit is not None and (request.content_length or 0) > limit:
         abort(
             413,
             f"The request body is {request.content_length} bytes long: "
             f"mapapp takes at most {limit}.",
         )
+
+
+def body_limit() -> int | None:
+    """The largest body this request may carry: UPLOAD_MAX_BYTES on the upload route,
+    MAX_CONTENT_LENGTH (16 KiB unless configured) everywhere else."""
+    if request.endpoint == UPLOAD_ENDPOINT:
+        return app_settings().upload_max_bytes
+    return current_app.config["MAX_CONTENT_LENGTH"]
 
 
 def make_nonce() -> None:

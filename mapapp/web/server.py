@@ -29,10 +29,12 @@ from typing import Any
 from flask import Flask
 
 from mapapp.settings import Settings
+from mapapp.web.uploads import EXTENSION as UPLOADS
 
 MIN_THREADS, MAX_THREADS = 4, 12  # MAX_THREADS: the PostGIS pool's 4 connections + 8 overflow
 # A connection holds its socket, and a spill file while a response outgrows waitress's
-# 1 MB output buffer; request bodies are refused past 16 KiB, so they never spill.
+# 1 MB output buffer; request bodies are refused past 16 KiB (an upload's past
+# UPLOAD_MAX_BYTES: those few spill to a file too).
 FDS_PER_CONNECTION = 2
 SPARE_FDS = 64  # the store, caches, logs and waitress's own wake-up pipe
 CLEANUP_INTERVAL = 1  # seconds between waitress's sweeps for timed-out connections
@@ -117,11 +119,20 @@ def plan_server(settings: Settings, max_body_bytes: int) -> ServerPlan:
     )
 
 
+def max_body_bytes(app: Flask) -> int:
+    """The biggest request body ``app`` reads: MAX_CONTENT_LENGTH, or the upload's own
+    UPLOAD_MAX_BYTES when the app takes uploads."""
+    body = app.config["MAX_CONTENT_LENGTH"]
+    if UPLOADS in app.extensions:
+        body = max(body or 0, app.config["MAPAPP_SETTINGS"].upload_max_bytes)
+    return body
+
+
 def serve(app: Flask, host: str = "127.0.0.1", port: int = 5000) -> None:
     """Serve ``app`` with waitress (a production WSGI server) until interrupted."""
     from waitress import serve as waitress_serve
 
-    plan = plan_server(app.config["MAPAPP_SETTINGS"], app.config["MAX_CONTENT_LENGTH"])
+    plan = plan_server(app.config["MAPAPP_SETTINGS"], max_body_bytes(app))
     shown = "127.0.0.1" if host in ("", "0.0.0.0", "::") else host
     shown = f"[{shown}]" if ":" in shown else shown
     print(f"mapapp is serving on http://{shown}:{port}/ (Ctrl+C to stop)", flush=True)

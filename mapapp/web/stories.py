@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import parse_qs, urlencode
 
-from flask import Blueprint, abort, render_template, request
+from flask import Blueprint, abort, render_template, request, url_for
 
-from mapapp.errors import StoreError
+from mapapp.errors import QueryError, StoreError
 from mapapp.maps.events import story_events
+from mapapp.maps.query import parse_view
 from mapapp.maps.story import mark_places, mention_spans, render_story_map, story_places, web_link
+from mapapp.maps.view import MapView
 from mapapp.web.cache import map_data, remembered
 from mapapp.web.context import get_store, map_options
 from mapapp.web.security import with_nonce
@@ -18,10 +21,36 @@ stories_bp = Blueprint("stories", __name__)
 
 @stories_bp.get("/stories/<article_id>")
 def show(article_id: str) -> str:
-    """One story with every recognised place marked and mapped."""
+    """One story with every recognised place marked and mapped.
+
+    ``?map=`` is the main map's query the reader came from (viewlinks.js adds
+    it): "Back to the map", previous/next and "on the main map" keep that view.
+    """
     key = ("story", get_store().version(), article_id, request.script_root)
     page = remembered(key, lambda: story_page(article_id))
-    return render_template("story.html", **page, story_map=with_nonce(page["map_fragment"]))
+    view = came_from(request.args.get("map"))
+    return render_template(
+        "story.html",
+        **page,
+        story_map=with_nonce(page["map_fragment"]),
+        back_url=url_for("map.index", **(view.params() if view else {})),
+        map_query=urlencode(view.params()) if view and view.params() else None,
+        map_filters=view.params(view=False) if view else {},
+    )
+
+
+def came_from(query: str | None) -> MapView | None:
+    """The map view in a story link's ``map`` parameter; None when absent or unreadable.
+
+    A link that lost or mangled its view still opens the story (it only
+    returns to the plain map), so a bad value is dropped rather than refused.
+    """
+    if not query:
+        return None
+    try:
+        return parse_view(parse_qs(query, keep_blank_values=True))
+    except QueryError:
+        return None
 
 
 def get_article(article_id: str) -> dict[str, Any]:

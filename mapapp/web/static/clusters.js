@@ -64,7 +64,8 @@
     options: {position: "bottomleft"},
     onAdd: function () {
       var box = el("details", "mapapp-legend leaflet-bar");
-      box.open = true;
+      // Open on a wide screen; folded on a narrow one, where it would cover the map.
+      box.open = !(window.matchMedia && window.matchMedia("(max-width: 50rem)").matches);
       box.appendChild(el("summary", null, "Legend"));
       [["mapapp-point", "Town or city (a point)"],
        ["mapapp-area", "Country or region: an area, not a spot"],

@@ -5,7 +5,7 @@
  * does: onFilters(values) with the filters as the fields stand (only keys
  * whose field is on the page), onPreset(name) for a date preset button,
  * onFit() for the "fit" button.  Its owner keeps the state and tells it what
- * to show: showDates, showCounts, setStatus, fail, clearError, and report
+ * to show: show, showDates, showCounts, setStatus, fail, clearError, and report
  * for the form's data-* attributes the tests and benchmarks wait on.
  */
 (function () {
@@ -68,8 +68,8 @@
   // The filters as the fields stand: {start, end, undated, q, country, roles, minScore, areas}.
   Controls.prototype.values = function () {
     var ui = this.ui, values = {};
-    if (ui.start) { values.start = ui.start.value; }
-    if (ui.end) { values.end = ui.end.value; }
+    if (ui.start) { values.start = ui.start.value.trim(); }
+    if (ui.end) { values.end = ui.end.value.trim(); }
     if (ui.undated) { values.undated = ui.undated.checked; }
     if (ui.q) { values.q = ui.q.value.trim(); }
     if (ui.country) { values.country = ui.country.value; }
@@ -80,6 +80,19 @@
     if (ui.minScore) { values.minScore = +ui.minScore.value || 0; }
     if (ui.areas) { values.areas = ui.areas.checked; }
     return values;
+  };
+
+  // Every field shows ``state`` (as PlacesLayer keeps it), e.g. after the filters were cleared.
+  Controls.prototype.show = function (state) {
+    var ui = this.ui;
+    this.showDates(state.start, state.end);
+    if (ui.undated) { ui.undated.checked = !!state.undated; }
+    if (ui.q) { ui.q.value = state.q; }
+    if (ui.country) { ui.country.value = state.country; }
+    ui.roles.forEach(function (r) { r.checked = state.roles.indexOf(r.value) >= 0; });
+    if (ui.minScore) { ui.minScore.value = String(state.minScore); }
+    if (ui.scoreValue) { ui.scoreValue.textContent = (+state.minScore).toFixed(2); }
+    if (ui.areas) { ui.areas.checked = !!state.areas; }
   };
 
   // The date fields show ``start`` and ``end`` (ISO days or "").

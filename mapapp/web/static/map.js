@@ -32,6 +32,12 @@
  *   map.js       placesLayer(map, options) -> PlacesLayer, also kept as mapapp.layer
  * PlacesLayer alone holds the filter state, the data and the latest filter
  * result, and hands them to the modules; no module holds another.
+ *
+ * The page's own scripts (live.js, notices.js, upload.js, loaded with defer
+ * after this one) work through mapapp.layer: reload(data), clearFilters(),
+ * and the events it fires on the map: "mapapp:filtered" {result} after each
+ * filter, "mapapp:drawn" once every marker is on the map, "mapapp:failed"
+ * {message} when the points could not be loaded.
  */
 (function () {
   "use strict";
@@ -118,7 +124,9 @@
       .then(function (done) { self.ready(new mapapp.MapData(done[0])); })
       .catch(function (err) {
         page.then(function () {
-          self.controls.fail("The places could not be loaded (" + err.message + ").");
+          var message = "The places could not be loaded (" + err.message + ").";
+          self.controls.fail(message);
+          map.fire("mapapp:failed", {message: message});
         });
       });
   }
@@ -132,17 +140,7 @@
     var self = this;
     this.data = data;
     this.clusters.setData(data);
-    if (this.timelineBox) {
-      this.timeline = new mapapp.Timeline(this.timelineBox, {
-        firstDay: data.firstDay, lastDay: data.lastDay,
-        onChange: function (start, end) {
-          self.state.start = start === null ? "" : mapapp.isoDay(start);
-          self.state.end = end === null ? "" : mapapp.isoDay(end);
-          self._showDates();
-          self.refresh();
-        }
-      });
-    }
+    this._makeTimeline();
     this._showDates();
     this.map.on("moveend", function () { self.list.show(self.data, self.result); self.saveUrl(); });
     if (this.map.mapappOutlines) { this.outlines.index(this.map.mapappOutlines); }
@@ -153,19 +151,75 @@
     this.refresh();
   };
 
+  // The timeline for this.data's dates (in a fresh box when one was drawn before, so that the
+  // old one's listeners go with its box).
+  PlacesLayer.prototype._makeTimeline = function () {
+    var self = this, box = this.timelineBox, data = this.data;
+    if (!box) { return; }
+    if (this.timeline) {
+      var fresh = box.cloneNode(false);
+      box.parentNode.replaceChild(fresh, box);
+      box = this.timelineBox = fresh;
+    }
+    this.timeline = new mapapp.Timeline(box, {
+      firstDay: data.firstDay, lastDay: data.lastDay,
+      onChange: function (start, end) {
+        self.state.start = start === null ? "" : mapapp.isoDay(start);
+        self.state.end = end === null ? "" : mapapp.isoDay(end);
+        self._showDates();
+        self.refresh();
+      }
+    });
+  };
+
+  /* New points (a MapData of a newer store version, for live.js): drawn with the
+   * filters and the map's view as they stand.  Waits for a re-cluster under way. */
+  PlacesLayer.prototype.reload = function (data) {
+    var self = this;
+    if (!this.data) { return; }
+    if (this.clusters.busy) {
+      this.map.once("mapapp:drawn", function () { self.reload(data); });
+      return;
+    }
+    this.map.closePopup();
+    this.popups.evidence = new Map();  // mention rows are numbered per version
+    this.clusters.group.clearLayers();
+    this.clusters.setData(data);
+    this.data = data;
+    this._makeTimeline();
+    this._showDates();
+    this.refresh();
+  };
+
   // -- the state -------------------------------------------------------------
+
+  // Every filter back to its default (the empty state's "clear filters").
+  PlacesLayer.prototype.clearFilters = function () {
+    this.state = {start: "", end: "", undated: true, q: "", country: "",
+                  roles: this.data ? this.data.roles.slice() : [], minScore: 0, areas: true};
+    this.controls.show(this.state);
+    this._showDates();
+    this.refresh();
+  };
 
   // Filters from the controls (Controls.values): applied unless the dates are the wrong way round.
   PlacesLayer.prototype.setFilters = function (values) {
     var state = this.state;
     var start = "start" in values ? values.start : state.start;
     var end = "end" in values ? values.end : state.end;
+    var bad = [start, end].filter(function (day) { return day && mapapp.dayNumber(day) === null; });
+    if (bad.length) {
+      this.controls.fail("Bad date '" + bad[0] + "': use YYYY-MM-DD, as 2024-03-01.");
+      return;
+    }
     if (start && end && start > end) {
       this.controls.fail("The start date " + start + " is after the end date " + end + ".");
       return;
     }
+    var country = values.country && values.country !== state.country;
     Object.keys(values).forEach(function (key) { state[key] = values[key]; });
     this.refresh();
+    if (country) { this.fit(); }  // choosing a country zooms to it
   };
 
   // Presets count back from the newest story, not from today.
@@ -205,6 +259,7 @@
     this.list.show(data, result);
     mapapp.urlState.exportLinks(this.exportLinks, this.options.exportUrl, this.state, data.roles);
     this.saveUrl();
+    this.map.fire("mapapp:filtered", {result: result});
   };
 
   PlacesLayer.prototype._drawOutlines = function () {
@@ -216,6 +271,7 @@
   PlacesLayer.prototype._drawn = function () {
     this.controls.setStatus("ready");
     this.list.show(this.data, this.result);
+    this.map.fire("mapapp:drawn");
     if (!this.drawnOnce) {
       this.drawnOnce = true;
       if (window.performance && performance.mark) { performance.mark("mapapp-drawn"); }

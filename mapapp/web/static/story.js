@@ -8,7 +8,11 @@
  *
  * Each place listed (and each name not placed) with a data-mention-id gets
  * "Wrong place?" (corrections.js) when the page may write; a correction
- * reloads the page, which the server renders with it applied. */
+ * reloads the page, which the server renders with it applied.
+ *
+ * The address's #fragment follows the place with history.replaceState, so
+ * clicking through a story's places leaves one history entry, not one per
+ * click; the place's list item is scrolled to and marked as :target would be. */
 (function () {
   "use strict";
 
@@ -49,9 +53,25 @@
     addCorrections();
   }
 
+  // Mark the places-list item of ``key`` (the one the #fragment names) and bring it into view.
+  function target(key) {
+    document.querySelectorAll(".places li.is-target").forEach(function (item) {
+      item.classList.remove("is-target");
+    });
+    var item = document.getElementById(key);
+    if (item) {
+      item.classList.add("is-target");
+      item.scrollIntoView({block: "nearest"});
+    }
+  }
+
   document.addEventListener("click", function (event) {
     var link = event.target.closest ? event.target.closest("a[data-point]") : null;
-    var marker = link ? markerFor(link.getAttribute("data-point")) : null;
+    if (!link || event.button !== 0 || event.ctrlKey || event.metaKey || event.shiftKey) { return; }
+    var key = link.getAttribute("data-point"), marker = markerFor(key);
+    event.preventDefault();
+    history.replaceState(history.state, "", link.getAttribute("href"));
+    target(key);
     if (marker) {
       marker.dispatchEvent(new CustomEvent("mapapp:show"));
     }

@@ -31,11 +31,10 @@
     return Math.round(d.getTime() / 86400000);
   }
 
+  // A bar's date as ISO, like every date on the page: 2024-03-01, 2024-03 (a month), 2024.
   function label(day, unit) {
-    var d = utc(day), opts = {timeZone: "UTC", month: "short", year: "numeric"};
-    if (unit === "year") { opts = {timeZone: "UTC", year: "numeric"}; }
-    else if (unit !== "month") { opts.day = "numeric"; }
-    return d.toLocaleDateString("en-GB", opts);
+    var iso = utc(day).toISOString().slice(0, 10);
+    return unit === "year" ? iso.slice(0, 4) : unit === "month" ? iso.slice(0, 7) : iso;
   }
 
   // Bars covering [first, last]: one per day up to four months, per week up to
