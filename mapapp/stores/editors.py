@@ -1,7 +1,7 @@
 """Editors: the people who may correct the map from beyond the server's own machine.
 
 Each store keeps them beside its articles (an ``editors`` table: an attribute
-table of the GeoPackage, a table made by migration ``0003_editors`` on
+table of the GeoPackage, a table made by migration ``0005_editors`` on
 PostGIS), so a team on one PostGIS database shares one list.  Only a salted
 password hash is kept (made by the web layer with ``werkzeug.security``);
 this module checks names and hands out the store's editor methods.

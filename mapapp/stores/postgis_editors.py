@@ -1,4 +1,4 @@
-"""The PostGIS store's editors: the ``editors`` table of migration ``0003_editors``.
+"""The PostGIS store's editors: the ``editors`` table of migration ``0005_editors``.
 
 One list for the whole team on the database; each change is one transaction
 (and bumps the store's change counter like every write).

@@ -1,15 +1,15 @@
 """Editors: who may correct the map from beyond the server's machine (a salted hash each).
 
-Revision ID: 0003_editors
-Revises: 0003_corrections
+Revision ID: 0005_editors
+Revises: 0004_corrections
 Create Date: 2026-12-02
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0003_editors"
-down_revision = "0003_corrections"
+revision = "0005_editors"
+down_revision = "0004_corrections"
 branch_labels = None
 depends_on = None
 
