@@ -274,3 +274,49 @@ def test_watch_names_a_missing_source_in_one_line(tmp_path: Path, monkeypatch, c
 
     done = run_main(monkeypatch, capsys, "watch", str(tmp_path / "nope"), "--once")
     assert_one_line_failure(done.exit_code, done.stderr, naming="nope: no such file or folder")
+
+
+# ------------------------------------------------------------------ watched, on an open map
+
+
+@pytest.mark.browser
+def test_an_open_map_shows_what_the_watch_picks_up(settings, browser, tmp_path: Path) -> None:
+    """A feed item added while a map is open: one watch poll stores it, the page offers it."""
+    from conftest import serving
+
+    from mapapp.web import create_app
+
+    with serving_site() as site:
+        feed = site.put("/feed.xml", rss_feed(site.base), "application/rss+xml")
+        site.put("/stories/port", PORT_PAGE, "text/html")
+        watcher = Watcher([feed], settings, report=lambda line: None)
+        assert polled(watcher)["added"] == 2
+        app = create_app(
+            {
+                "TESTING": True,
+                "STORE": settings.store,
+                "CACHE_DIR": str(tmp_path / "web-cache"),
+                "LIVE_POLL_SECONDS": 1,
+            }
+        )
+        with serving(app) as base_url:
+            context = browser.new_context(viewport={"width": 1280, "height": 800})
+            page = context.new_page()
+            page.goto(f"{base_url}/?layer=mentions")
+            page.wait_for_function(
+                "() => window.mapapp.live && window.mapapp.live.baseline !== null"
+            )
+            stories = page.evaluate("window.mapapp.layer.data.storyCount")
+            site.put(
+                "/feed.xml", feed_with(site.base, "market"), "application/rss+xml", version="2"
+            )
+            assert polled(watcher)["added"] == 1  # the next interval's poll
+            button = page.locator(".mapapp-live-show")
+            button.wait_for(state="visible", timeout=10_000)  # the page polls every second
+            assert button.inner_text() == "1 new story \u2014 show"
+            button.click()
+            page.wait_for_function(
+                "(n) => window.mapapp.layer.data.storyCount === n + 1", arg=stories
+            )
+            assert "Market reopens" in page.locator(".mapapp-list").inner_text()
+            context.close()
