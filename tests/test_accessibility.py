@@ -197,3 +197,20 @@ def test_skip_link_jumps_past_the_markers(page):
     assert page.evaluate("document.querySelector('#filters').contains(document.activeElement)"), (
         focused(page)
     )
+
+
+def test_story_map_markers_take_the_focus_and_show_their_place(page):
+    """On a story page the small map's markers are reached by Tab; Enter shows the place."""
+    page.goto(page.base + "/stories/syria-0301")
+    page.wait_for_selector(".story-map [data-basemap=ready]")
+    marker = ".story-map .leaflet-interactive[data-point][role=button]"
+    page.wait_for_selector(marker, state="attached")
+    tab_until(page, marker)
+    name = page.evaluate("document.activeElement.getAttribute('aria-label')")
+    assert name
+    page.keyboard.press("Enter")
+    tooltip = page.locator(".story-map .leaflet-tooltip")
+    tooltip.wait_for()
+    assert tooltip.inner_text() == name
+    page.keyboard.press("Tab")  # moving on closes the label again
+    page.locator(".story-map .leaflet-tooltip", has_text=name).wait_for(state="detached")

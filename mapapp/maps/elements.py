@@ -306,7 +306,7 @@ class PlacesLayer(JSCSSMixin, MacroElement):
 
 
 class PointLabel(MacroElement):
-    """A marker's text tooltip (set with textContent), and its place key for story.js.
+    """A marker's text tooltip (set with textContent), its place key for story.js, and keys.
 
     The key goes on the marker's element as ``data-point`` (the same value as
     the story text's links); story.js finds the marker by it and sends it a
@@ -323,6 +323,17 @@ class PointLabel(MacroElement):
                 var element = marker.getElement();
                 if (!element) { return; }
                 element.setAttribute("data-point", {{ this.key|tojson }});
+                // reachable by Tab like the main map's markers: Enter or Space shows it
+                element.setAttribute("tabindex", "0");
+                element.setAttribute("role", "button");
+                element.setAttribute("aria-label", {{ this.text|tojson }});
+                element.addEventListener("keydown", function (event) {
+                    if (event.key === "Enter" || event.key === " ") {
+                        event.preventDefault();
+                        element.dispatchEvent(new CustomEvent("mapapp:show"));
+                    }
+                });
+                element.addEventListener("blur", function () { marker.closeTooltip(); });
                 element.addEventListener("mapapp:show", function () {
                     var map = marker._map;
                     if (map) {
