@@ -137,6 +137,10 @@ def test_an_open_popup_has_no_serious_axe_violation(page):
     open_map(page, "?start=2024-03-15&end=2024-03-15&undated=0")
     page.locator(".leaflet-marker-pane .mapapp-place[title=Geneva]").click()
     page.locator(".mapapp-popup[data-evidence=ready]").wait_for()
+    # Leaflet fades a popup in: judge its contrast once it is fully drawn
+    page.wait_for_function(
+        "() => getComputedStyle(document.querySelector('.leaflet-popup')).opacity === '1'"
+    )
     assert axe_violations(page) == []
 
 

@@ -13,6 +13,7 @@ from conftest import ALEPPO, DAMASCUS, make_story
 from mapapp.errors import ConflictError, NotFoundError, QueryError, StoreError
 from mapapp.records import WeighedPlace
 from mapapp.stores import open_store
+from mapapp.stores.postgis_db import head_revision
 from mapapp.stores.copy import copy_store
 from mapapp.stores.corrections import NOT_A_PLACE, mention_id, parse_mention_id
 from mapapp.stores.frames import batch_frames
@@ -276,7 +277,7 @@ def test_an_old_postgis_store_upgrades_keeping_its_data(store):
         command.downgrade(alembic_config(conn), "0002")
     with pytest.raises(StoreError, match="store upgrade"):
         open_store(store.location).mentions()
-    assert open_store(store.location).upgrade() == ("0002", "0004_corrections")
+    assert open_store(store.location).upgrade() == ("0002", head_revision())
     again = open_store(store.location)
     after = again.mentions(resolved_only=False)
     assert len(after) == len(before)

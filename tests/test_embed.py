@@ -165,9 +165,12 @@ def test_allowed_site_frames_the_embed_and_nothing_else(context, framing):
     form = embed.locator(".mapapp-filters")
     assert int(form.get_attribute("data-stories")) == 3  # March's two plus the undated one
     assert embed.locator(".leaflet-marker-pane > *").count() >= 1
-    assert (
-        embed.locator(".side-panel, .timeline-panel, input, button.mapapp-embed-copy").count() == 0
-    )
+    # no side panel, timeline, upload or editing: the only inputs are the map legend's own
+    # read-only switches (which layer, which types), inside the Leaflet control
+    nothing_else = ".side-panel, .timeline-panel, button.mapapp-embed-copy, input[type=file]"
+    assert embed.locator(nothing_else).count() == 0
+    assert embed.locator("input").count() == embed.locator(".mapapp-layers input").count()
+    assert embed.locator("button", has_text="Wrong place?").count() == 0
     page.wait_for_timeout(300)
     assert page.frame_locator("#main").locator(".mapapp-map").count() == 0  # refused
 
@@ -243,7 +246,7 @@ def test_copy_embed_code_falls_back_to_the_text_box(context, live_server):
     page.get_by_role("button", name="Copy embed code").click()
     page.wait_for_selector(".mapapp-embed-copy[data-copied=manual]")
     box = page.locator(".mapapp-embed-code")
-    assert box.is_visible() and box.input_value().startswith(f'<iframe src="{live_server}/embed?')
+    assert box.is_visible() and box.input_value().startswith(f'<iframe src="{live_server}/embed?'), box.input_value()[:120]
     selected = page.evaluate(
         "() => { const b = document.querySelector('.mapapp-embed-code');"
         " return b.selectionEnd - b.selectionStart; }"

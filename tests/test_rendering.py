@@ -285,6 +285,8 @@ def test_static_scripts_never_use_html_sinks():
         "notices.js",
         "viewlinks.js",
         "upload.js",
+        "corrections.js",
+        "review.js",
     )
     assert sorted(path.name for path in static.glob("*.js")) == sorted(names)  # none unchecked
     writes_no_text = (

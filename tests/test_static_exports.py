@@ -61,12 +61,12 @@ def svg_text(data: bytes) -> str:
 @pytest.mark.parametrize(
     ("query", "pixels", "name"),
     [
-        ("", (3507, 2481), "mapapp-all-map-a4.png"),
-        ("paper=letter", (3300, 2550), "mapapp-all-map-letter.png"),
+        ("", (3507, 2481), "mapapp-all-dates-map-a4.png"),
+        ("paper=letter", (3300, 2550), "mapapp-all-dates-map-letter.png"),
         (
             "start=2024-03-01&end=2024-04-30",
             (3507, 2481),
-            "mapapp-2024-03-01-2024-04-30-map-a4.png",
+            "mapapp-2024-03-01_2024-04-30-map-a4.png",
         ),
     ],
 )
@@ -162,7 +162,7 @@ def offline_file(client, tmp_path, query: str = ""):
 
 def test_offline_html_needs_nothing_from_anywhere(client, tmp_path, hostile, payloads):
     path, html = offline_file(client, tmp_path)
-    assert path.name == "mapapp-all-map-offline.html"
+    assert path.name == "mapapp-all-dates-map-offline.html"
     policy = unescape(re.search(r'http-equiv="Content-Security-Policy" content="([^"]+)"', html)[1])
     assert "default-src 'none'" in policy and "'unsafe-inline'" not in policy
     assert not re.search(r"""src\s*=\s*["']?(https?:|//)""", html)  # no remote asset

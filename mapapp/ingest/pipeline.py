@@ -220,7 +220,10 @@ def _events_for(settings: Settings, geoparser: Any, report: Report) -> Any:
         return None
     events = event_reader(settings, geoparser)
     if events is None:
-        report(f"note: events need the spaCy model {settings.ner_model!r}; none were extracted")
+        report(
+            f"note: events need a spaCy model to parse with (MAPAPP_NER_MODEL is "
+            f"{settings.ner_model!r}, which could not be loaded or is off); none were extracted"
+        )
     return events
 
 
