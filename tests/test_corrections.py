@@ -13,10 +13,10 @@ from conftest import ALEPPO, DAMASCUS, make_story
 from mapapp.errors import ConflictError, NotFoundError, QueryError, StoreError
 from mapapp.records import WeighedPlace
 from mapapp.stores import open_store
-from mapapp.stores.postgis_db import head_revision
 from mapapp.stores.copy import copy_store
 from mapapp.stores.corrections import NOT_A_PLACE, mention_id, parse_mention_id
 from mapapp.stores.frames import batch_frames
+from mapapp.stores.postgis_db import head_revision
 
 HOMS_PLACE = {
     "geonameid": 169577,

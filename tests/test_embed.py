@@ -246,7 +246,9 @@ def test_copy_embed_code_falls_back_to_the_text_box(context, live_server):
     page.get_by_role("button", name="Copy embed code").click()
     page.wait_for_selector(".mapapp-embed-copy[data-copied=manual]")
     box = page.locator(".mapapp-embed-code")
-    assert box.is_visible() and box.input_value().startswith(f'<iframe src="{live_server}/embed?'), box.input_value()[:120]
+    assert box.is_visible() and box.input_value().startswith(
+        f'<iframe src="{live_server}/embed?'
+    ), box.input_value()[:120]
     selected = page.evaluate(
         "() => { const b = document.querySelector('.mapapp-embed-code');"
         " return b.selectionEnd - b.selectionStart; }"
