@@ -243,6 +243,7 @@ def test_copy_embed_code_falls_back_to_the_text_box(context, live_server):
     page = context.new_page()
     page.goto(live_server + "/")
     page.wait_for_selector(READY, state="attached")
+    page.wait_for_function("() => location.search.includes('zoom=')")  # the view is in the URL
     page.get_by_role("button", name="Copy embed code").click()
     page.wait_for_selector(".mapapp-embed-copy[data-copied=manual]")
     box = page.locator(".mapapp-embed-code")
