@@ -16,7 +16,6 @@ out and reported on its own.  Writes ``results/events.json`` and ``events.md``.
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import sys
 import time
@@ -33,12 +32,9 @@ if str(ROOT) not in sys.path:
 DEFAULT_CORPUS = ROOT.parent / "shared" / "events" / "event_location.jsonl"
 DEFAULT_OUT_DIR = ROOT / "benchmarks" / "results"
 NER_PLACES = ("GPE", "LOC", "FAC")
-Span = tuple[int, int]
 
-
-def is_fit(record_id: str) -> bool:
-    """The documented split: sha1(id) starting with an even hex digit is the fit/dev half."""
-    return int(hashlib.sha1(record_id.encode("utf-8")).hexdigest()[0], 16) % 2 == 0
+# the split, the gold spans and the one-to-one matching are the evaluation's own
+from mapapp.evaluation.events import Span, gold_spans, is_fit, match  # noqa: E402
 
 
 def load_records(path: Path, limit: int | None = None) -> list[dict[str, Any]]:
@@ -51,25 +47,6 @@ def load_records(path: Path, limit: int | None = None) -> list[dict[str, Any]]:
             if limit is not None and len(records) >= limit:
                 break
     return records
-
-
-def gold_spans(record: dict[str, Any]) -> list[Span]:
-    """The record's gold event-place spans."""
-    return [(g["start"], g["end"]) for g in record["locations"]]
-
-
-def match(predicted: Sequence[Span], gold: Sequence[Span], strict: bool = False) -> int:
-    """The number of one-to-one matched pairs (overlap, or exact offsets when strict)."""
-    used: set[int] = set()
-    hits = 0
-    for p in predicted:
-        for i, g in enumerate(gold):
-            ok = p == g if strict else p[0] < g[1] and g[0] < p[1]
-            if i not in used and ok:
-                used.add(i)
-                hits += 1
-                break
-    return hits
 
 
 def score(pairs: Iterable[tuple[Sequence[Span], Sequence[Span]]]) -> dict[str, Any]:
