@@ -71,15 +71,23 @@ def basemap() -> Response:
 
     Sent gzipped when the client accepts it (a quarter of the bytes).
     """
-    data = basemap_bytes()
+    return geojson_response(basemap_bytes(), "basemap_gzip")
+
+
+def geojson_response(data: bytes, gzip_slot: str) -> Response:
+    """``data`` as a day-cacheable GeoJSON answer with an ETag, gzipped when accepted.
+
+    The gzipped bytes are kept in the app cache's ``gzip_slot`` with the tag
+    they were made for, so each version is compressed once.
+    """
     cache = app_cache()
     tag = hashlib.sha256(data).hexdigest()[:32]
     if "gzip" in request.headers.get("Accept-Encoding", ""):
-        if cache.basemap_gzip is None or cache.basemap_gzip[0] != tag:
-            cache.basemap_gzip = (tag, gzip.compress(data, compresslevel=6))
-        response = current_app.response_class(
-            cache.basemap_gzip[1], mimetype="application/geo+json"
-        )
+        packed = getattr(cache, gzip_slot)
+        if packed is None or packed[0] != tag:
+            packed = (tag, gzip.compress(data, compresslevel=6))
+            setattr(cache, gzip_slot, packed)
+        response = current_app.response_class(packed[1], mimetype="application/geo+json")
         response.headers["Content-Encoding"] = "gzip"
         tag += "-gz"
     else:
@@ -127,22 +135,7 @@ def labels_bytes() -> bytes:
 @assets_bp.get("/basemap/labels.geojson")
 def labels() -> Response:
     """Names for the offline basemap (GeoNames and Natural Earth), each with its zoom and rank."""
-    data = labels_bytes()
-    tag = hashlib.sha256(data).hexdigest()[:32]
-    if "gzip" in request.headers.get("Accept-Encoding", ""):
-        cache = app_cache()
-        if cache.labels_gzip is None or cache.labels_gzip[0] != tag:
-            cache.labels_gzip = (tag, gzip.compress(data, compresslevel=6))
-        response = current_app.response_class(cache.labels_gzip[1], mimetype="application/geo+json")
-        response.headers["Content-Encoding"] = "gzip"
-        tag += "-gz"
-    else:
-        response = current_app.response_class(data, mimetype="application/geo+json")
-    response.headers["Vary"] = "Accept-Encoding"
-    response.set_etag(tag)
-    response.cache_control.public = True
-    response.cache_control.max_age = ONE_DAY
-    return response.make_conditional(request)
+    return geojson_response(labels_bytes(), "labels_gzip")
 
 
 @assets_bp.get("/vendor/<package>/<path:filename>")
