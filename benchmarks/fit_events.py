@@ -2,7 +2,7 @@
 
 For every record of the fit half (sha1(id) starting with an even hex digit;
 see ``benchmarks/events_quality.py``) and every candidate place in its gold
-trigger's sentence, the pair's features (`mapapp.events.places.pair_features`)
+trigger's sentence, the pair's features (`mapapp.events.places.pair_table`)
 and whether the candidate overlaps a gold event place.  An L2-regularised
 logistic regression (numpy, Newton steps) is fitted on them and the threshold
 that maximises event-place F1 on the fit half is kept; both go to
@@ -36,7 +36,7 @@ L2 = 1.0
 def pairs(records: list[dict]) -> tuple[list[str], np.ndarray, np.ndarray, list[int], int]:
     """Feature matrix, labels and record index of every (gold trigger, candidate) pair."""
     from mapapp.events.extract import EventExtractor, with_entities
-    from mapapp.events.places import pair_features, place_token
+    from mapapp.events.places import pair_table
     from mapapp.events.triggers import trigger_at
     from mapapp.geoparsing import Geoparser
     from mapapp.settings import load_settings
@@ -53,21 +53,12 @@ def pairs(records: list[dict]) -> tuple[list[str], np.ndarray, np.ndarray, list[
         trigger = trigger_at(doc, record["event"]["start"], record["event"]["end"])
         if trigger is None:
             continue
-        sentence = trigger.sent
-        inside = [
-            c
-            for c in with_entities(doc, places)
-            if sentence.start_char <= c.start and c.end <= sentence.end_char
-        ]
-        for c in inside:
-            token = place_token(doc, c)
-            if token is None:
-                continue
-            rows.append(pair_features(trigger, token, c, len(inside) - 1))
+        for c, _, features in pair_table(doc, trigger, with_entities(doc, places)):
+            rows.append(features)
             labels.append(any(c.start < e and s < c.end for s, e in gold))
             owners.append(n)
-    names = sorted(rows[0])
-    x = np.array([[row[name] for name in names] for row in rows], dtype=float)
+    names = sorted({name for row in rows for name in row})
+    x = np.array([[row.get(name, 0.0) for name in names] for row in rows], dtype=float)
     return names, x, np.array(labels, dtype=float), owners, gold_total
 
 

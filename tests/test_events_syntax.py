@@ -6,7 +6,8 @@ import pytest
 from geo_fixtures import NER_MODEL
 
 from mapapp.events.counts import counts_for, parse_quantity
-from mapapp.events.places import Candidate, PlaceModel, choose_places
+from mapapp.events.extract import with_phrases
+from mapapp.events.places import PHRASE, Candidate, PlaceModel, choose_places, pair_table
 from mapapp.events.taxonomy import EVENT_TYPES, TRIGGER_TYPES
 from mapapp.events.triggers import find_triggers, trigger_at, trigger_type
 
@@ -135,3 +136,64 @@ def test_dateline_only_when_the_sentence_names_no_place(parse) -> None:
     assert [p.name for p in chosen] == ["ZAGREB"]
     elsewhere = _places(doc, ["Rome"])  # in another sentence: no reason to drop the dateline
     assert [p.name for p in choose_places(doc, trigger, elsewhere, PlaceModel.load(), dateline)]
+
+
+@pytest.mark.parametrize(
+    ("sentence", "phrases"),
+    [
+        ("Shells fell near Bab Amr as residents fled.", ["Bab Amr"]),  # read as PERSON
+        ("The convoy was ambushed outside Zarqawiya.", ["Zarqawiya"]),  # read as PERSON
+        ("Gunmen opened fire on a checkpoint in Kuweires on Sunday.", ["Kuweires"]),  # ORG
+        ("Troops clashed with rebels near Tal Abyad Military Airport.",
+         ["Tal Abyad Military Airport"]),  # ORG, and it heads a place noun
+        ("Protesters gathered in March outside parliament.", []),  # a date after "in"
+        ("Ahmed Hassan said the market was shelled.", []),  # a person, after no locative
+        ("Fighting flared again in Qaryatain overnight.", []),  # a GPE: already a candidate
+        ("The army stormed the small village of Tal Bizam at dawn.", ["Tal Bizam"]),
+        ("Gunmen raided the villages of Durwa and Maforo in the Marte district.",
+         ["Durwa", "Maforo"]),  # a list after "the villages of"
+        ("Workers were killed in the Amil neighbourhood of western Baghdad.", ["Amil"]),
+        ("Israel captured both areas in the 1967 Mideast war.", []),  # an EVENT
+        ("A bomber struck a square in the Shi'ite neighbourhood of Kadhimiya.", []),  # NORP
+        ("Aides in the Clinton camp said little.", []),  # "camp" names no place here
+    ],
+)  # fmt: skip
+def test_mislabelled_names_after_a_locative_become_phrase_candidates(
+    parse, sentence: str, phrases: list[str]
+) -> None:
+    found = with_phrases(parse(sentence), [])
+    assert [c.name for c in found] == phrases
+    assert all(c.role == PHRASE and c.lat is None for c in found)
+
+
+def test_a_bare_proper_noun_after_a_locative_is_a_phrase_candidate(parse) -> None:
+    doc = parse("Police arrested six men in Kelso after the match.")
+    doc.ents = []  # as if the model had missed the name
+    assert [c.name for c in with_phrases(doc, [])] == ["Kelso"]
+    recognised = _places(doc, ["Kelso"])
+    assert with_phrases(doc, recognised) == recognised  # never a second candidate
+
+
+@pytest.mark.parametrize(
+    ("sentence", "trigger", "names", "under"),
+    [
+        ("Rebels attacked the town of Kelso in Ruritania on Monday.", "attacked",
+         ["Kelso", "Ruritania"], ["Ruritania"]),
+        ("Police fired on protesters in Warangal district of Andhra Pradesh.", "fired",
+         ["Warangal", "Andhra Pradesh"], ["Andhra Pradesh"]),
+        ("A bomb exploded in Mosul, in northern Iraq, killing six.", "exploded",
+         ["Mosul", "Iraq"], ["Iraq"]),
+        ("Floods hit Dunmore, a village near Kelso, on Friday.", "Floods",
+         ["Dunmore", "Kelso"], ["Kelso"]),
+        ("Fighting spread from Aleppo to Homs.", "Fighting", ["Aleppo", "Homs"], []),
+        ("Strikes hit Aleppo and Homs overnight.", "Strikes", ["Aleppo", "Homs"], []),
+    ],
+)  # fmt: skip
+def test_the_wider_area_a_finer_place_sits_in_is_marked(
+    parse, sentence: str, trigger: str, names: list[str], under: list[str]
+) -> None:
+    doc = parse(sentence)
+    table = pair_table(doc, _token(doc, trigger), _places(doc, names))
+    assert [c.name for c, _, f in table if f["under_other_place"]] == under
+    finer = [c.name for c, _, f in table if f["over_other_place"]]
+    assert bool(finer) == bool(under)

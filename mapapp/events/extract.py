@@ -13,7 +13,15 @@ from typing import TYPE_CHECKING, Any
 
 from mapapp.events.counts import counts_for
 from mapapp.events.dates import resolve_date
-from mapapp.events.places import Candidate, PlaceModel, choose_places
+from mapapp.events.places import (
+    LOCATIVE,
+    PHRASE,
+    PLACE_NOUNS,
+    Candidate,
+    PlaceModel,
+    choose_places,
+    modifies,
+)
 from mapapp.events.triggers import find_triggers, trigger_at, trigger_type
 from mapapp.records import MAP_ROLES, Event
 
@@ -28,6 +36,12 @@ Item = tuple[str, date | None, Span | None]  # (text, publication date, given tr
 SUBJECT_DEPS = ("nsubj", "nsubjpass", "agent")
 OBJECT_DEPS = ("dobj", "obj")
 ENTITY_PLACES = ("GPE", "LOC", "FAC")
+NOT_NAMES = frozenset(
+    "DATE TIME CARDINAL ORDINAL MONEY PERCENT QUANTITY LANGUAGE NORP EVENT".split()
+)  # entity labels that never name a place, even after "in" ("in the 1967 war")
+NAME_PARTS = ("compound", "flat", "conj", "appos")
+NAMED_PLACE_NOUNS = PLACE_NOUNS - {"state", "camp", "capital", "border"}  # "X district", not
+# "the Islamic State", "the Clinton camp"
 
 
 class EventExtractor:
@@ -120,7 +134,52 @@ def with_entities(doc: Doc, places: list[Candidate]) -> list[Candidate]:
         if e.label_ in ENTITY_PLACES
         and not any(e.start_char < c.end and c.start < e.end_char for c in places)
     ]
-    return sorted(places + extra, key=lambda c: c.start)
+    return with_phrases(doc, sorted(places + extra, key=lambda c: c.start))
+
+
+def with_phrases(doc: Doc, places: list[Candidate]) -> list[Candidate]:
+    """The candidates plus names the small model mislabels or misses but the syntax places:
+    an entity of another label ("in Palmyra" as PERSON, "Kuweires Military Airport" as ORG)
+    or a run of bare proper nouns, in a place's slot: the object of "in/near/at...", the
+    name of a place noun ("the city of Kut", "the Amil neighbourhood"), or a place noun
+    itself.  They stay unresolved and carry the role ``phrase``, which the event model weighs.
+    """
+    found: list[Candidate] = []
+
+    def add(start: int, end: int) -> None:
+        if not any(start < c.end and c.start < end for c in (*places, *found)):
+            found.append(Candidate(start, end, doc.text[start:end], role=PHRASE))
+
+    for ent in doc.ents:
+        if ent.label_ in NOT_NAMES or ent.label_ in ENTITY_PLACES:
+            continue
+        if in_place_slot(ent.root) or ent.root.lemma_.lower() in PLACE_NOUNS:
+            add(ent.start_char, ent.end_char)
+    run: list[Token] = []
+    for token in (*doc, None):
+        if token is not None and token.pos_ == "PROPN" and not token.ent_type_:
+            run.append(token)
+            continue
+        if run:
+            inside = {t.i for t in run}
+            root = next((t for t in run if t.head.i not in inside), run[-1])
+            if in_place_slot(root):
+                add(run[0].idx, run[-1].idx + len(run[-1].text))
+            run = []
+    return sorted(places + found, key=lambda c: c.start)
+
+
+def in_place_slot(token: Token) -> bool:
+    """Does the name headed by this token stand where a place stands: after "in/near/at...",
+    after "the city of", before "district" (through a list: "the villages of X and Y")?"""
+    while token.dep_ in NAME_PARTS and token.dep_ != "compound" and token.head.i != token.i:
+        token = token.head
+    head = token.head
+    if token.dep_ == "pobj":
+        return head.lower_ in LOCATIVE or (
+            head.lower_ == "of" and head.head.lemma_.lower() in PLACE_NOUNS
+        )
+    return modifies(token) and head.lemma_.lower() in NAMED_PLACE_NOUNS
 
 
 def candidate(toponym: dict[str, Any]) -> Candidate:

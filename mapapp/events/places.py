@@ -23,6 +23,8 @@ from mapapp.records import EventPlace
 from mapapp.settings import PACKAGE_DATA
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from spacy.tokens import Doc, Token
 
 MODEL_FILE = PACKAGE_DATA / "event_places.json"
@@ -42,6 +44,9 @@ PREP_FEATURES = ("in", "at", "near", "outside", "on", "from", "to", "of", "by", 
 DEP_FEATURES = ("pobj", "nsubj", "nsubjpass", "dobj", "compound", "poss", "amod", "appos", "conj",
                 "npadvmod")  # fmt: skip
 DATELINE_SCORE = 0.35  # the dateline as the place when the sentence names none the model takes
+TRIGGER_DEPS = ("ROOT", "conj", "xcomp", "advcl", "relcl", "ccomp", "pcomp", "pobj", "dobj",
+                "nsubj", "nsubjpass", "acl", "amod", "compound")  # fmt: skip
+PHRASE = "phrase"  # a candidate read off the parse, not a recognised place (see with_phrases)
 COUNTRY_CODES = frozenset({"PCLI", "PCLD", "PCLF", "PCLS", "PCL", "PCLIX", "TERR"})
 
 
@@ -154,7 +159,110 @@ def pair_features(
     others_on_path = [t for t in below[1:] if t.i != trigger.i and is_trigger(t)]
     features["other_event_between"] = float(bool(others_on_path))  # "talks in Geneva"
     features["head_is_trigger"] = float(attach.head.i == trigger.i or head.head.i == trigger.i)
+    features.update(_attachment_features(trigger, place, attach))
+    features["phrase"] = float(candidate.role == PHRASE)
     return features
+
+
+def _attachment_features(trigger: Token, place: Token, attach: Token) -> dict[str, float]:
+    """How the place's phrase hangs in the sentence: the trigger's clause, the place's head."""
+    head = attach.head
+    clause = trigger.dep_ if trigger.dep_ in TRIGGER_DEPS else "other"
+    features = {"tdep_" + dep: float(clause == dep) for dep in (*TRIGGER_DEPS, "other")}
+    doc = trigger.doc
+    pobj = attach.dep_ == "pobj"
+    features.update(
+        head_is_verb=float(head.pos_ in ("VERB", "AUX")),
+        prep_head_is_trigger=float(pobj and head.head.i == trigger.i),
+        prep_head_is_noun=float(pobj and head.head.pos_ in ("NOUN", "PROPN")),
+        prep_head_is_place=float(pobj and head.head.ent_type_ in ("GPE", "LOC", "FAC")),
+        trig_is_head_of_head=float(head.head.i == trigger.i or head.i == trigger.i),
+        comma_between=float(
+            any(t.text in ",;" for t in doc[min(place.i, trigger.i) : max(place.i, trigger.i)])
+        ),
+        paren=float(any(t.text in "()" for t in doc[max(0, place.i - 2) : place.i + 2])),
+        place_pos_propn=float(place.pos_ == "PROPN"),
+        ent_gpe=float(place.ent_type_ == "GPE"),
+        ent_loc=float(place.ent_type_ in ("LOC", "FAC")),
+        ent_other=float(place.ent_type_ not in ("GPE", "LOC", "FAC", "")),
+    )
+    return features
+
+
+def sentence_features(pairs: list[tuple[Candidate, Token, dict[str, float]]]) -> None:
+    """Add what each pair's place is beside the sentence's other places: the nearest to the
+    trigger, the only locative one, or the wider area a finer place sits in ("the town of X
+    in Y": Y is context)."""
+    if not pairs:
+        return
+    shortest = min(f["path_length"] for _, _, f in pairs)
+    locatives = sum(f["locative_path"] for _, _, f in pairs)
+    for candidate, token, f in pairs:
+        others = [(c, t) for c, t, _ in pairs if c is not candidate]
+        f["shortest"] = float(f["path_length"] == shortest)
+        f["locatives"] = min(locatives, 3) / 3
+        f["sole_locative"] = float(locatives == 1 and f["locative_path"] == 1)
+        f["under_other_place"] = float(_hangs_off(token, others))
+        f["over_other_place"] = float(any(_hangs_off(t, [(candidate, token)]) for c, t in others))
+        f["country_beside_finer"] = float(
+            f["country"] == 1 and any(c.feature_code not in COUNTRY_CODES for c, _ in others)
+        )
+
+
+def _hangs_off(place: Token, others: list[tuple[Candidate, Token]]) -> bool:
+    """Does the place's phrase qualify another candidate, so names the wider area it sits
+    in ("the town of Kelso in Ruritania", "Warangal district of Andhra Pradesh", "Dunmore,
+    a village near Kelso", "in Mosul, in northern Iraq": the second is context)?"""
+
+    def other(token: Token) -> bool:
+        return any(c.start <= token.idx < c.end for c, _ in others)
+
+    def names_other(noun: Token) -> bool:  # "Warangal district", "the town of Kelso"
+        return any(
+            other(child)
+            or (child.dep_ == "prep" and child.lower_ == "of" and any(map(other, child.children)))
+            for child in noun.children
+            if child.dep_ in ("compound", "prep")
+            or (child.dep_ == "amod" and child.pos_ == "PROPN")
+        )
+
+    if _after_place_comma(place, other):
+        return True
+    token = place
+    for _ in range(6):
+        if token.dep_ == "pobj" and (token.head.lower_ in LOCATIVE or token.head.lower_ == "of"):
+            head = token.head.head
+        elif token.dep_ == "appos":
+            head = token.head
+        else:
+            return False
+        if head.i == token.i:
+            return False
+        if other(head):
+            return True
+        if head.lemma_.lower() not in PLACE_NOUNS:
+            return False
+        if names_other(head):
+            return True
+        token = head
+    return False
+
+
+def modifies(token: Token) -> bool:
+    """Is the token a name put before a noun ("the Amil neighbourhood"; the small parser
+    often calls a proper noun there an adjective: "the Ghouta region")?"""
+    return token.dep_ == "compound" or (
+        token.dep_ == "amod" and (token.pos_ == "PROPN" or bool(token.ent_type_))
+    )
+
+
+def _after_place_comma(place: Token, other: Callable[[Token], bool]) -> bool:
+    """Is the place's "in/near..." phrase set off by a comma right after another candidate?"""
+    if place.dep_ != "pobj":
+        return False
+    prep = place.head
+    doc = place.doc
+    return prep.i >= 2 and doc[prep.i - 1].text == "," and other(doc[prep.i - 2])
 
 
 def _climb(place: Token) -> list[Token]:
@@ -186,6 +294,25 @@ def names_a_source(place: Token, trigger: Token) -> bool:
     return False
 
 
+def pair_table(
+    doc: Doc, trigger: Token, candidates: list[Candidate]
+) -> list[tuple[Candidate, Token, dict[str, float]]]:
+    """(candidate, its token, features) for each candidate in the trigger's sentence that
+    does not name a source; what the model scores and what ``fit_events.py`` fits on."""
+    sentence = trigger.sent
+    inside = [
+        c for c in candidates if sentence.start_char <= c.start and c.end <= sentence.end_char
+    ]
+    pairs = []
+    for candidate in inside:
+        token = place_token(doc, candidate)
+        if token is None or names_a_source(token, trigger):
+            continue
+        pairs.append((candidate, token, pair_features(trigger, token, candidate, len(inside) - 1)))
+    sentence_features(pairs)
+    return pairs
+
+
 def choose_places(
     doc: Doc,
     trigger: Token,
@@ -194,18 +321,17 @@ def choose_places(
     dateline: Candidate | None = None,
 ) -> tuple[EventPlace, ...]:
     """The event's places among the trigger's sentence's candidates; else the dateline."""
-    sentence = trigger.sent
-    inside = [
-        c for c in candidates if sentence.start_char <= c.start and c.end <= sentence.end_char
-    ]
+    pairs = pair_table(doc, trigger, candidates)
     chosen = []
-    for candidate in inside:
-        token = place_token(doc, candidate)
-        if token is None or names_a_source(token, trigger):
-            continue
-        p = model.probability(pair_features(trigger, token, candidate, len(inside) - 1))
+    for candidate, _, features in pairs:
+        p = model.probability(features)
         if p >= model.threshold:
             chosen.append(candidate.as_event_place(p))
+    sentence = trigger.sent
+    inside = any(
+        sentence.start_char <= c.start and c.end <= sentence.end_char and c.role != PHRASE
+        for c in candidates
+    )
     if not chosen and dateline is not None and not inside:
         chosen.append(dateline.as_event_place(DATELINE_SCORE))
     return tuple(chosen)
