@@ -88,7 +88,7 @@ def run(records: list[dict[str, Any]]) -> dict[str, Any]:
     extractor = EventExtractor.from_geoparser(Geoparser.from_settings(config), config.ner_model)
     texts = [r["text"] for r in records]
     started = time.perf_counter()
-    docs = list(extractor.nlp.pipe(texts, batch_size=64))
+    docs = extractor.parse_many(texts, 64)
     candidates = [
         with_entities(d, c) for d, c in zip(docs, extractor.candidates_many(texts), strict=True)
     ]

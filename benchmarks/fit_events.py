@@ -44,7 +44,7 @@ def pairs(records: list[dict]) -> tuple[list[str], np.ndarray, np.ndarray, list[
     config = load_settings({}, {})
     extractor = EventExtractor.from_geoparser(Geoparser.from_settings(config), config.ner_model)
     texts = [r["text"] for r in records]
-    docs = list(extractor.nlp.pipe(texts, batch_size=64))
+    docs = extractor.parse_many(texts, 64)
     found = extractor.candidates_many(texts)
     rows, labels, owners, gold_total = [], [], [], 0
     for n, (record, doc, places) in enumerate(zip(records, docs, found, strict=True)):

@@ -31,3 +31,29 @@ def test_events_answers_each_line_in_order(nlp, gazetteer, gazetteer_cache, monk
     [event] = [e for e in answers[0]["events"] if e["trigger"] == "killed"]
     assert event["killed"] == 12 and event["date"] == "2026-11-15"
     assert [p["name"] for p in event["places"]] == ["Lagos"]
+
+
+def _events(stdin_lines: list[dict]) -> list[dict]:
+    """Answers of `mapapp events` for these request lines."""
+    stdin = "\n".join(json.dumps(x) for x in stdin_lines) + "\n"
+    done = CliRunner().invoke(cli, ["events"], input=stdin)
+    assert done.exit_code == 0, done.output
+    return [json.loads(line) for line in done.stdout.splitlines() if line.startswith("{")]
+
+
+def test_events_in_caseless_text(nlp, gazetteer, gazetteer_cache, monkeypatch) -> None:
+    """An archive written in lower case or in capitals is read like any story, names as written."""
+    monkeypatch.setenv("MAPAPP_CACHE_DIR", str(gazetteer_cache))
+    texts = {
+        "lower": "police fired tear gas at hundreds of marchers in karachi on friday.",
+        "upper": "POLICE FIRED TEAR GAS AT HUNDREDS OF MARCHERS IN KARACHI ON FRIDAY.",
+    }
+    answers = _events([{"id": k, "text": v, "published": "2026-11-16"} for k, v in texts.items()])
+    for answer in answers:
+        text = texts[answer["id"]]
+        [event] = answer["events"]
+        assert event["trigger"] == text[event["start"] : event["end"]]
+        assert event["type"] == "protest" and event["date"] == "2026-11-13"
+        [place] = event["places"]
+        assert place["name"] == text[place["start"] : place["end"]]
+        assert (place["name"].lower(), place["country_code"]) == ("karachi", "PK")

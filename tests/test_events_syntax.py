@@ -83,6 +83,8 @@ def test_counts(parse, sentence: str, trigger: str, expected: dict) -> None:
         ("Rebels captured the airport.", "captured", ("armed_clash", None)),
         ("Soldiers opened fire on the crowd.", "fire", ("shelling", None)),
         ("Soldiers patrolled the market.", "patrolled", ("other", None)),
+        ("Police fired tear gas at the marchers.", "fired", ("protest", None)),
+        ("Troops fired rockets at the base.", "fired", ("shelling", None)),
     ],
 )
 def test_types(parse, sentence: str, trigger: str, kind: tuple) -> None:

@@ -205,6 +205,16 @@ NER_LABELS = [  # the small model's PERSON/ORG/WORK_OF_ART on a well-known place
     ("Mayor Bell said the city office would reopen on Monday.", "Bell", NO_MARKER),
 ]
 
+CASELESS = [  # text written all in lower case or all in capitals is read for its places too
+    ("police fired tear gas at marchers in karachi on friday.", "karachi", ("PK", {"PPLA"})),
+    ("shelling hit two villages outside aleppo, residents said.", "aleppo", ("SY", {"PPLA"})),
+    ("crowds gathered in paris and lyon to oppose the pension law.", "lyon", ("FR", {"PPLA"})),
+    ("the strike spread from lahore to islamabad by tuesday night.", "islamabad", ("PK", {"PPLC"})),
+    ("FLOODWATERS CUT OFF THREE TOWNS NEAR DHAKA ON MONDAY.", "DHAKA", ("BD", {"PPLC"})),
+    ("we had a nice time reading by the sea and nothing else happened.", "nice", NO_MARKER),
+    ("we had a nice time reading by the sea and nothing else happened.", "reading", NO_MARKER),
+]
+
 CASES = [
     pytest.param(*row, id=f"{group}-{i}")
     for group, rows in (
@@ -216,6 +226,7 @@ CASES = [
         ("context", CONTEXT_NOT_MARKERS),
         ("generic", GENERIC_WORDS),
         ("ner-label", NER_LABELS),
+        ("caseless", CASELESS),
     )
     for i, row in enumerate(rows)
 ]
@@ -226,6 +237,14 @@ def test_failure_classes(
     parse, text: str, name: str, expected: tuple[str, set[str]] | None
 ) -> None:
     check(parse(text), name, expected)
+
+
+@pytest.mark.parametrize("text", [row[0] for row in CASELESS[:5]])
+def test_caseless_names_are_kept_as_written(parse, text: str) -> None:
+    """The case-restored copy is only read: names and sentences are the story's own text."""
+    found = parse(text)
+    assert found
+    assert all(t["name"] == text[t["start"] : t["end"]] for t in found)
 
 
 @pytest.mark.parametrize(

@@ -123,7 +123,7 @@ def predict(extractor: Any, records: Sequence[dict[str, Any]], batch_size: int =
     from mapapp.events.extract import with_entities
 
     texts = [r["text"] for r in records]
-    docs = list(extractor.nlp.pipe(texts, batch_size=batch_size))
+    docs = extractor.parse_many(texts, batch_size)
     candidates = [
         with_entities(d, c) for d, c in zip(docs, extractor.candidates_many(texts), strict=True)
     ]

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
-from mapapp.events.extract import EventExtractor, candidate, with_entities
+from mapapp.events.extract import EventExtractor, as_written, candidate, with_entities
 from mapapp.geoparsing import resolution_dict
 from mapapp.records import MAP_ROLES, Article, Event, Resolution
 
@@ -40,9 +40,11 @@ class KeptDocs:
     def take(self, texts: Sequence[str]) -> list[Any] | None:
         """The kept parses of exactly ``texts`` (then forgotten), or None if they are not those."""
         docs, self.kept = self.kept, []
-        if len(docs) != len(texts) or any(d.text != t for d, t in zip(docs, texts, strict=True)):
-            return None
-        return docs
+        if len(docs) != len(texts) or any(
+            d.text.lower() != t.lower() for d, t in zip(docs, texts, strict=True)
+        ):
+            return None  # not these texts, even as the recogniser's case-restored copies
+        return [as_written(d, t) for d, t in zip(docs, texts, strict=True)]
 
 
 class ArticleEvents:
@@ -71,7 +73,7 @@ class ArticleEvents:
         texts = [a.text for a in articles]
         docs = self.docs.take(texts)
         if docs is None:  # something else parsed in between: parse again
-            docs = list(self.extractor.nlp.pipe(texts))
+            docs = self.extractor.parse_many(texts)
         return parsed, [
             self.events_of(article, resolutions, doc)
             for (article, resolutions), doc in zip(parsed, docs, strict=True)

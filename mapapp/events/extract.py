@@ -39,6 +39,7 @@ ENTITY_PLACES = ("GPE", "LOC", "FAC")
 NOT_NAMES = frozenset(
     "DATE TIME CARDINAL ORDINAL MONEY PERCENT QUANTITY LANGUAGE NORP EVENT".split()
 )  # entity labels that never name a place, even after "in" ("in the 1967 war")
+WRITTEN = "mapapp_written"  # Doc.user_data key: the text as written, when the parse read a copy
 NAME_PARTS = ("compound", "flat", "conj", "appos")
 NAMED_PLACE_NOUNS = PLACE_NOUNS - {"state", "camp", "capital", "border"}  # "X district", not
 # "the Islamic State", "the Clinton camp"
@@ -59,6 +60,12 @@ class EventExtractor:
 
         return cls(geoparser, spacy.load(model_name))
 
+    def parse_many(self, texts: Sequence[str], batch_size: int = 32) -> list[Doc]:
+        """The full parse of each text, read with case restored as the recogniser reads it."""
+        readable = self.geoparser.recognizer.readable
+        docs = list(self.nlp.pipe((readable(t) for t in texts), batch_size=batch_size))
+        return [as_written(doc, text) for doc, text in zip(docs, texts, strict=True)]
+
     def candidates_many(self, texts: Sequence[str]) -> list[list[Candidate]]:
         """The geoparser's map places of each text as event-place candidates."""
         found = self.geoparser.geoparse_many([(text, None) for text in texts])
@@ -67,7 +74,7 @@ class EventExtractor:
     def extract_many(self, items: Sequence[Item], batch_size: int = 32) -> list[list[Event]]:
         """The events of each (text, published, trigger) item; with a trigger, that one only."""
         texts = [text for text, _, _ in items]
-        docs = list(self.nlp.pipe(texts, batch_size=batch_size))
+        docs = self.parse_many(texts, batch_size)
         out = []
         for (_, published, given), doc, places in zip(
             items, docs, self.candidates_many(texts), strict=True
@@ -105,7 +112,7 @@ class EventExtractor:
         return Event(
             start=sentence.start_char,
             end=sentence.end_char,
-            trigger=doc.text[start:end],
+            trigger=doc.user_data.get(WRITTEN, doc.text)[start:end],
             trigger_start=start,
             trigger_end=end,
             type=kind_of,
@@ -121,6 +128,14 @@ class EventExtractor:
             score=max((p.score for p in chosen), default=0.0),
             **counts,
         )
+
+
+def as_written(doc: Doc, text: str) -> Doc:
+    """The parse of a case-restored copy, noting the text as written (the trigger is cut
+    from it); the same document when the copy is the text."""
+    if doc.text != text:
+        doc.user_data[WRITTEN] = text
+    return doc
 
 
 def with_entities(doc: Doc, places: list[Candidate]) -> list[Candidate]:

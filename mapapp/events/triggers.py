@@ -21,6 +21,8 @@ if TYPE_CHECKING:
 
 TRIGGER_POS = frozenset({"VERB", "NOUN"})
 FIRE_VERBS = frozenset({"open", "exchange", "return", "come", "trade"})  # "opened fire": gunfire
+#: "fired tear gas", "used water cannon": police dispersing a crowd, a protest not a shelling.
+CROWD_CONTROL = frozenset({"tear", "teargas", "rubber", "cannon", "pepper", "stun", "baton"})
 #: "rocket fire", "artillery fire": fire from weapons, not a blaze.
 WEAPONS = frozenset(
     "rocket mortar artillery gun tank sniper machine-gun machinegun cannon missile "
@@ -58,10 +60,18 @@ def trigger_at(doc: Doc, start: int, end: int) -> Token | None:
     return span.root
 
 
+def _against_a_crowd(token: Token) -> bool:
+    """Does the verb fire or use tear gas, rubber bullets or water cannon ("fired tear gas")?"""
+    objects = (c for c in token.children if c.dep_ in ("dobj", "obj"))
+    return any(w.lemma_.lower() in CROWD_CONTROL for obj in objects for w in obj.subtree)
+
+
 def trigger_type(token: Token) -> tuple[str, str | None]:
     """(type, disaster kind or None) of a trigger token, read with its head and objects."""
     lemma = token.lemma_.lower()
     noun = token.pos_ in ("NOUN", "PROPN")
+    if not noun and _against_a_crowd(token):
+        return "protest", None
     if lemma == "fire" and (
         token.head.lemma_.lower() in FIRE_VERBS
         or any(

@@ -90,13 +90,16 @@ COMMON_WORD_ZIPF = 3.5  # wordfreq Zipf scale: 3.5 is about 3 per million words
 
 
 @functools.lru_cache(maxsize=65536)
-def is_common_word(name: str) -> bool:
-    """A single word that is also an ordinary English word ("Mobile", "Split")."""
-    if " " in name.strip():
-        return False
+def word_zipf(word: str) -> float:
+    """How common a word is in English, on wordfreq's Zipf scale (3 is once per million)."""
     from wordfreq import zipf_frequency
 
-    return zipf_frequency(name.lower(), "en") >= COMMON_WORD_ZIPF
+    return zipf_frequency(word.lower(), "en")
+
+
+def is_common_word(name: str) -> bool:
+    """A single word that is also an ordinary English word ("Mobile", "Split")."""
+    return " " not in name.strip() and word_zipf(name) >= COMMON_WORD_ZIPF
 
 
 def drop_overlaps(toponyms: list[Toponym]) -> list[Toponym]:

@@ -15,6 +15,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import replace
 from typing import Any, Protocol
 
+from mapapp.recognition.casing import restore_case
 from mapapp.recognition.datelines import find_dateline
 from mapapp.recognition.gazetteer import MATCH_ALTERNATE, MATCH_NAME, Gazetteer, name_key
 from mapapp.recognition.place_words import (
@@ -30,6 +31,7 @@ from mapapp.recognition.place_words import (
 from mapapp.recognition.qualifiers import attach_qualifiers, qualifier_after
 from mapapp.recognition.sentences import TITLE_ABBREVIATIONS, sentence_at
 from mapapp.recognition.spans import (
+    COMMON_WORD_ZIPF,
     CONNECTOR_INSIDE,
     IS_A_PLACE,
     PLACE_OF,
@@ -40,8 +42,16 @@ from mapapp.recognition.spans import (
     proper_name_runs,
     sentence_initial,
     trim_span,
+    word_zipf,
 )
 from mapapp.records import CONSIDERED, Article, Toponym
+
+TOWN_FLOORS = (  # the commoner the word, the bigger the town must be to capitalise it unasked:
+    (COMMON_WORD_ZIPF, 20_000),  # "homs"
+    (4.5, 200_000),  # "aleppo", "phoenix" (words about as common as "kettle")
+    (5.3, 500_000),  # "chicago", "paris" but not "nice" or "reading"
+)
+CITY_WORD_ZIPF = 4.5  # a division or capital with a name commoner than this needs the town rule
 
 LABEL_WORDS = {  # spaCy's labels, as a reader says them
     "PERSON": "a person",
@@ -117,6 +127,14 @@ def load_ner(name: str) -> NerModel | None:
         return None
 
 
+def _as_written(text: str, toponyms: list[Toponym]) -> list[Toponym]:
+    """Toponyms found in the case-restored copy, with names and sentences as ``text`` has them."""
+    return [
+        replace(t, name=text[t.start : t.end], sentence=sentence_at(text, t.start, t.end))
+        for t in toponyms
+    ]
+
+
 class Recognizer:
     """Recognise toponyms in texts with an optional spaCy model plus the gazetteer."""
 
@@ -143,13 +161,22 @@ class Recognizer:
         begins after a deck read as the text's first paragraph.
         """
         starts = list(body_starts) or [0] * len(texts)
-        if self.nlp is None:
-            return [self._from_doc(t, None, s) for t, s in zip(texts, starts, strict=True)]
-        docs = self.nlp.pipe(texts, batch_size=batch_size)
+        readable = [self.readable(t) for t in texts]
+        docs = (
+            self.nlp.pipe(readable, batch_size=batch_size)
+            if self.nlp is not None
+            else (None for _ in texts)
+        )
         return [
-            self._from_doc(text, doc, start)
-            for text, doc, start in zip(texts, docs, starts, strict=True)
+            _as_written(text, self._from_doc(seen, doc, start))
+            if seen != text
+            else self._from_doc(text, doc, start)
+            for text, seen, doc, start in zip(texts, readable, docs, starts, strict=True)
         ]
+
+    def readable(self, text: str) -> str:
+        """The text as recognition reads it: case restored where a sentence has none."""
+        return restore_case(text, self._notable_name)
 
     def recognize(self, article: Article) -> list[Toponym]:
         """Toponyms of one article, the dateline first."""
@@ -515,6 +542,42 @@ class Recognizer:
                 return None
             return "an ordinary English word" if worth_a_word else ""
         return None if self._strong_entry(name) else "only a small place has this name"
+
+    def _notable_name(self, phrase: str) -> bool:
+        """Does a lower-case phrase name a place notable enough to capitalise it?
+
+        A country or division, a town of 20,000 whose name is no English word (bigger
+        the commoner the word), a longer name of 5,000 or a named feature.
+        """
+        key = name_key(phrase)
+        gaz = self.gazetteer
+        if key in self.deny:
+            return False
+        if key in gaz.demonyms:
+            return True
+        if key not in gaz.names:
+            return False
+        single = " " not in phrase
+        zipf = word_zipf(phrase) if single else 0.0
+        common = zipf >= COMMON_WORD_ZIPF
+        floor = next((f for z, f in TOWN_FLOORS if zipf < z), None) if single else 5_000
+        for c in gaz.candidates(phrase, fuzzy=False):
+            row = c.index
+            if gaz.fcode[row] in MAJOR_CODES and c.match == MATCH_NAME:
+                if zipf < CITY_WORD_ZIPF or gaz.fcode[row] == "PCLI":  # "turkey", never "west"
+                    return True
+            town = gaz.fclass[row] == "P" and gaz.name[row].lower() == phrase
+            if zipf >= CITY_WORD_ZIPF:  # "paris" and "boston" are seats; "sale" is a suburb
+                town = town and gaz.fcode[row] != "PPL"
+            if floor is None or (common and not town):
+                continue  # "bath" is a word before it is a district
+            if c.match != MATCH_NAME and len(phrase) < 5:
+                continue
+            if gaz.population[row] >= floor:
+                return True
+            if not single and gaz.fclass[row] != "P":
+                return True
+        return False
 
     def _notable(self, name: str) -> bool:
         """A place big enough that a person of that name does not make it doubtful."""
