@@ -6,7 +6,7 @@ import pytest
 from geo_fixtures import NER_MODEL
 
 from mapapp.events.counts import counts_for, parse_quantity
-from mapapp.events.extract import with_phrases
+from mapapp.events.extract import with_entities, with_phrases
 from mapapp.events.places import PHRASE, Candidate, PlaceModel, choose_places, pair_table
 from mapapp.events.taxonomy import EVENT_TYPES, TRIGGER_TYPES
 from mapapp.events.triggers import find_triggers, trigger_at, trigger_type
@@ -174,6 +174,30 @@ def test_a_bare_proper_noun_after_a_locative_is_a_phrase_candidate(parse) -> Non
     assert [c.name for c in with_phrases(doc, [])] == ["Kelso"]
     recognised = _places(doc, ["Kelso"])
     assert with_phrases(doc, recognised) == recognised  # never a second candidate
+
+
+@pytest.mark.parametrize(
+    ("sentence", "inner"),
+    [
+        ("Jets bombed the Eastern Ghouta region on Monday.", "Eastern Ghouta"),
+        ("Shells fell on the Kelso district overnight.", "Kelso"),
+    ],
+)
+def test_a_name_the_syntax_places_borrows_the_point_of_a_toponym_inside_it(
+    parse, sentence: str, inner: str
+) -> None:
+    """A resolved toponym read as part of a longer name ("embedded") is no candidate itself,
+    but the longer name the event is placed at gets its point instead of none."""
+    doc = parse(sentence)
+    start = sentence.index(inner)
+    lender = Candidate(start, start + len(inner), inner, "embedded", 33.5, 36.4, 7, "SY", "RGN")
+    found = with_entities(doc, [lender])
+    assert "embedded" not in {c.role for c in found}
+    [holder] = [c for c in found if c.start <= start < c.end]
+    assert inner in holder.name
+    assert (holder.lat, holder.lon, holder.geonameid) == (33.5, 36.4, 7)
+    alone = with_entities(doc, [])  # without the lender the same name stays unresolved
+    assert [c.lat for c in alone if c.start <= start < c.end] == [None]
 
 
 @pytest.mark.parametrize(

@@ -13,9 +13,15 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
-from mapapp.events.extract import EventExtractor, as_written, candidate, with_entities
+from mapapp.events.extract import (
+    EventExtractor,
+    as_written,
+    candidate,
+    is_candidate,
+    with_entities,
+)
 from mapapp.geoparsing import resolution_dict
-from mapapp.records import MAP_ROLES, Article, Event, Resolution
+from mapapp.records import Article, Event, Resolution
 
 if TYPE_CHECKING:
     from mapapp.geoparsing import Geoparser
@@ -81,5 +87,6 @@ class ArticleEvents:
 
     def events_of(self, article: Article, resolutions: list[Resolution], doc: Any) -> list[Event]:
         """The events of one parsed article, its map places as the candidates."""
-        places = [candidate(resolution_dict(r)) for r in resolutions if r.toponym.role in MAP_ROLES]
+        found = (resolution_dict(r) for r in resolutions)
+        places = [candidate(t) for t in found if is_candidate(t)]
         return self.extractor.events_of(doc, with_entities(doc, places), article.published, None)

@@ -8,6 +8,7 @@ resolutions, so the events' places are the places the map already knows.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
@@ -36,6 +37,9 @@ Item = tuple[str, date | None, Span | None]  # (text, publication date, given tr
 SUBJECT_DEPS = ("nsubj", "nsubjpass", "agent")
 OBJECT_DEPS = ("dobj", "obj")
 ENTITY_PLACES = ("GPE", "LOC", "FAC")
+#: Roles of resolved toponyms that are no marker of their own but can lend their point to a
+#: name the syntax places: "Ghouta" inside "the Ghouta region", read as part of a longer name.
+LENDING_ROLES = frozenset({"embedded"})
 NOT_NAMES = frozenset(
     "DATE TIME CARDINAL ORDINAL MONEY PERCENT QUANTITY LANGUAGE NORP EVENT".split()
 )  # entity labels that never name a place, even after "in" ("in the 1967 war")
@@ -69,7 +73,7 @@ class EventExtractor:
     def candidates_many(self, texts: Sequence[str]) -> list[list[Candidate]]:
         """The geoparser's map places of each text as event-place candidates."""
         found = self.geoparser.geoparse_many([(text, None) for text in texts])
-        return [[candidate(t) for t in places if t["role"] in MAP_ROLES] for places in found]
+        return [[candidate(t) for t in places if is_candidate(t)] for places in found]
 
     def extract_many(self, items: Sequence[Item], batch_size: int = 32) -> list[list[Event]]:
         """The events of each (text, published, trigger) item; with a trigger, that one only."""
@@ -138,21 +142,47 @@ def as_written(doc: Doc, text: str) -> Doc:
     return doc
 
 
+def is_candidate(toponym: dict[str, Any]) -> bool:
+    """A map place, or a resolved toponym that may lend its point (see LENDING_ROLES)."""
+    role = toponym["role"]
+    return role in MAP_ROLES or (role in LENDING_ROLES and toponym["lat"] is not None)
+
+
 def with_entities(doc: Doc, places: list[Candidate]) -> list[Candidate]:
-    """The geoparser's places plus the parse's GPE/LOC/FAC entities it left out (unresolved).
+    """The geoparser's places plus the parse's GPE/LOC/FAC entities it left out.
 
     The geoparser drops names it cannot place on the map; an event may still be there.
+    Such a name is unresolved unless a resolved toponym inside it lends it its point.
     """
+    lenders = [c for c in places if c.role in LENDING_ROLES]
+    places = [c for c in places if c.role not in LENDING_ROLES]
     extra = [
-        Candidate(e.start_char, e.end_char, e.text)
+        lent(Candidate(e.start_char, e.end_char, e.text), lenders)
         for e in doc.ents
         if e.label_ in ENTITY_PLACES
         and not any(e.start_char < c.end and c.start < e.end_char for c in places)
     ]
-    return with_phrases(doc, sorted(places + extra, key=lambda c: c.start))
+    return with_phrases(doc, sorted(places + extra, key=lambda c: c.start), lenders)
 
 
-def with_phrases(doc: Doc, places: list[Candidate]) -> list[Candidate]:
+def lent(name: Candidate, lenders: Sequence[Candidate]) -> Candidate:
+    """``name`` with the point of the resolved toponym it holds, if there is one."""
+    inner = next((c for c in lenders if name.start <= c.start and c.end <= name.end), None)
+    if inner is None:
+        return name
+    return replace(
+        name,
+        lat=inner.lat,
+        lon=inner.lon,
+        geonameid=inner.geonameid,
+        country_code=inner.country_code,
+        feature_code=inner.feature_code,
+    )
+
+
+def with_phrases(
+    doc: Doc, places: list[Candidate], lenders: Sequence[Candidate] = ()
+) -> list[Candidate]:
     """The candidates plus names the small model mislabels or misses but the syntax places:
     an entity of another label ("in Palmyra" as PERSON, "Kuweires Military Airport" as ORG)
     or a run of bare proper nouns, in a place's slot: the object of "in/near/at...", the
@@ -163,7 +193,7 @@ def with_phrases(doc: Doc, places: list[Candidate]) -> list[Candidate]:
 
     def add(start: int, end: int) -> None:
         if not any(start < c.end and c.start < end for c in (*places, *found)):
-            found.append(Candidate(start, end, doc.text[start:end], role=PHRASE))
+            found.append(lent(Candidate(start, end, doc.text[start:end], role=PHRASE), lenders))
 
     for ent in doc.ents:
         if ent.label_ in NOT_NAMES or ent.label_ in ENTITY_PLACES:
