@@ -6,7 +6,7 @@ import pytest
 from geo_fixtures import NER_MODEL
 
 from mapapp.events.counts import counts_for, parse_quantity
-from mapapp.events.extract import with_entities, with_phrases
+from mapapp.events.extract import name_parts, with_entities, with_phrases
 from mapapp.events.places import PHRASE, Candidate, PlaceModel, choose_places, pair_table
 from mapapp.events.taxonomy import EVENT_TYPES, TRIGGER_TYPES
 from mapapp.events.triggers import find_triggers, trigger_at, trigger_type
@@ -166,6 +166,28 @@ def test_mislabelled_names_after_a_locative_become_phrase_candidates(
     found = with_phrases(parse(sentence), [])
     assert [c.name for c in found] == phrases
     assert all(c.role == PHRASE and c.lat is None for c in found)
+
+
+@pytest.mark.parametrize(
+    ("phrase", "names"),
+    [
+        ("Tal Kesra, Umm Rafa,", ["Tal Kesra", "Umm Rafa"]),  # a list read as one run
+        ("#Kelso", ["Kelso"]),
+        ("Kelso's", ["Kelso"]),
+        ("St. Anne's Cross", ["St. Anne's Cross"]),
+        ("the Northern Lions Brigade’s", []),  # a body, not a place
+        ("the Revolutionary Guards", []),
+        ("the Health Ministry", []),
+        ("GMT", []),  # an acronym the parse took for a name
+        ("Governorate", []),  # the place noun, not its name
+        ("Al-Raqqa", ["Al-Raqqa"]),
+    ],
+)
+def test_name_parts_of_a_phrase(phrase: str, names: list[str]) -> None:
+    text = f"It happened in {phrase} on Monday."
+    start = text.index(phrase)
+    parts = name_parts(text, start, start + len(phrase))
+    assert [text[s:e] for s, e in parts] == names
 
 
 def test_a_bare_proper_noun_after_a_locative_is_a_phrase_candidate(parse) -> None:

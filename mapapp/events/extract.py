@@ -7,6 +7,7 @@ resolutions, so the events' places are the places the map already knows.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import date
@@ -45,6 +46,12 @@ NOT_NAMES = frozenset(
 )  # entity labels that never name a place, even after "in" ("in the 1967 war")
 WRITTEN = "mapapp_written"  # Doc.user_data key: the text as written, when the parse read a copy
 NAME_PARTS = ("compound", "flat", "conj", "appos")
+#: The last word of a body's name, not a place's: "the Revolutionary Guards", "the Health Ministry".
+ORGANISATION_HEADS = frozenset(
+    "army guards forces force ministry party group front brigade brigades division council "
+    "police agency units unit movement committee court series league union coalition militia "
+    "battalion regiment corps government organisation organization network".split()
+)
 NAMED_PLACE_NOUNS = PLACE_NOUNS - {"state", "camp", "capital", "border"}  # "X district", not
 # "the Islamic State", "the Clinton camp"
 
@@ -192,8 +199,9 @@ def with_phrases(
     found: list[Candidate] = []
 
     def add(start: int, end: int) -> None:
-        if not any(start < c.end and c.start < end for c in (*places, *found)):
-            found.append(lent(Candidate(start, end, doc.text[start:end], role=PHRASE), lenders))
+        for s, e in name_parts(doc.text, start, end):
+            if not any(s < c.end and c.start < e for c in (*places, *found)):
+                found.append(lent(Candidate(s, e, doc.text[s:e], role=PHRASE), lenders))
 
     for ent in doc.ents:
         if ent.label_ in NOT_NAMES or ent.label_ in ENTITY_PLACES:
@@ -212,6 +220,27 @@ def with_phrases(
                 add(run[0].idx, run[-1].idx + len(run[-1].text))
             run = []
     return sorted(places + found, key=lambda c: c.start)
+
+
+def name_parts(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    """The names in a phrase read off the parse: split at commas ("Qandil, Basyan"), without
+    a possessive or "#", and never an acronym ("GMT", "ISIS"), a lone place noun
+    ("Governorate") or a name of a body ("the Syrian Arab Army's", "the Revolutionary Guards")."""
+    parts = []
+    for piece in re.finditer(r"[^,;]+", text[start:end]):
+        name = piece.group()
+        lead = len(name) - len(name.lstrip(" #"))
+        name = name.strip(" #")
+        name = re.sub(r"(?:['’]s?|[^\w.)]+)$", "", name)  # "Army's", "Basyan ."
+        words = name.split()
+        if not words or len(name) < 3 or name.isupper() and len(name) <= 5:
+            continue
+        last = words[-1].lower()
+        if len(words) == 1 and last in PLACE_NOUNS or last in ORGANISATION_HEADS:
+            continue
+        s = start + piece.start() + lead
+        parts.append((s, s + len(name)))
+    return parts
 
 
 def in_place_slot(token: Token) -> bool:
