@@ -85,6 +85,8 @@ def test_counts(parse, sentence: str, trigger: str, expected: dict) -> None:
         ("Soldiers patrolled the market.", "patrolled", ("other", None)),
         ("Police fired tear gas at the marchers.", "fired", ("protest", None)),
         ("Troops fired rockets at the base.", "fired", ("shelling", None)),
+        ("A missile hit a clinic near the port.", "hit", ("attack", None)),
+        ("Raiders hacked two farmers to death.", "hacked", ("violence_against_civilians", None)),
     ],
 )
 def test_types(parse, sentence: str, trigger: str, kind: tuple) -> None:
@@ -94,6 +96,19 @@ def test_types(parse, sentence: str, trigger: str, kind: tuple) -> None:
 def test_reporting_verbs_are_not_triggers(parse) -> None:
     words = [t.text for t in find_triggers(parse("Officials said gunmen attacked a convoy."))]
     assert words == ["attacked"]
+
+
+@pytest.mark.parametrize(
+    ("sentence", "triggers"),
+    [
+        ("A mortar round hit the school on Monday.", ["hit"]),
+        ("Their truck hit a landmine outside the town.", ["hit"]),
+        ("Prices hit a record high in March.", []),  # no weapon, no vehicle: no event
+        ("The storm hit the coast overnight.", ["storm"]),  # the storm is the event, once
+    ],
+)
+def test_hit_is_an_event_only_with_a_weapon_or_vehicle(parse, sentence, triggers) -> None:
+    assert [t.text for t in find_triggers(parse(sentence))] == triggers
 
 
 def _places(doc, names: list[str]) -> list[Candidate]:

@@ -29,11 +29,11 @@ _BY_TYPE: dict[str, str] = {  # type -> its trigger lemmas (verbs and event noun
     "ambush engage encircle besiege siege invade occupy liberate repel repulse skirmish combat "
     "offensive fighting retreat withdraw raid",
     "attack": "attack bomb bombing detonate explode explosion blast blow target assault strike "
-    "ram hijack",
+    "ram hijack hit",
     "shelling": "shell shelling airstrike bombard bombardment pound rocket mortar fire launch",
     "violence_against_civilians": "kill murder massacre execute execution behead slaughter "
     "shoot shooting stab torture abduct kidnap kidnapping wound injure gun lynch rape burn "
-    "torch destroy die death",
+    "torch destroy die death hack",
     "protest": "protest demonstrate demonstration march rally picket boycott sit-in chant "
     "walkout vigil petition",
     "riot": "riot loot vandalize unrest rampage",

@@ -21,6 +21,13 @@ if TYPE_CHECKING:
 
 TRIGGER_POS = frozenset({"VERB", "NOUN"})
 FIRE_VERBS = frozenset({"open", "exchange", "return", "come", "trade"})  # "opened fire": gunfire
+#: Verbs that report an event only with a weapon or a vehicle as their subject.
+NEEDS_A_CAUSE = frozenset({"hit"})
+CAUSES = frozenset(
+    "bomb missile shell rocket mortar strike airstrike raid blast explosion explosive mine "
+    "landmine drone grenade artillery fire gunfire bullet car truck bus train plane vehicle "
+    "boat ship tanker".split()
+)
 #: "fired tear gas", "used water cannon": police dispersing a crowd, a protest not a shelling.
 CROWD_CONTROL = frozenset({"tear", "teargas", "rubber", "cannon", "pepper", "stun", "baton"})
 #: "rocket fire", "artillery fire": fire from weapons, not a blaze.
@@ -45,11 +52,20 @@ def is_trigger(token: Token) -> bool:
     following = token.doc[token.i + 1] if token.i + 1 < len(token.doc) else None
     if token.lower_ == "according" and following is not None and following.lower_ == "to":
         return False  # "according to the monitor" attributes, it reports nothing
+    if lemma in NEEDS_A_CAUSE and not _has_a_cause(token):
+        return False  # "prices hit a record" reports no attack; "a missile hit the school" does
     if lemma in FIRE_VERBS and any(
         c.dep_ in ("dobj", "obj") and c.lemma_.lower() == "fire" for c in token.children
     ):
         return False  # "traded fire": the fire is the event, the verb only its manner
     return not (token.pos_ == "VERB" and token.dep_ == "amod")  # "a wounded soldier"
+
+
+def _has_a_cause(token: Token) -> bool:
+    """Is a weapon or a vehicle the subject of this verb ("a shell hit", "their car hit a
+    mine")?  In "the storm hit" the storm is the event already."""
+    subjects = (c for c in token.children if c.dep_ in ("nsubj", "nsubjpass", "agent"))
+    return any(w.lemma_.lower() in CAUSES for s in subjects for w in s.subtree if w.pos_ == "NOUN")
 
 
 def trigger_at(doc: Doc, start: int, end: int) -> Token | None:
