@@ -57,3 +57,26 @@ def test_events_in_caseless_text(nlp, gazetteer, gazetteer_cache, monkeypatch) -
         [place] = event["places"]
         assert place["name"] == text[place["start"] : place["end"]]
         assert (place["name"].lower(), place["country_code"]) == ("karachi", "PK")
+
+
+def test_events_place_from_the_paragraph_then_the_dateline(
+    nlp, gazetteer, gazetteer_cache, monkeypatch
+) -> None:
+    """The filing city is not where the march was: a later sentence of the paragraph that
+    names no place is placed with the march; a new paragraph falls back to the dateline,
+    and the headline's event never does."""
+    monkeypatch.setenv("MAPAPP_CACHE_DIR", str(gazetteer_cache))
+    text = (
+        "Farmers protest wheat prices\n\n"
+        "KARACHI -- Thousands of farmers marched through Multan on Sunday to demand higher "
+        "wheat prices. The protest ended at dusk.\n\n"
+        "Police arrested four men on Monday."
+    )
+    [answer] = _events([{"id": "m", "text": text, "published": "2026-11-17"}])
+    placed = [(e["trigger"], [p["name"] for p in e["places"]]) for e in answer["events"]]
+    assert placed == [
+        ("protest", []),
+        ("marched", ["Multan"]),
+        ("protest", ["Multan"]),
+        ("arrested", ["KARACHI"]),
+    ]

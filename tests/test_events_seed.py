@@ -50,3 +50,12 @@ def test_the_counted_deaths_are_in_syria_on_the_day_they_happened(seed_events) -
     for count, places in by_count.items():
         assert places and {cc for cc, _ in places} == {"SY"}, (count, places)
         assert len({day for _, day in places}) == 1  # one day for every report of one toll
+
+
+def test_the_filing_city_places_no_event(seed_events) -> None:
+    """The story is filed from the dateline's city; nothing in it happens there, not even
+    the headline's clashes or a toll the paragraph gives for the place it just named."""
+    placed = {p.country_code for e in seed_events for p in e.places if p.lat is not None}
+    assert "LB" not in placed, placed
+    [toll] = [e for e in seed_events if e.killed == 77]
+    assert {p.country_code for p in toll.places} == {"SY"}

@@ -7,9 +7,17 @@ from geo_fixtures import NER_MODEL
 
 from mapapp.events.counts import counts_for, parse_quantity
 from mapapp.events.extract import name_parts, with_entities, with_phrases
-from mapapp.events.places import PHRASE, Candidate, PlaceModel, choose_places, pair_table
+from mapapp.events.places import (
+    CARRIED_SCORE,
+    PHRASE,
+    Candidate,
+    PlaceModel,
+    choose_places,
+    pair_table,
+)
 from mapapp.events.taxonomy import EVENT_TYPES, TRIGGER_TYPES
 from mapapp.events.triggers import find_triggers, trigger_at, trigger_type
+from mapapp.records import EventPlace
 
 
 @pytest.fixture(scope="module")
@@ -153,6 +161,28 @@ def test_dateline_only_when_the_sentence_names_no_place(parse) -> None:
     assert [p.name for p in chosen] == ["ZAGREB"]
     elsewhere = _places(doc, ["Rome"])  # in another sentence: no reason to drop the dateline
     assert [p.name for p in choose_places(doc, trigger, elsewhere, PlaceModel.load(), dateline)]
+
+
+def test_a_place_carries_over_within_a_paragraph_before_the_dateline(parse) -> None:
+    """A sentence naming no place takes the paragraph's earlier event place, scored no
+    higher than the dateline would be; a sentence that names a place keeps its own."""
+    doc = parse("ZAGREB -- Crowds marched in Split. The rally ended at dusk.")
+    dateline = Candidate(0, 6, "ZAGREB", role="dateline")
+    split = EventPlace(28, 33, "Split", 43.5, 16.4, 3190261, "HR", 0.9)
+    trigger = _token(doc, "rally")
+    [carried] = choose_places(doc, trigger, [], PlaceModel.load(), dateline, (split,))
+    assert (carried.name, carried.score) == ("Split", CARRIED_SCORE)
+    assert [p.name for p in choose_places(doc, trigger, [], PlaceModel.load(), dateline)] == [
+        "ZAGREB"
+    ]
+
+
+def test_the_dateline_never_places_a_headline_event(parse) -> None:
+    doc = parse("Storm floods coastal towns\n\nZAGREB -- Rain fell all week.")
+    at = doc.text.index("ZAGREB")
+    dateline = Candidate(at, at + 6, "ZAGREB", role="dateline")
+    trigger = _token(doc, "floods")
+    assert choose_places(doc, trigger, [dateline], PlaceModel.load(), dateline) == ()
 
 
 @pytest.mark.parametrize(

@@ -25,7 +25,7 @@ from mapapp.events.places import (
     modifies,
 )
 from mapapp.events.triggers import find_triggers, trigger_at, trigger_type
-from mapapp.records import MAP_ROLES, Event
+from mapapp.records import MAP_ROLES, Event, EventPlace
 
 if TYPE_CHECKING:
     from spacy.language import Language
@@ -103,7 +103,19 @@ class EventExtractor:
         else:
             triggers = find_triggers(doc)
         dateline = next((c for c in places if c.role == "dateline"), None)
-        return [self._event(doc, t, places, published, dateline, given) for t in triggers]
+        events: list[Event] = []
+        carried: tuple[EventPlace, ...] = ()  # the last event's own places, its sentence
+        carried_from = carried_at = 0  # and its trigger
+        for trigger in triggers:
+            sentence = trigger.sent
+            if "\n" in doc.text[carried_at : trigger.idx]:
+                carried = ()  # a new paragraph (or line): nothing carries over
+            earlier = carried if carried_from < sentence.start_char else ()
+            event = self._event(doc, trigger, places, published, dateline, given, earlier)
+            if event.places and _own_places(event, sentence):
+                carried, carried_from, carried_at = event.places, sentence.start_char, trigger.idx
+            events.append(event)
+        return events
 
     def _event(
         self,
@@ -113,13 +125,14 @@ class EventExtractor:
         published: date | None,
         dateline: Candidate | None,
         given: Span | None,
+        carried: tuple[EventPlace, ...] = (),
     ) -> Event:
         sentence = trigger.sent
         kind_of, kind = trigger_type(trigger)
         start, end = given or (trigger.idx, trigger.idx + len(trigger.text))
         when = resolve_date(sentence.text, published, near=trigger.idx - sentence.start_char)
         counts = counts_for(trigger)
-        chosen = choose_places(doc, trigger, places, self.model, dateline)
+        chosen = choose_places(doc, trigger, places, self.model, dateline, carried)
         return Event(
             start=sentence.start_char,
             end=sentence.end_char,
@@ -139,6 +152,11 @@ class EventExtractor:
             score=max((p.score for p in chosen), default=0.0),
             **counts,
         )
+
+
+def _own_places(event: Event, sentence: Any) -> bool:
+    """Are the event's places named in its own sentence (not carried, not the dateline)?"""
+    return all(sentence.start_char <= p.start and p.end <= sentence.end_char for p in event.places)
 
 
 def as_written(doc: Doc, text: str) -> Doc:

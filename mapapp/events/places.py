@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -44,6 +45,7 @@ PREP_FEATURES = ("in", "at", "near", "outside", "on", "from", "to", "of", "by", 
 DEP_FEATURES = ("pobj", "nsubj", "nsubjpass", "dobj", "compound", "poss", "amod", "appos", "conj",
                 "npadvmod")  # fmt: skip
 DATELINE_SCORE = 0.35  # the dateline as the place when the sentence names none the model takes
+CARRIED_SCORE = 0.35  # at most this for a place carried from the paragraph's earlier event
 TRIGGER_DEPS = ("ROOT", "conj", "xcomp", "advcl", "relcl", "ccomp", "pcomp", "pobj", "dobj",
                 "nsubj", "nsubjpass", "acl", "amod", "compound")  # fmt: skip
 PHRASE = "phrase"  # a candidate read off the parse, not a recognised place (see with_phrases)
@@ -319,11 +321,20 @@ def choose_places(
     candidates: list[Candidate],
     model: PlaceModel,
     dateline: Candidate | None = None,
+    carried: Sequence[EventPlace] = (),
 ) -> tuple[EventPlace, ...]:
-    """The event's places among the trigger's sentence's candidates; else the dateline."""
+    """The event's places among the trigger's sentence's candidates.
+
+    When the sentence names no place: the places ``carried`` over from the paragraph's
+    earlier event ("Crowds marched in Multan. The protest ended at dusk."), else the
+    dateline, which serves only the body after it (a headline's event is not the filing
+    city's).
+    """
     pairs = pair_table(doc, trigger, candidates)
     chosen = []
     for candidate, _, features in pairs:
+        if candidate.role == "dateline" and trigger.idx < candidate.start:
+            continue  # a headline's event did not happen where the story was filed
         p = model.probability(features)
         if p >= model.threshold:
             chosen.append(candidate.as_event_place(p))
@@ -332,6 +343,10 @@ def choose_places(
         sentence.start_char <= c.start and c.end <= sentence.end_char and c.role != PHRASE
         for c in candidates
     )
-    if not chosen and dateline is not None and not inside:
-        chosen.append(dateline.as_event_place(DATELINE_SCORE))
-    return tuple(chosen)
+    if chosen or inside:
+        return tuple(chosen)
+    if carried:
+        return tuple(replace(p, score=min(p.score, CARRIED_SCORE)) for p in carried)
+    if dateline is not None and dateline.start <= trigger.idx:
+        return (dateline.as_event_place(DATELINE_SCORE),)
+    return ()
