@@ -343,12 +343,13 @@
       self.refresh();
       var p = key ? self.data.place.key.indexOf(key) : -1, lost = function () {
         var active = document.activeElement;
-        if (!active || active === document.body) { self._refocus(); }
+        if (!active || active === document.body || active === self.map.getContainer()) {
+          self._refocus();
+        }
       };
+      lost();  // at once: the old popup went with its button (zooming may take a while)
       if (p >= 0 && self.result.placeShown[p]) {
         self.clusters.zoomTo(p, function (marker) { self.openPopup(marker); lost(); });
-      } else {
-        lost();
       }
       self.map.fire("mapapp:reloaded");
       return self.data;
