@@ -6,7 +6,13 @@ import pytest
 from geo_fixtures import NER_MODEL
 
 from mapapp.events.counts import counts_for, parse_quantity
-from mapapp.events.extract import name_parts, with_entities, with_phrases
+from mapapp.events.extract import (
+    EventExtractor,
+    as_written,
+    name_parts,
+    with_entities,
+    with_phrases,
+)
 from mapapp.events.places import (
     CARRIED_SCORE,
     PHRASE,
@@ -99,6 +105,29 @@ def test_counts(parse, sentence: str, trigger: str, expected: dict) -> None:
 )
 def test_types(parse, sentence: str, trigger: str, kind: tuple) -> None:
     assert trigger_type(_token(parse(sentence), trigger)) == kind
+
+
+@pytest.mark.parametrize(
+    ("read", "written", "subject", "object"),
+    [
+        (  # the phrase as the story spaces it, not its tokens joined
+            "Syria's army shelled two villages near the border.",
+            None,
+            "Syria's army",
+            "two villages",
+        ),
+        (  # the parse read a case-restored copy: the actors are the story's own words
+            "Rebels shelled the old market on Monday.",
+            "REBELS SHELLED THE OLD MARKET ON MONDAY.",
+            "REBELS",
+            "THE OLD MARKET",
+        ),
+    ],
+)
+def test_actors_are_cut_from_the_text_as_written(parse, read, written, subject, object) -> None:
+    doc = parse(read) if written is None else as_written(parse(read), written)
+    [event] = EventExtractor(None, parse).events_of(doc, [], None, None)
+    assert (event.subject, event.object) == (subject, object)
 
 
 def test_reporting_verbs_are_not_triggers(parse) -> None:

@@ -133,10 +133,11 @@ class EventExtractor:
         when = resolve_date(sentence.text, published, near=trigger.idx - sentence.start_char)
         counts = counts_for(trigger)
         chosen = choose_places(doc, trigger, places, self.model, dateline, carried)
+        written = doc.user_data.get(WRITTEN, doc.text)  # cut what is shown from the text as written
         return Event(
             start=sentence.start_char,
             end=sentence.end_char,
-            trigger=doc.user_data.get(WRITTEN, doc.text)[start:end],
+            trigger=written[start:end],
             trigger_start=start,
             trigger_end=end,
             type=kind_of,
@@ -146,8 +147,8 @@ class EventExtractor:
             date_end=when.end,
             date_text=when.text,
             date_is_publication=when.is_publication,
-            subject=_argument(trigger, SUBJECT_DEPS),
-            object=_argument(trigger, OBJECT_DEPS),
+            subject=_argument(trigger, SUBJECT_DEPS, written),
+            object=_argument(trigger, OBJECT_DEPS, written),
             places=chosen,
             score=max((p.score for p in chosen), default=0.0),
             **counts,
@@ -289,10 +290,11 @@ def candidate(toponym: dict[str, Any]) -> Candidate:
     )
 
 
-def _argument(trigger: Token, deps: tuple[str, ...]) -> str | None:
-    """The text of the trigger's subject or object phrase, when the parse has one."""
+def _argument(trigger: Token, deps: tuple[str, ...], text: str) -> str | None:
+    """The trigger's subject or object phrase as ``text`` writes it, when the parse has one."""
     for child in trigger.children:
         if child.dep_ in deps:
             phrase = child if child.dep_ != "agent" else next(iter(child.children), child)
-            return " ".join(t.text for t in phrase.subtree)[:120]
+            first, last = phrase.left_edge, phrase.right_edge
+            return text[first.idx : last.idx + len(last.text)][:120]
     return None

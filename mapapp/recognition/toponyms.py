@@ -46,12 +46,12 @@ from mapapp.recognition.spans import (
 )
 from mapapp.records import CONSIDERED, Article, Toponym
 
+CITY_WORD_ZIPF = 4.5  # a division or capital with a name commoner than this needs the town rule
 TOWN_FLOORS = (  # the commoner the word, the bigger the town must be to capitalise it unasked:
     (COMMON_WORD_ZIPF, 20_000),  # "homs"
-    (4.5, 200_000),  # "aleppo", "phoenix" (words about as common as "kettle")
+    (CITY_WORD_ZIPF, 200_000),  # "aleppo", "phoenix" (words about as common as "kettle")
     (5.3, 500_000),  # "chicago", "paris" but not "nice" or "reading"
 )
-CITY_WORD_ZIPF = 4.5  # a division or capital with a name commoner than this needs the town rule
 
 LABEL_WORDS = {  # spaCy's labels, as a reader says them
     "PERSON": "a person",
