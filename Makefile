@@ -7,6 +7,8 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN     = $(VENV)/bin
 STAMP   = $(VENV)/.installed
+# pytest-xdist workers; test files stay whole on one worker (module fixtures run once)
+WORKERS ?= 2
 
 .PHONY: run test setup browser quality clean
 
@@ -18,7 +20,7 @@ test: setup browser   ## lint, then the whole test suite on both store backends 
 	$(BIN)/ruff format --check .
 	npm run --silent lint:js
 	@url="$$(bash scripts/postgis-test-server start)" || url=""; \
-	MAPAPP_TEST_POSTGRES="$$url" $(BIN)/python -m pytest -q; status=$$?; \
+	MAPAPP_TEST_POSTGRES="$$url" $(BIN)/python -m pytest -q -n $(WORKERS) --dist loadfile; status=$$?; \
 	if [ -n "$$url" ]; then bash scripts/postgis-test-server stop; fi; exit $$status
 
 setup: $(STAMP) node_modules/.package-lock.json
