@@ -37,7 +37,8 @@ AGENTIVE = frozenset("by with for against from to of about than like as".split()
 REPORTING = frozenset("say tell report add claim announce state quote accuse urge".split())
 PLACE_NOUNS = frozenset(
     "city town village province district region area capital neighborhood neighbourhood "
-    "suburb camp state county governorate port island border outskirts municipality".split()
+    "suburb camp state county governorate port island border outskirts municipality "
+    "prefecture taluk tehsil subdistrict oblast canton parish borough".split()
 )
 ACTOR_DEPS = frozenset({"nsubj", "nsubjpass", "dobj", "agent", "poss", "amod", "attr"})
 LINKS = frozenset({"compound", "flat", "conj", "appos", "cc"})  # a name's parts and lists
@@ -117,7 +118,7 @@ def pair_features(
     common = next((t for t in up if t.i in line_ids), None)
     below = up[: up.index(common)] if common is not None else up
     down = trigger_line[: trigger_line.index(common)] if common is not None else trigger_line
-    preps = [t.lower_ for t in below if t.dep_ == "prep" or t.pos_ == "ADP"]
+    preps = [t.lower_ for t in below if _is_prep(t)]
     verbs = [t for t in below + down[1:] if t.pos_ in ("VERB", "AUX") and t.i != trigger.i]
     attach = _attachment(place)
     head = attach.head
@@ -164,6 +165,13 @@ def pair_features(
     features.update(_attachment_features(trigger, place, attach))
     features["phrase"] = float(candidate.role == PHRASE)
     return features
+
+
+def _is_prep(token: Token) -> bool:
+    """Is the token a preposition on the path, past "the city of" (where the city is the place)?"""
+    if token.dep_ != "prep" and token.pos_ != "ADP":
+        return False
+    return not (token.lower_ == "of" and token.head.lemma_.lower() in PLACE_NOUNS)
 
 
 def _attachment_features(trigger: Token, place: Token, attach: Token) -> dict[str, float]:
@@ -228,9 +236,9 @@ def _hangs_off(place: Token, others: list[tuple[Candidate, Token]]) -> bool:
             or (child.dep_ == "amod" and child.pos_ == "PROPN")
         )
 
-    if _after_place_comma(place, other):
+    token = _unit(place)
+    if _after_place_comma(token, other):
         return True
-    token = place
     for _ in range(6):
         if token.dep_ == "pobj" and (token.head.lower_ in LOCATIVE or token.head.lower_ == "of"):
             head = token.head.head
@@ -265,6 +273,27 @@ def _after_place_comma(place: Token, other: Callable[[Token], bool]) -> bool:
     prep = place.head
     doc = place.doc
     return prep.i >= 2 and doc[prep.i - 1].text == "," and other(doc[prep.i - 2])
+
+
+def _unit(token: Token) -> Token:
+    """The phrase a name heads or names ("Kelso provinces", "the Tarnak region": the noun)."""
+    while modifies(token) and token.head.lemma_.lower() in PLACE_NOUNS and token.head != token:
+        token = token.head
+    return token
+
+
+def _list_head(token: Token) -> tuple[Token, bool]:
+    """The first item of the list the name's phrase is in, and whether it is in one."""
+    token, listed = _unit(token), False
+    while token.dep_ == "conj" and token.head != token:
+        token, listed = _unit(token.head), True
+    return token, listed or any(child.dep_ == "conj" for child in token.children)
+
+
+def _listed_with(one: Token, other: Token) -> bool:
+    """Are the two names items of one list ("Dunmore and Ashford", "Kelso and Tarnak")?"""
+    (a, listed_a), (b, listed_b) = _list_head(one), _list_head(other)
+    return one.i != other.i and listed_a and listed_b and a.i == b.i
 
 
 def _climb(place: Token) -> list[Token]:
@@ -330,19 +359,31 @@ def choose_places(
     dateline, which serves only the body after it (a headline's event is not the filing
     city's).
     """
-    pairs = pair_table(doc, trigger, candidates)
-    chosen = []
-    for candidate, _, features in pairs:
-        if candidate.role == "dateline" and trigger.idx < candidate.start:
-            continue  # a headline's event did not happen where the story was filed
-        p = model.probability(features)
-        if p >= model.threshold:
-            chosen.append(candidate.as_event_place(p))
+    pairs = [
+        (c, token, model.probability(f))
+        for c, token, f in pair_table(doc, trigger, candidates)
+        if not (c.role == "dateline" and trigger.idx < c.start)
+    ]  # a headline's event did not happen where the story was filed
+    taken = {id(c): p for c, _, p in pairs if p >= model.threshold}
+    for c, token, _ in pairs:  # "in Kelso and Tarnak provinces": a list shares its lead's
+        lead = max(
+            (taken.get(id(o), 0.0) for o, t, _ in pairs if _listed_with(t, token)), default=0
+        )
+        if id(c) not in taken and lead:
+            taken[id(c)] = lead
+    kept = [(c, token) for c, token, _ in pairs if id(c) in taken]
+    chosen = [
+        c.as_event_place(taken[id(c)])
+        for c, token in kept
+        if not _hangs_off(token, [(o, t) for o, t in kept if o is not c])
+    ]  # "in Tarnak district of Kelso province": the wider area is context
     sentence = trigger.sent
     inside = any(
-        sentence.start_char <= c.start and c.end <= sentence.end_char and c.role != PHRASE
+        sentence.start_char <= c.start
+        and c.end <= sentence.end_char
+        and (c.role != PHRASE or c.lat is not None)
         for c in candidates
-    )
+    )  # a place the sentence names (a phrase only with a point) is closer than the dateline
     if chosen or inside:
         return tuple(chosen)
     if carried:
