@@ -232,6 +232,10 @@ def test_the_dateline_never_places_a_headline_event(parse) -> None:
         ("Egypt lost the territory during the 1967 Mideast war.", []),  # an EVENT
         ("A gunman attacked a bakery in the Shi'ite quarter of Kadhimiya.", []),  # NORP
         ("Aides in the Clinton camp said little.", []),  # "camp" names no place here
+        ("Rebels shelled Kafr Tarnak and Dunmore overnight.", ["Kafr Tarnak", "Dunmore"]),
+        ("Kafr Tarnak was retaken by the army on Friday.", ["Kafr Tarnak"]),  # PERSON
+        ("Police captured Ahmed Hassan in a dawn raid.", []),  # one captures people too
+        ("The army attacked Kafr Tarnak at dawn.", []),  # and attacks units
     ],
 )  # fmt: skip
 def test_mislabelled_names_after_a_locative_become_phrase_candidates(

@@ -52,6 +52,12 @@ ORGANISATION_HEADS = frozenset(
     "police agency units unit movement committee court series league union coalition militia "
     "battalion regiment corps government organisation organization network".split()
 )
+#: Verbs whose object is a place, whatever the small model calls the name: "shelled Fuah",
+#: "Mhardeh was retaken".  Not "capture" or "seize" (a man, a title: half the names
+#: captured in news copy are people), nor "attack" or "target" (a unit), nor "encircle".
+TAKEN_PLACES = frozenset(
+    "recapture retake storm overrun shell bombard besiege liberate enter patrol raze".split()
+)
 NAMED_PLACE_NOUNS = PLACE_NOUNS - {"state", "camp", "capital", "border"}  # "X district", not
 # "the Islamic State", "the Clinton camp"
 
@@ -264,10 +270,13 @@ def name_parts(text: str, start: int, end: int) -> list[tuple[int, int]]:
 
 def in_place_slot(token: Token) -> bool:
     """Does the name headed by this token stand where a place stands: after "in/near/at...",
-    after "the city of", before "district" (through a list: "the villages of X and Y")?"""
+    after "the city of", before "district" (through a list: "the villages of X and Y"), or
+    as what is retaken or shelled ("shelled X", "X was retaken": a town, not a man)?"""
     while token.dep_ in NAME_PARTS and token.dep_ != "compound" and token.head.i != token.i:
         token = token.head
     head = token.head
+    if token.dep_ in ("dobj", "nsubjpass") and head.pos_ == "VERB":
+        return head.lemma_.lower() in TAKEN_PLACES
     if token.dep_ == "pobj":
         return head.lower_ in LOCATIVE or (
             head.lower_ == "of" and head.head.lemma_.lower() in PLACE_NOUNS
