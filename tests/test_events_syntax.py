@@ -101,6 +101,10 @@ def test_counts(parse, sentence: str, trigger: str, expected: dict) -> None:
         ("Troops fired rockets at the base.", "fired", ("shelling", None)),
         ("A missile hit a clinic near the port.", "hit", ("attack", None)),
         ("Raiders hacked two farmers to death.", "hacked", ("violence_against_civilians", None)),
+        ("Farmers staged a dharna outside the district office.", "dharna", ("protest", None)),
+        ("Traders observed a bandh against the new tax.", "bandh", ("protest", None)),
+        ("Students gheraoed the vice-chancellor.", "gheraoed", ("protest", None)),
+        ("The agitation spread to three more towns.", "agitation", ("protest", None)),
     ],
 )
 def test_types(parse, sentence: str, trigger: str, kind: tuple) -> None:
@@ -388,3 +392,22 @@ def test_a_resolved_phrase_in_the_sentence_is_closer_than_the_dateline(parse) ->
         "ZAGREB"
     ]
     assert choose_places(doc, trigger, [resolved], model, dateline) == ()
+
+
+@pytest.mark.parametrize(
+    ("sentence", "trigger", "place"),
+    [
+        ("Farmers staged a dharna outside the collectorate in Nashik on Monday.", "dharna",
+         "Nashik"),
+        ("Traders observed a bandh in Kelso against the new tax.", "bandh", "Kelso"),
+        ("Students gheraoed the vice-chancellor at the campus in Dunmore.", "gheraoed",
+         "Dunmore"),
+    ],
+)  # fmt: skip
+def test_protest_words_of_south_asian_news_are_events_with_places(
+    parse, sentence: str, trigger: str, place: str
+) -> None:
+    doc = parse(sentence)
+    assert [t.text for t in find_triggers(doc)] == [trigger]
+    chosen = choose_places(doc, _token(doc, trigger), _places(doc, [place]), PlaceModel.load())
+    assert [p.name for p in chosen] == [place]

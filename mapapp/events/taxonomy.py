@@ -35,7 +35,9 @@ _BY_TYPE: dict[str, str] = {  # type -> its trigger lemmas (verbs and event noun
     "shoot shooting stab torture abduct kidnap kidnapping wound injure gun lynch rape burn "
     "torch destroy die death hack",
     "protest": "protest demonstrate demonstration march rally picket boycott sit-in chant "
-    "walkout vigil petition",
+    "walkout vigil petition agitation agitate dharna bandh hartal gherao gheraoe",
+    # the last five are South Asian English ("staged a dharna", "gheraoed the office");
+    # not "blockade" (a navy's too) nor "shutdown" (a government's too)
     "riot": "riot loot vandalize unrest rampage",
     "disaster": "flood earthquake quake hurricane typhoon cyclone tornado wildfire blaze "
     "drought eruption erupt landslide tsunami avalanche inundate",
