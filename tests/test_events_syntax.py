@@ -177,6 +177,10 @@ def _places(doc, names: list[str]) -> list[Candidate]:
         ("Hundreds of teachers marched through Bristol on Friday.", "marched",
          ["Bristol"], ["Bristol"]),
         ("Two soldiers were killed in the clashes, an officer said.", "killed", [], []),
+        ("Nine people were hurt when a bus overturned in the Kelso suburb of Dunmore.",
+         "overturned", ["Kelso", "Dunmore"], ["Dunmore"]),  # the suburb, not its city
+        ("Militiamen killed six farmers in the Kelso towns of Dunmore and Ashford.", "killed",
+         ["Kelso", "Dunmore", "Ashford"], ["Dunmore", "Ashford"]),
     ],
 )  # fmt: skip
 def test_event_places_not_context_places(parse, sentence, trigger, names, event_places) -> None:
@@ -317,6 +321,10 @@ def test_a_name_the_syntax_places_borrows_the_point_of_a_toponym_inside_it(
          ["Dunmore", "Kelso"], ["Kelso"]),
         ("Fighting spread from Aleppo to Homs.", "Fighting", ["Aleppo", "Homs"], []),
         ("Strikes hit Aleppo and Homs overnight.", "Strikes", ["Aleppo", "Homs"], []),
+        ("A bus overturned in the Kelso suburb of Dunmore on Friday.", "overturned",
+         ["Kelso", "Dunmore"], ["Kelso"]),  # a settlement named after "of": Kelso is wider
+        ("Gunmen raided the Ruritanian villages of Dunmore and Ashford.", "raided",
+         ["Ruritanian", "Dunmore", "Ashford"], ["Ruritanian"]),
         ("A rocket struck a house in Tarnak district of Kelso province, killing two children.",
          "struck", ["Tarnak", "Kelso"], ["Kelso"]),  # the district's name, then "of"
         ("A rocket struck a house in Tarnak District of Kelso Province, killing two children.",

@@ -40,6 +40,11 @@ PLACE_NOUNS = frozenset(
     "suburb camp state county governorate port island border outskirts municipality "
     "prefecture taluk tehsil subdistrict oblast canton parish borough".split()
 )
+#: Place nouns of a settlement: in "the Kelso city of Ashford" the name after "of" is the
+#: city, the one before it the wider area (a district of a state is named before it).
+SETTLEMENT_NOUNS = frozenset(
+    "city town village hamlet suburb neighborhood neighbourhood port camp".split()
+)
 ACTOR_DEPS = frozenset({"nsubj", "nsubjpass", "dobj", "agent", "poss", "amod", "attr"})
 LINKS = frozenset({"compound", "flat", "conj", "appos", "cc"})  # a name's parts and lists
 PREP_FEATURES = ("in", "at", "near", "outside", "on", "from", "to", "of", "by", "across", "into")
@@ -236,6 +241,8 @@ def _hangs_off(place: Token, others: list[tuple[Candidate, Token]]) -> bool:
             or (child.dep_ == "amod" and child.pos_ == "PROPN")
         )
 
+    if _names_a_settlement_of(place, other):
+        return True
     token = _unit(place)
     if _after_place_comma(token, other):
         return True
@@ -252,10 +259,24 @@ def _hangs_off(place: Token, others: list[tuple[Candidate, Token]]) -> bool:
             return True
         if head.lemma_.lower() not in PLACE_NOUNS:
             return False
-        if names_other(head):
+        # "the Kelso suburb of Dunmore": Dunmore is the suburb itself, Kelso the wider area
+        naming = token.head.lower_ == "of" and head.lemma_.lower() in SETTLEMENT_NOUNS
+        if not naming and names_other(head):
             return True
         token = head
     return False
+
+
+def _names_a_settlement_of(place: Token, other: Callable[[Token], bool]) -> bool:
+    """Is the place the area a settlement named after "of" lies in ("the Kelso suburb of
+    Dunmore", "the Ruritanian towns of Ashford and Dunmore")?  Not "Warangal district of
+    Andhra Pradesh", where the district is the name before it."""
+    if not modifies(place) or place.head.lemma_.lower() not in SETTLEMENT_NOUNS:
+        return False
+    return any(
+        child.dep_ == "prep" and child.lower_ == "of" and any(map(other, child.children))
+        for child in place.head.children
+    )
 
 
 def modifies(token: Token) -> bool:
