@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 from geo_fixtures import NER_MODEL
 
@@ -177,8 +179,6 @@ def _places(doc, names: list[str]) -> list[Candidate]:
         ("Hundreds of teachers marched through Bristol on Friday.", "marched",
          ["Bristol"], ["Bristol"]),
         ("Two soldiers were killed in the clashes, an officer said.", "killed", [], []),
-        ("Nine people were hurt when a bus overturned in the Kelso suburb of Dunmore.",
-         "overturned", ["Kelso", "Dunmore"], ["Dunmore"]),  # the suburb, not its city
         ("Militiamen killed six farmers in the Kelso towns of Dunmore and Ashford.", "killed",
          ["Kelso", "Dunmore", "Ashford"], ["Dunmore", "Ashford"]),
     ],
@@ -321,8 +321,8 @@ def test_a_name_the_syntax_places_borrows_the_point_of_a_toponym_inside_it(
          ["Dunmore", "Kelso"], ["Kelso"]),
         ("Fighting spread from Aleppo to Homs.", "Fighting", ["Aleppo", "Homs"], []),
         ("Strikes hit Aleppo and Homs overnight.", "Strikes", ["Aleppo", "Homs"], []),
-        ("A bus overturned in the Kelso suburb of Dunmore on Friday.", "overturned",
-         ["Kelso", "Dunmore"], ["Kelso"]),  # a settlement named after "of": Kelso is wider
+        ("A bus overturned in the Ruritanian town of Dunmore on Friday.", "overturned",
+         ["Ruritanian", "Dunmore"], ["Ruritanian"]),  # a town named after "of"
         ("Gunmen raided the Ruritanian villages of Dunmore and Ashford.", "raided",
          ["Ruritanian", "Dunmore", "Ashford"], ["Ruritanian"]),
         ("A rocket struck a house in Tarnak district of Kelso province, killing two children.",
@@ -419,3 +419,33 @@ def test_protest_words_of_south_asian_news_are_events_with_places(
     assert [t.text for t in find_triggers(doc)] == [trigger]
     chosen = choose_places(doc, _token(doc, trigger), _places(doc, [place]), PlaceModel.load())
     assert [p.name for p in chosen] == [place]
+
+
+@pytest.mark.parametrize(
+    ("sentence", "names", "placed", "under"),
+    [
+        # both placed: a neighbourhood or suburb is the name before the noun, a city the one after
+        ("A bomb exploded in the Tarnak neighbourhood of Kelso.", ["Tarnak", "Kelso"],
+         {"Tarnak", "Kelso"}, ["Kelso"]),
+        ("A bus overturned in the Kelso suburb of Dunmore.", ["Kelso", "Dunmore"],
+         {"Kelso", "Dunmore"}, ["Dunmore"]),
+        ("Police broke up a rally in the West Kelso city of Ashford.", ["West Kelso", "Ashford"],
+         {"West Kelso", "Ashford"}, ["West Kelso"]),
+        # one placed: the name the gazetteer does not know is the small place
+        ("A bus overturned in the Kelso suburb of Dunmore.", ["Kelso", "Dunmore"], {"Kelso"},
+         ["Kelso"]),
+        ("A bomb exploded in the Tarnak neighbourhood of Kelso.", ["Tarnak", "Kelso"],
+         {"Tarnak"}, ["Tarnak"]),
+    ],
+)  # fmt: skip
+def test_the_a_noun_of_b_reads_which_is_the_wider_area(
+    parse, sentence: str, names: list[str], placed: set[str], under: list[str]
+) -> None:
+    """ "The A suburb of B" is said both ways round; the noun and the gazetteer decide."""
+    doc = parse(sentence)
+    candidates = [
+        replace(c, lat=1.0, lon=1.0) if c.name in placed else c for c in _places(doc, names)
+    ]
+    trigger = next(t for t in doc if t.pos_ == "VERB")
+    table = pair_table(doc, trigger, candidates)
+    assert [c.name for c, _, f in table if f["under_other_place"]] == under

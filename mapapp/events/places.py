@@ -40,11 +40,9 @@ PLACE_NOUNS = frozenset(
     "suburb camp state county governorate port island border outskirts municipality "
     "prefecture taluk tehsil subdistrict oblast canton parish borough".split()
 )
-#: Place nouns of a settlement: in "the Kelso city of Ashford" the name after "of" is the
-#: city, the one before it the wider area (a district of a state is named before it).
-SETTLEMENT_NOUNS = frozenset(
-    "city town village hamlet suburb neighborhood neighbourhood port camp".split()
-)
+#: Place nouns of a settlement: in "the Ruritanian town of Ashford" the name after "of" is
+#: the town; in "the Tarnak neighbourhood of Kelso" the one before it is the neighbourhood.
+SETTLEMENT_NOUNS = frozenset("city town village hamlet port camp capital".split())
 ACTOR_DEPS = frozenset({"nsubj", "nsubjpass", "dobj", "agent", "poss", "amod", "attr"})
 LINKS = frozenset({"compound", "flat", "conj", "appos", "cc"})  # a name's parts and lists
 PREP_FEATURES = ("in", "at", "near", "outside", "on", "from", "to", "of", "by", "across", "into")
@@ -217,20 +215,27 @@ def sentence_features(pairs: list[tuple[Candidate, Token, dict[str, float]]]) ->
         f["shortest"] = float(f["path_length"] == shortest)
         f["locatives"] = min(locatives, 3) / 3
         f["sole_locative"] = float(locatives == 1 and f["locative_path"] == 1)
-        f["under_other_place"] = float(_hangs_off(token, others))
-        f["over_other_place"] = float(any(_hangs_off(t, [(candidate, token)]) for c, t in others))
+        resolved = candidate.lat is not None
+        f["under_other_place"] = float(_hangs_off(token, others, resolved))
+        f["over_other_place"] = float(
+            any(_hangs_off(t, [(candidate, token)], c.lat is not None) for c, t in others)
+        )
         f["country_beside_finer"] = float(
             f["country"] == 1 and any(c.feature_code not in COUNTRY_CODES for c, _ in others)
         )
 
 
-def _hangs_off(place: Token, others: list[tuple[Candidate, Token]]) -> bool:
+def _hangs_off(place: Token, others: list[tuple[Candidate, Token]], resolved: bool) -> bool:
     """Does the place's phrase qualify another candidate, so names the wider area it sits
     in ("the town of Kelso in Ruritania", "Warangal district of Andhra Pradesh", "Dunmore,
-    a village near Kelso", "in Mosul, in northern Iraq": the second is context)?"""
+    a village near Kelso", "in Mosul, in northern Iraq": the second is context)?  Whether
+    the place has a point settles "the A suburb of B" (see `_of_names_the_place`)."""
+
+    def owner(token: Token) -> Candidate | None:
+        return next((c for c, _ in others if c.start <= token.idx < c.end), None)
 
     def other(token: Token) -> bool:
-        return any(c.start <= token.idx < c.end for c, _ in others)
+        return owner(token) is not None
 
     def names_other(noun: Token) -> bool:  # "Warangal district", "the town of Kelso"
         return any(
@@ -241,8 +246,11 @@ def _hangs_off(place: Token, others: list[tuple[Candidate, Token]]) -> bool:
             or (child.dep_ == "amod" and child.pos_ == "PROPN")
         )
 
-    if _names_a_settlement_of(place, other):
-        return True
+    noun = place.head
+    if modifies(place) and noun.lemma_.lower() in PLACE_NOUNS:  # "the A suburb of B", at A
+        named = _named_after_of(noun, owner)
+        if named is not None:
+            return _of_names_the_place(noun, resolved, named.lat is not None)
     token = _unit(place)
     if _after_place_comma(token, other):
         return True
@@ -259,24 +267,38 @@ def _hangs_off(place: Token, others: list[tuple[Candidate, Token]]) -> bool:
             return True
         if head.lemma_.lower() not in PLACE_NOUNS:
             return False
-        # "the Kelso suburb of Dunmore": Dunmore is the suburb itself, Kelso the wider area
-        naming = token.head.lower_ == "of" and head.lemma_.lower() in SETTLEMENT_NOUNS
-        if not naming and names_other(head):
+        if token.head.lower_ == "of" and token.lemma_.lower() not in PLACE_NOUNS:
+            modifier = next((owner(c) for c in head.children if modifies(c) and other(c)), None)
+            if modifier is not None:  # "the A suburb of B", at B
+                return not _of_names_the_place(head, modifier.lat is not None, resolved)
+        if names_other(head):
             return True
         token = head
     return False
 
 
-def _names_a_settlement_of(place: Token, other: Callable[[Token], bool]) -> bool:
-    """Is the place the area a settlement named after "of" lies in ("the Kelso suburb of
-    Dunmore", "the Ruritanian towns of Ashford and Dunmore")?  Not "Warangal district of
-    Andhra Pradesh", where the district is the name before it."""
-    if not modifies(place) or place.head.lemma_.lower() not in SETTLEMENT_NOUNS:
-        return False
-    return any(
-        child.dep_ == "prep" and child.lower_ == "of" and any(map(other, child.children))
-        for child in place.head.children
-    )
+def _named_after_of(noun: Token, owner: Callable[[Token], Candidate | None]) -> Candidate | None:
+    """The candidate named after the place noun's "of" ("the Kelso suburb of Dunmore")."""
+    for child in noun.children:
+        if child.dep_ == "prep" and child.lower_ == "of":
+            for grandchild in child.children:
+                if grandchild.lemma_.lower() not in PLACE_NOUNS and owner(grandchild):
+                    return owner(grandchild)
+    return None
+
+
+def _of_names_the_place(noun: Token, modifier_resolved: bool, named_resolved: bool) -> bool:
+    """In "the A <noun> of B", is B the place the noun is, and A the wider area around it?
+
+    English has both: "the Ruritanian town of Ashford" (B), "the Tarnak neighbourhood of
+    Kelso" (A), and "the Kelso suburb of Dunmore" beside "the Dunmore suburb of Kelso".  When
+    the gazetteer placed one name and not the other, the unplaced one is the small place;
+    else a town or village is the name after "of", a district or neighbourhood the one before
+    ("Warangal district of Andhra Pradesh").
+    """
+    if modifier_resolved != named_resolved:
+        return modifier_resolved
+    return noun.lemma_.lower() in SETTLEMENT_NOUNS
 
 
 def modifies(token: Token) -> bool:
@@ -396,7 +418,7 @@ def choose_places(
     chosen = [
         c.as_event_place(taken[id(c)])
         for c, token in kept
-        if not _hangs_off(token, [(o, t) for o, t in kept if o is not c])
+        if not _hangs_off(token, [(o, t) for o, t in kept if o is not c], c.lat is not None)
     ]  # "in Tarnak district of Kelso province": the wider area is context
     sentence = trigger.sent
     inside = any(
