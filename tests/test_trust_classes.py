@@ -182,6 +182,9 @@ GENERIC_WORDS = [  # a common word that is also a small town far away is not a m
         "Farmland",
         NO_MARKER,
     ),
+    # a country's name is frequent because it is a country, not an ordinary word
+    ("Nigeria rejected the plan on Monday, two officials said.", "Nigeria", ("NG", {"PCLI"})),
+    ("Kenya and Uganda signed the pipeline deal on Friday.", "Kenya", ("KE", {"PCLI"})),
 ]
 
 NER_LABELS = [  # the small model's PERSON/ORG/WORK_OF_ART on a well-known place is no veto

@@ -46,6 +46,8 @@ from mapapp.recognition.spans import (
 )
 from mapapp.records import CONSIDERED, Article, Toponym
 
+#: Country names that are also ordinary words or first names.
+WORDS_AND_COUNTRIES = frozenset({"turkey", "chad", "jordan", "guinea", "china", "japan"})
 CITY_WORD_ZIPF = 4.5  # a division or capital with a name commoner than this needs the town rule
 TOWN_FLOORS = (  # the commoner the word, the bigger the town must be to capitalise it unasked:
     (COMMON_WORD_ZIPF, 20_000),  # "homs"
@@ -535,6 +537,8 @@ class Recognizer:
         if key in self.extra_names or key in self.gazetteer.demonyms:
             return None
         if is_common_word(name):
+            if self._country_name(name):
+                return None  # "Nigeria rejected the plan": frequent because it is a country
             worth_a_word = self._notable(name)  # "Reading" yes, "We" and "Farmers" no
             if sentence_initial(text, start) or re.search(rf"\b{re.escape(name.lower())}\b", text):
                 return "an ordinary English word here" if worth_a_word else ""
@@ -594,6 +598,17 @@ class Recognizer:
             c.match == MATCH_NAME
             and gaz.fclass[c.index] == "P"
             and gaz.population[c.index] >= population
+            for c in gaz.candidates(name, fuzzy=False)
+        )
+
+    def _country_name(self, name: str) -> bool:
+        """Is ``name`` a country's own name (not "Turkey", "Chad" or "Jordan": words and
+        first names too, left to the model and the ordinary-word rule)?"""
+        if name.lower() in WORDS_AND_COUNTRIES:
+            return False
+        gaz = self.gazetteer
+        return any(
+            c.match == MATCH_NAME and gaz.fcode[c.index] == "PCLI"
             for c in gaz.candidates(name, fuzzy=False)
         )
 
