@@ -54,3 +54,12 @@ def name_key(name: str) -> str:
     text = re.sub(r"[.\-‐–—_/,()]", " ", text)
     text = _SPACE.sub(" ", text).strip()
     return _INITIALS.sub(lambda m: m.group(0).replace(" ", ""), text)
+
+
+_CAMEL_PART = re.compile(r"[A-Z][a-z]{2,}")  # "Mc", "De", "St" are no words alone
+
+
+def camel_words(name: str) -> str | None:
+    """A run-together name as words ("NewYork", "HongKong": hashtag spellings); else None."""
+    parts = _CAMEL_PART.findall(name)
+    return " ".join(parts) if len(parts) > 1 and "".join(parts) == name else None

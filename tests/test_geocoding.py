@@ -16,7 +16,8 @@ from mapapp.recognition.corrections import Corrections, load_corrections
 from mapapp.recognition.gazetteer import Gazetteer
 from mapapp.records import Toponym
 from mapapp.resolution.geocoder import OfflineGeocoder
-from mapapp.resolution.resolver import Resolver
+from mapapp.resolution.resolver import Resolver, head_name
+from mapapp.text import camel_words
 
 pytest_plugins = ["geo_fixtures"]
 
@@ -239,6 +240,51 @@ def test_every_toponym_gets_a_resolution(gazetteer: Gazetteer) -> None:
     assert resolutions[0].place is None and resolutions[0].reason
     assert resolutions[1].place.geonameid == 276781
     assert 0.0 < resolutions[1].score <= 1.0
+
+
+@pytest.mark.parametrize(
+    ("name", "head"),
+    [
+        ("Oaxaca State", "Oaxaca"),
+        ("Kelso District", "Kelso"),
+        ("Cavan Institute", "Cavan"),
+        ("West Surrey", "Surrey"),
+        ("Northern Kelso Province", "Kelso"),
+        ("Kelso", None),  # nothing to take away
+        ("State", None),
+        ("West", None),
+        ("University of Kelso", None),  # only last words that say what, first words which part
+    ],
+)
+def test_head_name_takes_away_what_and_which_part(name: str, head: str | None) -> None:
+    assert head_name(name) == head
+
+
+@pytest.mark.parametrize(
+    ("name", "words"),
+    [
+        ("HongKong", "Hong Kong"),
+        ("SanFrancisco", "San Francisco"),
+        ("NewYorkCity", "New York City"),
+        ("Karachi", None),  # one word already
+        ("iPhone", None),  # not a run of capitalised words
+        ("NYC", None),
+        ("McAllen", None),  # "Mc" is no word alone
+    ],
+)
+def test_camel_words_splits_a_run_together_name(name: str, words: str | None) -> None:
+    assert camel_words(name) == words
+
+
+def test_a_long_name_the_gazetteer_lacks_is_placed_by_its_head(gazetteer: Gazetteer) -> None:
+    text = "Rain flooded roads across Oaxaca State on Tuesday."
+    [resolution] = Resolver(gazetteer).resolve(mentions(text, "Oaxaca State"))
+    assert resolution.place is not None, resolution.reason
+    assert resolution.place.country_code == "MX"
+    [unknown] = Resolver(gazetteer).resolve(
+        mentions(f"Rain fell on {UNKNOWN} State.", f"{UNKNOWN} State")
+    )
+    assert unknown.place is None and unknown.reason == "not in the gazetteer"
 
 
 # --- corrections ------------------------------------------------------------------

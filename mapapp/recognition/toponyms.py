@@ -45,6 +45,7 @@ from mapapp.recognition.spans import (
     word_zipf,
 )
 from mapapp.records import CONSIDERED, Article, Toponym
+from mapapp.text import camel_words
 
 #: Country names that are also ordinary words or first names.
 WORDS_AND_COUNTRIES = frozenset({"turkey", "chad", "jordan", "guinea", "china", "japan"})
@@ -458,6 +459,8 @@ class Recognizer:
 
     def _known(self, name: str) -> bool:
         key = name_key(name)
+        if key not in self.gazetteer.names and (words := camel_words(name)):
+            return self._notable_name(words.lower())  # "#HongKong": a well-known place only
         if key in self.deny:
             return False
         gaz = self.gazetteer
@@ -527,6 +530,10 @@ class Recognizer:
             return ""  # "City", "Western": not a name at all, not worth a word
         if text[end : end + 1] == "." and name in TITLE_ABBREVIATIONS:
             return ""
+        if text[start - 1 : start] == "#" and name.lower() not in WORDS_AND_COUNTRIES:
+            # the test a lower-case name passes: "#Lahore" and "#HongKong" yes, "#Nice" no
+            if self._notable_name((camel_words(name) or name).lower()):
+                return None  # "#Lahore": a tag on a well-known place, whatever the model says
         for bs, be, label in blocked:
             if bs <= start and end <= be:
                 if label == "ORG" and after_embedding_word(text, bs, start):
