@@ -11,7 +11,7 @@ from mapapp.errors import GazetteerError
 from mapapp.recognition import gazetteer_cache as cache_module
 from mapapp.recognition.gazetteer import MATCH_NAME, Gazetteer, name_key, squash_key
 from mapapp.recognition.gazetteer_cache import load_gazetteer
-from mapapp.recognition.gazetteer_sources import build_gazetteer
+from mapapp.recognition.gazetteer_sources import build_gazetteer, short_unit_name
 
 pytest_plugins = ["geo_fixtures"]
 
@@ -116,6 +116,29 @@ def test_areas_carry_geonames_ids(
     assert geonameid in ids_of(gazetteer, name)
     place = gazetteer.place(gazetteer.by_geonameid[geonameid])
     assert (place.feature_code, place.country_code, place.admin1_code) == (code, country, admin1)
+
+
+@pytest.mark.parametrize(
+    ("name", "short"),
+    [
+        ("Dagestan, Respublika", "Dagestan"),  # the ISO inversion
+        ("Komi, Respublika", "Komi"),
+        ("Sabaragamuwa Province", "Sabaragamuwa"),  # a type word after the name
+        ("Republic of Kelso", "Kelso"),
+        ("Northern Region", None),  # a direction is no name
+        ("National Capital Region", None),
+        ("Oaxaca", None),  # nothing to take away
+        ("Southern Nations, Nationalities and Peoples", None),  # a direction first
+        ("Kelso, Upper Vale of the Long River", None),  # a comma inside a long name
+    ],
+)
+def test_short_unit_name_is_the_name_news_writes(name: str, short: str | None) -> None:
+    assert short_unit_name(name) == short
+
+
+@pytest.mark.parametrize(("name", "geonameid"), [("Dagestan", 567293), ("Tatarstan", 484048)])
+def test_a_unit_answers_to_its_short_name(gazetteer: Gazetteer, name: str, geonameid: int) -> None:
+    assert geonameid in ids_of(gazetteer, name)
 
 
 def test_admin1_rows_are_named(gazetteer: Gazetteer) -> None:

@@ -287,6 +287,18 @@ def test_a_long_name_the_gazetteer_lacks_is_placed_by_its_head(gazetteer: Gazett
     assert unknown.place is None and unknown.reason == "not in the gazetteer"
 
 
+def test_a_unit_named_with_its_designator_is_no_evidence_for_the_bare_name(
+    gazetteer: Gazetteer,
+) -> None:
+    """ "X Province" beside a plain "X": the writer told them apart, so the province's
+    mention does not vote for the plain name being the province too."""
+    text = "Buses left Buenos Aires on Monday for farm towns across Buenos Aires Province."
+    city, province = Resolver(gazetteer).resolve(
+        mentions(text, "Buenos Aires", "Buenos Aires Province")
+    )
+    assert (city.place.feature_code, province.place.feature_code) == ("PPLC", "ADM1")
+
+
 # --- corrections ------------------------------------------------------------------
 
 

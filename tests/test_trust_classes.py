@@ -97,7 +97,10 @@ ADMIN_UNITS = [  # the name of a state or country is the unit, not its capital o
         "Georgia",
         ("US", {"ADM1"}),
     ),
-]
+    # a republic the gazetteer files as "Dagestan, Respublika"
+    ("MOSCOW -- Gunmen attacked a police post in Dagestan on Friday.", "Dagestan",
+     ("RU", {"ADM1"})),
+]  # fmt: skip
 
 DISTRICTS = [  # a part of the story's city is never a namesake abroad
     (
@@ -208,6 +211,13 @@ NER_LABELS = [  # the small model's PERSON/ORG/WORK_OF_ART on a well-known place
     ("Mayor Bell said the city office would reopen on Monday.", "Bell", NO_MARKER),
 ]
 
+HEAD_NAMES = [  # a longer name the gazetteer lacks is placed by the place it is named for
+    ("MEXICO CITY -- Teachers in Oaxaca State marched on Monday.", "Oaxaca State",
+     ("MX", {"ADM1"})),  # the state, not its capital
+    ("LONDON -- Snow closed roads across West Surrey overnight.", "West Surrey",
+     ("GB", {"ADM2"})),
+]  # fmt: skip
+
 CASELESS = [  # text written all in lower case or all in capitals is read for its places too
     ("police fired tear gas at marchers in karachi on friday.", "karachi", ("PK", {"PPLA"})),
     ("shelling hit two villages outside aleppo, residents said.", "aleppo", ("SY", {"PPLA"})),
@@ -217,6 +227,16 @@ CASELESS = [  # text written all in lower case or all in capitals is read for it
     ("we had a nice time reading by the sea and nothing else happened.", "nice", NO_MARKER),
     ("we had a nice time reading by the sea and nothing else happened.", "reading", NO_MARKER),
 ]
+
+SOCIAL = [  # social-media spellings: a hashtag, a run-together hashtag, a state code
+    ("Flooding hit #Karachi and #Lahore overnight, residents posted.", "Lahore",
+     ("PK", {"PPLA"})),  # the model calls the tagged name a person: no veto
+    ("Power is out across #Houston after the storm", "Houston", ("US", {"PPLA2"})),
+    ("Rain again in #HongKong tonight, ferries stopped", "HongKong", ("HK", {"PPLC"})),
+    ("Marchers filled the streets of Austin, TX on Saturday.", "Austin", ("US", {"PPLA"})),
+    ("Such a #Nice day for a picnic by the river", "Nice", NO_MARKER),  # a word, tagged
+    ("Thanks #Jordan for the assist last night", "Jordan", NO_MARKER),  # a player's name
+]  # fmt: skip
 
 CASES = [
     pytest.param(*row, id=f"{group}-{i}")
@@ -229,7 +249,9 @@ CASES = [
         ("context", CONTEXT_NOT_MARKERS),
         ("generic", GENERIC_WORDS),
         ("ner-label", NER_LABELS),
+        ("head-name", HEAD_NAMES),
         ("caseless", CASELESS),
+        ("social", SOCIAL),
     )
     for i, row in enumerate(rows)
 ]

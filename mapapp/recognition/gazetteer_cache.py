@@ -13,7 +13,7 @@ from pathlib import Path
 from mapapp.recognition.gazetteer import Gazetteer
 from mapapp.recognition.gazetteer_sources import build_gazetteer, source_versions
 
-INDEX_FORMAT = 5
+INDEX_FORMAT = 6
 CACHE_NAME = "gazetteer.pickle"
 
 

@@ -156,6 +156,46 @@ def _add_subdivisions(gaz: Gazetteer, data: Path, points: dict, points2: dict) -
             for alt in cols[5].split("|"):
                 if _latin(alt):
                     gaz.index_name(row, alt, MATCH_ALTERNATE)
+            short = short_unit_name(cols[0]) if fcode == "ADM1" else None
+            if short and _latin(short) and not _town_of_country(gaz, short, code[0]):
+                gaz.index_name(row, short, MATCH_ALTERNATE)  # not "Madrid": the city's name
+
+
+def _town_of_country(gaz: Gazetteer, name: str, country: str) -> bool:
+    """Does a populated place of ``country`` already go by ``name``?"""
+    return any(
+        gaz.fclass[row] == "P" and gaz.country[row] == country
+        for row, _ in gaz.names.get(name_key(name), ())
+    )
+
+
+#: Words that say what kind of first-order unit a name is ("Dagestan Republic").
+UNIT_TYPE_WORDS = frozenset(
+    "republic respublika oblast krai kray province governorate prefecture region".split()
+)
+#: What is left of some names without their type word: no name at all ("Northern Region").
+_NO_NAME = frozenset(
+    "north south east west northern southern eastern western central capital upper lower "
+    "autonomous federal national".split()
+)
+
+
+def short_unit_name(name: str) -> str | None:
+    """The name of a first-order unit as news writes it: "Dagestan, Respublika" and
+    "Dagestan Republic" are "Dagestan"; None when nothing is taken away or too little left."""
+    short = name
+    if "," in name:
+        head, tail = (part.strip() for part in name.split(",", 1))
+        short = head if len(tail.split()) <= 4 else name
+    words = short.split()
+    if len(words) > 1 and words[-1].lower() in UNIT_TYPE_WORDS:
+        words = words[:-1]
+    elif len(words) > 2 and [w.lower() for w in words[:2]] == ["republic", "of"]:
+        words = words[2:]
+    short = " ".join(words)
+    if short == name or len(short) < 3 or short.split()[0].lower() in _NO_NAME:
+        return None
+    return short
 
 
 def _country_records() -> Iterator[dict]:

@@ -20,6 +20,7 @@ from mapapp.geo import EARTH_RADIUS_KM, NATURAL_AREA_CLASSES
 from mapapp.recognition.gazetteer import Gazetteer, name_key
 from mapapp.records import Toponym
 from mapapp.resolution.features import COUNTRY_CODES, Feature, softmax_with_null
+from mapapp.resolution.names import head_name
 
 HALF_CIRCUMFERENCE_KM = 20039.0  # the farthest two places can be: nearness 0
 MIN_SHARE = 0.01  # candidates less likely than this do not vote for their country
@@ -143,7 +144,8 @@ class ArticleBeliefs:
                 admin1[k] += v
             weight = weight if m.rows else 0.0
             total += weight
-            by_mention.append((name_key(m.toponym.name), weight, own_c, own_a))
+            name = m.toponym.name
+            by_mention.append((name_key(head_name(name) or name), weight, own_c, own_a))
             points.append(_best_point(gaz, m, probs))
             if m.toponym.role == "dateline" and m.rows:
                 dateline_country = gaz.country[m.rows[int(np.argmax(probs))]]

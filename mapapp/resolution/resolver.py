@@ -36,28 +36,11 @@ from mapapp.resolution.features import (
     static_features,
     weight_vector,
 )
+from mapapp.resolution.names import DESIGNATED_CLASS, head_name
 from mapapp.resolution.plausibility import Vetoes, one_sense_per_name
 from mapapp.text import camel_words
 
 MAX_CANDIDATES = 40
-#: Last words that name what a place is, not which place: "Oaxaca State", "Nenagh Port".
-DESIGNATORS = frozenset(
-    "state province district county region governorate prefecture municipality city town "
-    "village township port harbour harbor airport station cathedral institute university "
-    "college hospital market complex stadium".split()
-)
-#: The GeoNames feature class a designator asks for: "Oaxaca State" is the state, not its city.
-DESIGNATED_CLASS = {
-    **dict.fromkeys(
-        "state province district county governorate prefecture municipality".split(), "A"
-    ),
-    **dict.fromkeys("city town village township".split(), "P"),
-}
-#: First words that name a part of a place: "West Surrey", "northern Kelso".
-DIRECTIONS = frozenset(
-    "north south east west northern southern eastern western central upper lower greater "
-    "downtown".split()
-)
 CLUSTER_KM = 50  # candidates this close are one answer ("Geneva" the canton and the city)
 MAX_ALTERNATIVES = 3
 MAX_WEIGHED = 9  # candidates kept with a mention for a reviewer (keys 1-9 pick one)
@@ -312,15 +295,3 @@ def drop_unconfirmed(
             r = Resolution(replace(r.toponym, role=CONSIDERED), None, 0.0, why, r.provider)
         kept.append(r)
     return kept
-
-
-def head_name(name: str) -> str | None:
-    """The place a longer name is named for, when it only adds what or which part the place
-    is ("Oaxaca State", "Cavan Institute", "West Surrey": Oaxaca, Cavan, Surrey); else None."""
-    words = name.split()
-    while len(words) > 1 and words[-1].lower().strip(".") in DESIGNATORS:
-        words = words[:-1]
-    while len(words) > 1 and words[0].lower() in DIRECTIONS:
-        words = words[1:]
-    head = " ".join(words)
-    return head if head != name and len(head) >= 3 and head[:1].isupper() else None
