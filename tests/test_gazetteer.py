@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import csv
 import pickle
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from mapapp.errors import GazetteerError
 from mapapp.recognition import gazetteer_cache as cache_module
 from mapapp.recognition.gazetteer import MATCH_NAME, Gazetteer, name_key, squash_key
 from mapapp.recognition.gazetteer_cache import load_gazetteer
-from mapapp.recognition.gazetteer_sources import build_gazetteer, short_unit_name
+from mapapp.recognition.gazetteer_sources import REGIONS_CSV, build_gazetteer, short_unit_name
 
 pytest_plugins = ["geo_fixtures"]
 
@@ -155,6 +157,30 @@ def test_reviewed_regions_are_areas_in_a_country(
 ) -> None:
     rows = [c.index for c in gazetteer.candidates(name, fuzzy=False)]
     assert any(gazetteer.is_area(r) and gazetteer.country[r] == country for r in rows)
+
+
+def landmark_rows() -> list[dict[str, str]]:
+    """The landmark rows (buildings, squares, streets, airports) of the reviewed table."""
+    with REGIONS_CSV.open(encoding="utf-8") as handle:
+        rows = csv.DictReader(line for line in handle if not line.startswith("#"))
+        return [r for r in rows if r["fclass"] in ("S", "R")]
+
+
+def test_every_reviewed_landmark_stands_among_towns_of_its_own_province(
+    gazetteer: Gazetteer,
+) -> None:
+    """A typing slip in a landmark's point or codes would put a marker in the wrong place."""
+    rows = landmark_rows()
+    assert len(rows) >= 20
+    lat, lon = np.array(gazetteer.lat), np.array(gazetteer.lon)
+    towns = np.array([f == "P" for f in gazetteer.fclass])
+    for row in rows:
+        y, x = float(row["lat"]), float(row["lon"])
+        near = np.flatnonzero(towns & (np.abs(lat - y) < 0.3) & (np.abs(lon - x) < 0.4))
+        assert any(
+            (gazetteer.country[i], gazetteer.admin1[i]) == (row["country"], row["admin1"])
+            for i in near
+        ), row["names"]
 
 
 @pytest.mark.parametrize(

@@ -139,6 +139,20 @@ DISTRICTS = [  # a part of the story's city is never a namesake abroad
     ),
 ]
 
+LANDMARKS = [  # a building, square or airport news names is where it stands, not a town
+    ("WASHINGTON -- Marchers gathered outside the White House on Sunday.", "White House",
+     ("US", {"BLDG"})),  # not White House, Tennessee, nor Casablanca
+    ("Fog grounded flights at Heathrow for a second morning.", "Heathrow", ("GB", {"AIRP"})),
+    ("Thousands returned to Tahrir Square on Friday to mark the anniversary.", "Tahrir Square",
+     ("EG", {"SQR"})),
+    ("Talks were held at the Kremlin on Tuesday.", "Kremlin", ("RU", {"BLDG"})),
+    # a building that stands for the people in it is context, not a marker
+    ("WASHINGTON -- The White House said on Monday that the talks would resume in spring.",
+     "White House", NO_MARKER),
+    ("Kremlin officials rejected the proposal within hours.", "Kremlin", NO_MARKER),
+    ("Wall Street cheered the figures.", "Wall Street", NO_MARKER),
+]  # fmt: skip
+
 WATER_AND_REGIONS = [  # a water body or region of the story is not a county abroad
     (
         "HANOI, Vietnam -- Ferries on the Gulf of Tonkin were halted, and the Red River rose "
@@ -245,6 +259,7 @@ CASES = [
         ("one-sense", ONE_SENSE),
         ("admin-unit", ADMIN_UNITS),
         ("district", DISTRICTS),
+        ("landmark", LANDMARKS),
         ("water-region", WATER_AND_REGIONS),
         ("context", CONTEXT_NOT_MARKERS),
         ("generic", GENERIC_WORDS),
@@ -293,6 +308,7 @@ def test_sentence_does_not_end_at_an_abbreviation(text: str, name: str, sentence
     [
         ("Reading the forecast, officials in Leeds closed two schools.", "Reading", "English word"),
         ("Mayor Bell said the city office would reopen on Monday.", "Bell", "person"),
+        ("Kremlin officials rejected the proposal.", "Kremlin", "people who work there"),
         ("Smoke rose over Montevideo, BUENOS AIRES officials said.", "UN", None),
     ],
 )

@@ -67,6 +67,10 @@ LABEL_WORDS = {  # spaCy's labels, as a reader says them
 }
 
 CITY_AFTER_LOCATIVE = 100_000  # "toward Goma": a "person" there is a city this big
+#: Feature classes of buildings, squares and streets (only the reviewed table has them).
+LANDMARK_CLASSES = frozenset("SR")
+#: Landmarks whose name stands for those who work there: a building, a palace, a street.
+SEATS_OF_POWER = frozenset({"BLDG", "PAL", "ST"})
 BIG_CITY = 100_000  # a city this big named alone is rarely an organisation or a person
 
 
@@ -233,7 +237,7 @@ class Recognizer:
         toponyms = sorted(spans.values(), key=lambda t: t.start)
         toponyms = [self._adjectival(text, t) for t in toponyms]
         qualified = attach_qualifiers(self.gazetteer, text, drop_overlaps(toponyms))
-        found = self._with_dateline(text, qualified, body)
+        found = [self._seat_of_power(text, t) for t in self._with_dateline(text, qualified, body)]
         considered = [
             t for t in set_aside if not any(t.start < f.end and f.start < t.end for f in found)
         ]
@@ -256,6 +260,24 @@ class Recognizer:
             if gaz.fcode[top.index] in {"PCLI", "ADM1"} and top.match < MATCH_ALTERNATE:
                 return toponym
         return replace(toponym, role="embedded")
+
+    def _seat_of_power(self, text: str, toponym: Toponym) -> Toponym:
+        """ "The White House said", "Kremlin officials": a building (or Downing Street) that
+        stands for the people in it is no place, unless the text puts something there
+        ("outside the White House", "at the Kremlin")."""
+        if toponym.role != "mention":
+            return toponym
+        gaz = self.gazetteer
+        cands = [c for c in gaz.candidates(toponym.name, fuzzy=False) if c.match < MATCH_ALTERNATE]
+        top = max(cands, key=lambda c: gaz.population[c.index], default=None)
+        if top is None or gaz.fcode[top.index] not in SEATS_OF_POWER:
+            return toponym
+        before = text[max(0, toponym.start - 30) : toponym.start].split()
+        if before and before[-1].lower() == "the":
+            before = before[:-1]
+        if before and before[-1].lower() in LOCATIVE_WORDS | {"on", "of"}:
+            return toponym
+        return replace(toponym, role=CONSIDERED, note="read as the people who work there")
 
     def _defined_places(self, text: str) -> set[str]:
         """Names the text itself calls a place: "Lee is a town in ...", "the village of Lee"."""
@@ -352,7 +374,8 @@ class Recognizer:
 
         One word must be a major place ("Homs"), and a "person" must stand
         where a place does ("toward Kherson"); several words must name a
-        country, province or region exactly ("Tamil Nadu", "the Eastern Ghouta").
+        country, province, region or reviewed landmark exactly ("Tamil Nadu", "the
+        Eastern Ghouta", "The White House").
         """
         if " " not in name:
             if label == "ORG":
@@ -361,8 +384,9 @@ class Recognizer:
                 self._strong_entry(name, major=True) or self._city(name, CITY_AFTER_LOCATIVE)
             )
         gaz = self.gazetteer
-        return any(
-            c.match < MATCH_ALTERNATE and gaz.fcode[c.index] in MAJOR_CODES
+        return any(  # or a landmark of the reviewed table: "The White House", "the Pentagon"
+            c.match < MATCH_ALTERNATE
+            and (gaz.fcode[c.index] in MAJOR_CODES or gaz.fclass[c.index] in LANDMARK_CLASSES)
             for c in gaz.candidates(name, fuzzy=False)
         )
 
