@@ -16,7 +16,8 @@ from mapapp.recognition.corrections import Corrections, load_corrections
 from mapapp.recognition.gazetteer import Gazetteer
 from mapapp.records import Toponym
 from mapapp.resolution.geocoder import OfflineGeocoder
-from mapapp.resolution.resolver import Resolver, head_name
+from mapapp.resolution.names import head_name
+from mapapp.resolution.resolver import Resolver
 from mapapp.text import camel_words
 
 pytest_plugins = ["geo_fixtures"]
@@ -254,6 +255,9 @@ def test_every_toponym_gets_a_resolution(gazetteer: Gazetteer) -> None:
         ("State", None),
         ("West", None),
         ("University of Kelso", None),  # only last words that say what, first words which part
+        ("East Coast", None),  # what is left is a word for a kind of place
+        ("Fargo city", "Fargo"),  # the resolver sets "this Ontario city" aside (a state's name)
+        ("Gujarat state", "Gujarat"),  # but "Gujarat state" is the state
     ],
 )
 def test_head_name_takes_away_what_and_which_part(name: str, head: str | None) -> None:

@@ -230,6 +230,16 @@ HEAD_NAMES = [  # a longer name the gazetteer lacks is placed by the place it is
      ("MX", {"ADM1"})),  # the state, not its capital
     ("LONDON -- Snow closed roads across West Surrey overnight.", "West Surrey",
      ("GB", {"ADM2"})),
+    ("LAGOS -- Gunmen raided villages across Northern Nigeria.", "Northern Nigeria",
+     ("NG", {"PCLI"})),
+    ("Shots were fired in South Los Angeles overnight.", "South Los Angeles",
+     ("US", {"PPLA2"})),  # a part of a big city is in the city
+    # a part of an area is never a village of the head's name ("Asia" in the Philippines)
+    ("Storms battered the East Coast on Monday.", "East Coast", NO_MARKER),
+    ("Trade slowed across Southern Asia last year.", "Southern Asia", NO_MARKER),
+    # "this Ontario city" is a city in Ontario, never Ontario, California
+    ("LONDON, Ontario -- A battery plant opened at the edge of this Ontario city on Monday.",
+     "Ontario city", NO_MARKER),
 ]  # fmt: skip
 
 CASELESS = [  # text written all in lower case or all in capitals is read for its places too

@@ -19,7 +19,6 @@ from mapapp.geo import EARTH_RADIUS_KM
 from mapapp.recognition.corrections import Corrections
 from mapapp.recognition.gazetteer import (
     MATCH_ALIAS,
-    MATCH_ALTERNATE,
     Candidate,
     Gazetteer,
     name_key,
@@ -36,7 +35,7 @@ from mapapp.resolution.features import (
     static_features,
     weight_vector,
 )
-from mapapp.resolution.names import DESIGNATED_CLASS, head_name
+from mapapp.resolution.names import head_candidates
 from mapapp.resolution.plausibility import Vetoes, one_sense_per_name
 from mapapp.text import camel_words
 
@@ -105,11 +104,8 @@ class Resolver:
             found = gaz.candidates(toponym.name)  # transliteration variants
         if not found and (words := camel_words(toponym.name)):
             found = gaz.candidates(words, fuzzy=False)  # "#HongKong": the name run together
-        head = None if found else head_name(toponym.name)
-        if head:  # "Oaxaca State", "Cavan Institute": the place the longer name is named for
-            found = [Candidate(c.index, MATCH_ALTERNATE) for c in gaz.candidates(head, fuzzy=False)]
-            wanted = DESIGNATED_CLASS.get(toponym.name.split()[-1].lower())
-            found = [c for c in found if gaz.fclass[c.index] == wanted] or found  # the state
+        if not found:  # "Oaxaca State", "Cavan Institute": the place it is named for
+            found = head_candidates(gaz, toponym.name)
         if key in self.corrections.aliases:
             row = gaz.by_geonameid.get(self.corrections.aliases[key])
             if row is not None:
