@@ -159,24 +159,28 @@ def test_reviewed_regions_are_areas_in_a_country(
     assert any(gazetteer.is_area(r) and gazetteer.country[r] == country for r in rows)
 
 
-def landmark_rows() -> list[dict[str, str]]:
-    """The landmark rows (buildings, squares, streets, airports) of the reviewed table."""
+def reviewed_rows(classes: str) -> list[dict[str, str]]:
+    """The reviewed table's rows with a point, of these feature classes, in one province."""
     with REGIONS_CSV.open(encoding="utf-8") as handle:
         rows = csv.DictReader(line for line in handle if not line.startswith("#"))
-        return [r for r in rows if r["fclass"] in ("S", "R")]
+        return [r for r in rows if r["fclass"] and r["fclass"] in classes and r["admin1"]]
 
 
-def test_every_reviewed_landmark_stands_among_towns_of_its_own_province(
-    gazetteer: Gazetteer,
+@pytest.mark.parametrize(
+    ("classes", "degrees", "at_least"),
+    [("SR", 0.35, 20), ("ALT", 1.0, 25)],  # landmarks; counties, islands and areas
+)
+def test_every_reviewed_point_lies_among_towns_of_its_own_province(
+    gazetteer: Gazetteer, classes: str, degrees: float, at_least: int
 ) -> None:
-    """A typing slip in a landmark's point or codes would put a marker in the wrong place."""
-    rows = landmark_rows()
-    assert len(rows) >= 20
+    """A typing slip in a reviewed point or its codes would put a marker in the wrong place."""
+    rows = reviewed_rows(classes)
+    assert len(rows) >= at_least
     lat, lon = np.array(gazetteer.lat), np.array(gazetteer.lon)
     towns = np.array([f == "P" for f in gazetteer.fclass])
     for row in rows:
         y, x = float(row["lat"]), float(row["lon"])
-        near = np.flatnonzero(towns & (np.abs(lat - y) < 0.3) & (np.abs(lon - x) < 0.4))
+        near = np.flatnonzero(towns & (np.abs(lat - y) < degrees) & (np.abs(lon - x) < degrees))
         assert any(
             (gazetteer.country[i], gazetteer.admin1[i]) == (row["country"], row["admin1"])
             for i in near
