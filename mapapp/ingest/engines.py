@@ -372,8 +372,10 @@ def _run_dask(
         futures = client.compute(partitions)
         index = {future.key: i for i, future in enumerate(futures)}
         try:
-            for future, result in as_completed(futures, with_results=True):
-                (part,) = result
+            # results are fetched one by one, not by as_completed: a result lost with a killed
+            # worker is recomputed and waited for, where a batch fetch of it could hang
+            for future in as_completed(futures):
+                (part,) = client.gather(future)
                 writer.write(index[future.key], part.articles, part.mentions)
                 written = written.plus(part)
                 advance(len(part))
