@@ -180,7 +180,7 @@ def _draw_names(ax: Any, labels: bytes, places: pandas.DataFrame) -> None:
         taken.append(box)
         ax.text(
             lon, lat, props["name"].upper() if country else "  " + props["name"],
-            fontsize=size, color="#7a7262" if country else "#3d3a33",
+            fontsize=size, color="#625b4d" if country else "#3d3a33",
             ha="center" if country else "left", va="center", zorder=2, parse_math=False,
             weight="bold" if props["kind"] == "capital" else "normal", clip_on=True,
         )  # fmt: skip
