@@ -177,3 +177,10 @@ def test_deny_and_aliases(gazetteer: Gazetteer) -> None:
     text = "Trucks left Homs and Old Smoke on the same day."
     found = recognizer.recognize_many([text])[0]
     assert found == [Toponym("Old Smoke", 21, 30, sentence=text, source="gazetteer")]
+
+
+def test_a_denied_name_stays_out_when_written_run_together(gazetteer: Gazetteer) -> None:
+    text = "Rain again over #HongKong tonight."
+    assert [t.name for t in Recognizer(gazetteer, None).recognize_many([text])[0]] == ["HongKong"]
+    denied = Recognizer(gazetteer, None, deny=["HongKong"]).recognize_many([text])[0]
+    assert [t.name for t in denied if t.role != "considered"] == []

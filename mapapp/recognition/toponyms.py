@@ -71,6 +71,8 @@ CITY_AFTER_LOCATIVE = 100_000  # "toward Goma": a "person" there is a city this 
 LANDMARK_CLASSES = frozenset("SR")
 #: Landmarks whose name stands for those who work there: a building, a palace, a street.
 SEATS_OF_POWER = frozenset({"BLDG", "PAL", "ST"})
+#: Words before such a name ("the" aside) that put something there: "outside", "on", "of".
+SEAT_PLACED_BY = frozenset(LOCATIVE_WORDS | {"on", "of"})
 BIG_CITY = 100_000  # a city this big named alone is rarely an organisation or a person
 
 
@@ -275,7 +277,7 @@ class Recognizer:
         before = text[max(0, toponym.start - 30) : toponym.start].split()
         if before and before[-1].lower() == "the":
             before = before[:-1]
-        if before and before[-1].lower() in LOCATIVE_WORDS | {"on", "of"}:
+        if before and before[-1].lower() in SEAT_PLACED_BY:
             return toponym
         return replace(toponym, role=CONSIDERED, note="read as the people who work there")
 
@@ -483,10 +485,10 @@ class Recognizer:
 
     def _known(self, name: str) -> bool:
         key = name_key(name)
-        if key not in self.gazetteer.names and (words := camel_words(name)):
-            return self._notable_name(words.lower())  # "#HongKong": a well-known place only
         if key in self.deny:
             return False
+        if key not in self.gazetteer.names and (words := camel_words(name)):
+            return self._notable_name(words.lower())  # "#HongKong": a well-known place only
         gaz = self.gazetteer
         if key in gaz.names or key in gaz.demonyms or key in self.extra_names:
             return True

@@ -7,6 +7,8 @@ Province" is no evidence about what a plain "Buenos Aires" is).
 
 from __future__ import annotations
 
+import functools
+
 from mapapp.recognition.gazetteer import MATCH_ALTERNATE, Candidate, Gazetteer, name_key
 from mapapp.recognition.place_words import GENERIC_WORDS
 
@@ -35,6 +37,7 @@ COMPASS_WORDS = frozenset(
 DIRECTIONS = COMPASS_WORDS | {"greater", "downtown"}
 
 
+@functools.lru_cache(maxsize=1 << 14)  # asked again for every mention in every round
 def head_name(name: str) -> str | None:
     """The place a longer name is named for, when it only adds what or which part the place
     is ("Oaxaca State", "Cavan Institute", "West Surrey": Oaxaca, Cavan, Surrey); else None."""

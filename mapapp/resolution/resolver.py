@@ -17,12 +17,7 @@ import numpy as np
 
 from mapapp.geo import EARTH_RADIUS_KM
 from mapapp.recognition.corrections import Corrections
-from mapapp.recognition.gazetteer import (
-    MATCH_ALIAS,
-    Candidate,
-    Gazetteer,
-    name_key,
-)
+from mapapp.recognition.gazetteer import MATCH_ALIAS, Candidate, Gazetteer, name_key
 from mapapp.records import CONSIDERED, Resolution, Toponym, WeighedPlace
 from mapapp.resolution.calibration import Calibration, place_kind
 from mapapp.resolution.context import ArticleBeliefs, Mention, OtherPlaces
